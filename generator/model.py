@@ -1,0 +1,362 @@
+"""Model stage: the raw tree → a typed, validated Budget (pydantic v2, Decimal money).
+
+Only leaf facts live here; nothing in the model is a total. Type and format errors are turned
+into located problems, all of them at once. The JSON Schema for editors is generated from
+these classes (see `json_schema`).
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      WithJsonSchema)
+
+from .loader import RawDoc
+from .money import ZERO, parse_amount
+from .problems import Problem, error
+
+
+def _money(raw):
+    return parse_amount(raw)
+
+
+def _quantity(raw):
+    return parse_amount(raw, places=4, what="数量")
+
+
+Money = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(
+    {"type": ["number", "null"], "minimum": 0, "description": "金额（万元），最多两位小数"})]
+Quantity = Annotated[Decimal, BeforeValidator(_quantity), WithJsonSchema(
+    {"type": ["number", "null"], "minimum": 0, "description": "数量"})]
+
+
+def _text(raw):
+    if raw is None:
+        return ""
+    if isinstance(raw, (dict, list)):
+        raise ValueError("应为一段文字，不是列表或映射")
+    return str(raw)
+
+
+Text = Annotated[str, BeforeValidator(_text), WithJsonSchema({"type": ["string", "null"]})]
+Paragraphs = Annotated[list[Text], WithJsonSchema(
+    {"type": "array", "items": {"type": "string"}, "description": "段落，每项一段"})]
+
+
+def _code(digits: tuple[int, ...], what: str):
+    def check(raw):
+        text = _text(raw).strip()
+        if not re.fullmatch(r"[0-9]+", text) or len(text) not in digits:
+            want = "或".join(str(d) for d in digits)
+            raise ValueError(f"{what}“{text}”应为{want}位数字")
+        return text
+    return check
+
+
+FunctionItemCode = Annotated[str, BeforeValidator(_code((7,), "功能分类项级科目编码")),
+                             WithJsonSchema({"type": ["string", "integer"], "pattern": "^[0-9]{7}$",
+                                             "description": "支出功能分类项级科目编码（7位）"})]
+EconomicCode = Annotated[str, BeforeValidator(_code((5,), "经济分类款级科目编码")),
+                         WithJsonSchema({"type": ["string", "integer"], "pattern": "^[0-9]{5}$",
+                                         "description": "部门预算支出经济分类款级科目编码（5位）"})]
+
+
+class Source(str, Enum):
+    """资金来源 (where an expenditure line's money comes from)."""
+    general = "general"
+    gov_fund = "gov_fund"
+    soe = "soe"
+    special_account = "special_account"
+    institution = "institution"
+    operating = "operating"
+    superior = "superior"
+    affiliate = "affiliate"
+    other = "other"
+    carryover_general = "carryover_general"
+    carryover_gov_fund = "carryover_gov_fund"
+    carryover_soe = "carryover_soe"
+    carryover_other = "carryover_other"
+
+
+SOURCE_LABELS = {
+    Source.general: "一般公共预算", Source.gov_fund: "政府性基金", Source.soe: "国有资本经营",
+    Source.special_account: "财政专户管理资金", Source.institution: "事业收入",
+    Source.operating: "事业单位经营收入", Source.superior: "上级补助收入",
+    Source.affiliate: "附属单位上缴收入", Source.other: "其他收入",
+    Source.carryover_general: "上年结转（一般公共预算）", Source.carryover_gov_fund: "上年结转（政府性基金）",
+    Source.carryover_soe: "上年结转（国有资本经营）", Source.carryover_other: "非财政拨款结转结余",
+}
+_SOURCE_BY_LABEL = {v: k.value for k, v in SOURCE_LABELS.items()}
+
+
+def _source(raw):
+    if isinstance(raw, Source):
+        return raw
+    text = _text(raw).strip()
+    if text == "":
+        return Source.general.value
+    return _SOURCE_BY_LABEL.get(text, text)
+
+
+SourceField = Annotated[Source, BeforeValidator(_source), WithJsonSchema(
+    {"enum": [s.value for s in Source] + list(SOURCE_LABELS.values()),
+     "description": "资金来源，默认 general（一般公共预算）"})]
+
+
+class ProcurementFund(str, Enum):
+    """政府采购金额 columns."""
+    general = "general"
+    gov_fund = "gov_fund"
+    soe = "soe"
+    special_account = "special_account"
+    unit = "unit"
+    carryover = "carryover"
+    carryover_fiscal = "carryover_fiscal"
+    carryover_other = "carryover_other"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Department(_Strict):
+    code: Text = Field(description="部门编码，如 524")
+    name: Text = Field(min_length=1, description="部门全称")
+    year: int = Field(ge=2000, le=2100, description="预算年度")
+    edition: Literal["hebei-2023", "hebei-2025"] = Field(description="版式：hebei-2023 或 hebei-2025")
+
+
+class Institution(_Strict):
+    name: Text = Field(description="单位名称")
+    nature: Text = Field("", description="单位性质")
+    rank: Text = Field("", description="单位规格")
+    funding: Text = Field("", description="经费保障形式")
+
+
+class ExpenditureLine(_Strict):
+    code: FunctionItemCode
+    name: Text = Field("", description="科目名称（可选，与目录核对）")
+    basic: Money = Field(ZERO, description="基本支出")
+    project: Money = Field(ZERO, description="项目支出")
+    operating: Money = Field(ZERO, description="经营支出")
+    remit: Money = Field(ZERO, description="上解上级支出")
+    subsidy: Money = Field(ZERO, description="对附属单位补助支出")
+    source: SourceField = Source.general
+
+    @property
+    def total(self) -> Decimal:
+        return self.basic + self.project + self.operating + self.remit + self.subsidy
+
+
+class EconomicLine(_Strict):
+    code: EconomicCode
+    name: Text = Field("", description="科目名称（可选，与目录核对）")
+    amount: Money = Field(description="一般公共预算财政拨款基本支出")
+
+
+class ThreePublic(_Strict):
+    overseas: Money = Field(ZERO, description="因公出国（境）费（教学科研人员以外）")
+    overseas_research: Money = Field(ZERO, description="其中：教学科研人员因公出国（境）费")
+    vehicle_purchase: Money = Field(ZERO, description="公务用车购置费")
+    vehicle_operation: Money = Field(ZERO, description="公务用车运行维护费")
+    reception: Money = Field(ZERO, description="公务接待费")
+
+
+Indicator = Annotated[list[Text], Field(min_length=6, max_length=6), WithJsonSchema(
+    {"type": "array", "minItems": 6, "maxItems": 6, "items": {"type": "string"},
+     "description": "一级指标, 二级指标, 三级指标, 绩效指标描述, 指标值, 指标值确定依据"})]
+
+
+class Project(_Strict):
+    code: Text = Field("", description="项目编码")
+    name: Text = Field(min_length=1, description="项目名称")
+    amount: Money = Field(description="预算数（财政资金，万元）")
+    other_funds: Money = Field(ZERO, description="其他资金（万元）")
+    function_code: FunctionItemCode | None = Field(None, description="所列支出功能分类项级科目")
+    purpose: Text = Field("", description="资金用途")
+    plan: list[Money] | None = Field(None, min_length=4, max_length=4,
+                                     description="资金支出计划：3月底、6月底、10月底、12月底累计（万元）")
+    goals: Paragraphs = Field(default_factory=list, description="绩效目标")
+    indicators: list[Indicator] = Field(default_factory=list, description="绩效指标行")
+
+    @property
+    def budget(self) -> Decimal:
+        return self.amount + self.other_funds
+
+
+class Performance(_Strict):
+    overall: Paragraphs = Field(default_factory=list, description="（一）总体绩效目标")
+    items: Paragraphs = Field(default_factory=list, description="（二）分项绩效目标")
+    measures: Paragraphs = Field(default_factory=list, description="（三）工作保障措施")
+
+
+class ProcurementItem(_Strict):
+    name: Text = Field(min_length=1, description="采购物品名称")
+    catalog: Text = Field("", description="政府采购目录序号")
+    unit: Text = Field("", description="计量单位")
+    quantity: Quantity = Field(description="数量")
+    amount: Money = Field(description="政府采购金额（万元）")
+    sme: Money = Field(ZERO, description="预留中小微企业份额（万元）")
+    fund: ProcurementFund = Field(ProcurementFund.general, description="资金来源列")
+
+
+class ProcurementGroup(_Strict):
+    source: Text = Field(min_length=1, description="政府采购项目来源：项目名称")
+    budget: Money = Field(description="该项目预算资金（万元）")
+    items: list[ProcurementItem] = Field(min_length=1)
+
+
+class AssetLine(_Strict):
+    quantity: Quantity = Field(ZERO, description="数量")
+    value: Money = Field(ZERO, description="价值（万元）")
+
+
+class Assets(_Strict):
+    as_of: Text = Field(description="截止时间，如 2024-12-31")
+    buildings: AssetLine = AssetLine()
+    office_buildings: AssetLine = AssetLine()
+    vehicles: AssetLine = AssetLine()
+    equipment: AssetLine = AssetLine()
+    other: AssetLine = AssetLine()
+    planned_purchase: Money = Field(ZERO, description="本年度拟购置固定资产总额（万元）")
+
+
+class PriorReasons(_Strict):
+    basic: Text = ""
+    project: Text = ""
+    three_public: Text = ""
+
+
+class PriorYear(_Strict):
+    year: int | None = Field(None, description="上年年度，默认预算年度减一")
+    basic: Money = Field(description="上年基本支出预算")
+    project: Money = Field(description="上年项目支出预算")
+    three_public: Money = Field(ZERO, description="上年财政拨款“三公”经费预算")
+    reasons: PriorReasons = PriorReasons()
+
+
+class ControlTotals(_Strict):
+    """批复控制数: declared figures checked against the computed ones, never used instead."""
+    total: Money | None = None
+    basic: Money | None = None
+    project: Money | None = None
+    personnel: Money | None = None
+    public: Money | None = None
+    three_public: Money | None = None
+    assets: Money | None = None
+    procurement: Money | None = None
+
+
+class Income(_Strict):
+    """Declared income by source (optional; computed from the expenditure lines otherwise)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    general: Money | None = None
+    gov_fund: Money | None = None
+    soe: Money | None = None
+    special_account: Money | None = None
+    institution: Money | None = None
+    operating: Money | None = None
+    superior: Money | None = None
+    affiliate: Money | None = None
+    other: Money | None = None
+    carryover_general: Money | None = None
+    carryover_gov_fund: Money | None = None
+    carryover_soe: Money | None = None
+    carryover_other: Money | None = None
+
+
+class Budget(_Strict):
+    """One department's approved budget for one year: the leaf facts."""
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
+                              title="budgetgen 部门预算公开输入文件")
+    department: Department
+    duties: Paragraphs = Field(default_factory=list, description="部门职责")
+    institutions: list[Institution] = Field(default_factory=list, description="机构设置")
+    expenditure: list[ExpenditureLine] = Field(min_length=1, description="支出（功能分类项级）")
+    basic_economic: list[EconomicLine] = Field(default_factory=list,
+                                               description="一般公共预算基本支出（经济分类款级）")
+    three_public: ThreePublic = ThreePublic()
+    projects: list[Project] = Field(default_factory=list, description="项目及绩效目标表")
+    performance: Performance = Performance()
+    special_funds: Text = Field("", description="部门主管专项资金说明（2025版式）")
+    procurement: list[ProcurementGroup] = Field(default_factory=list, description="政府采购预算")
+    assets: Assets | None = None
+    prior_year: PriorYear | None = None
+    glossary: Paragraphs | None = Field(None, description="名词解释；省略则用版式默认文字")
+    other_notes: Paragraphs | None = Field(None, description="其他需要说明的事项")
+    control_totals: ControlTotals = ControlTotals()
+    income: Income | None = None
+
+
+_TYPE_MESSAGES = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "未知的键（可能拼写有误）",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "string_type": "应为文字",
+    "list_type": "应为列表（- 开头的多行，或 [ ] ）",
+    "dict_type": "应为映射（键: 值）",
+    "model_type": "应为映射（键: 值）",
+    "model_attributes_type": "应为映射（键: 值）",
+    "too_short": "项数太少",
+    "too_long": "项数太多",
+    "greater_than_equal": "数值太小",
+    "less_than_equal": "数值太大",
+}
+
+
+def _message(err) -> str:
+    kind = err["type"]
+    if kind == "value_error":
+        return str(err.get("ctx", {}).get("error", err["msg"]))
+    if kind == "missing":
+        return f"缺少必填项“{err['loc'][-1]}”"
+    if kind == "extra_forbidden":
+        return f"未知的键“{err['loc'][-1]}”（可能拼写有误；可用的键见 budgetgen schema）"
+    if kind in ("enum", "literal_error"):
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"取值“{err.get('input')}”无效，应为 {expected}"
+    if kind in ("too_short", "too_long"):
+        ctx = err.get("ctx", {})
+        n = ctx.get("min_length", ctx.get("max_length"))
+        return f"项数不对：应{'至少' if kind == 'too_short' else '至多'}{n}项，实有{ctx.get('actual_length')}项"
+    if kind == "string_too_short":
+        return "不能为空"
+    base = _TYPE_MESSAGES.get(kind)
+    return base or f"格式不正确（{err['msg']}）"
+
+
+def build_model(doc: RawDoc) -> tuple[Budget | None, list[Problem]]:
+    """Validate the raw tree into a Budget; every type error becomes a located problem."""
+    try:
+        return Budget.model_validate(doc.data), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc = tuple(err["loc"])
+            if err["type"] == "extra_forbidden":
+                where = doc.locate_key(loc)
+            else:
+                where = doc.locate(loc)
+            problems.append(error("格式", f"{_path_label(loc)}：{_message(err)}", where))
+        return None, problems
+
+
+def _path_label(loc) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        elif isinstance(part, str) and not part.startswith(("function-", "lax-", "json-")):
+            out += ("." if out else "") + part
+    return out or "文件"
+
+
+def json_schema() -> dict:
+    schema = Budget.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://budgetgen.invalid/schemas/budget.schema.json"
+    return schema
