@@ -1,0 +1,101 @@
+"""Plain data that renderers lay out: tables with multi-row headers, paragraphs, headings.
+
+Renderers take these values and never recompute: every figure here is already final.
+Cells are None (blank), str (text) or Decimal (formatted by the column's kind).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Head:
+    """One header cell; spans as in the published table."""
+    text: str
+    colspan: int = 1
+    rowspan: int = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    kind: str  # seq | code | text | money | qty | price
+    width: float  # relative width, in 五号 characters (also the xlsx column width basis)
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: tuple
+    emphasis: bool = False  # a total or 类 row (bold)
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    meta: tuple[str, ...]  # the line above the table: department, 预算年度, 单位
+    header: tuple[tuple[Head, ...], ...]
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    note: str | None = None  # e.g. 注：无…，空表列示。
+    landscape: bool = False
+    sheet: str = ""  # workbook sheet name (≤ 31 characters)
+    notes_after: tuple[str, ...] = ()  # further 注 lines
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int  # 1 section (黑体), 2 subsection (楷体), 3 caption
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    indent: bool = True
+
+
+@dataclass(frozen=True)
+class ProjectTable:
+    """A project's performance-goal table (绩效目标表), in the edition's format."""
+    number: int
+    name: str
+    format: str  # full | goals
+    code: str
+    amount: Decimal
+    fiscal: Decimal
+    other: Decimal
+    purpose: str
+    plan: tuple  # 4 Decimals or ()
+    goals: tuple[str, ...]
+    indicators: tuple[tuple[str, ...], ...]  # 6 cells; 一级指标 blank where it repeats
+
+    @property
+    def title(self) -> str:
+        return f"{self.number}、{self.name}绩效目标表"
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    heading: str
+    blocks: tuple = ()  # Heading | Paragraph | Table | ProjectTable
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """Everything the renderers need, computed: the nine schedules and the explanatory text."""
+    department_code: str
+    department_name: str
+    year: int
+    edition: str
+    title: str  # 秦皇岛市…2025年部门预算公开
+    schedules: tuple[Table, ...]
+    sections: tuple[Section, ...]
+    annex_tables: tuple[Table, ...] = ()  # procurement, assets … as sheets
+    projects: tuple[ProjectTable, ...] = ()
+    figures: dict = field(default_factory=dict)  # headline figures by name (for tests, text)
