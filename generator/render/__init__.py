@@ -1,0 +1,1 @@
+"""Render stage: Disclosure → XLSX workbook, HTML, PDF. Renderers never recompute figures."""
