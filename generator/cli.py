@@ -1,0 +1,145 @@
+"""The command line: `budgetgen check | render | new | roll | schema` (typer), messages in Chinese.
+
+Exit status: 0 all consistent (warnings allowed), 1 errors found, 2 a file could not be read.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .jobs import FORMATS, Outcome, check_file, render_file
+from .report import format_problem, summary
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+    help="budgetgen：由一个 YAML 文件生成部门预算公开文件（九张表、说明、PDF 与 XLSX）。\n\n"
+         "退出状态：0 通过（可有警告）；1 发现错误；2 文件无法读取。")
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def _print_outcome(o: Outcome, quiet: bool = False) -> None:
+    for p in o.problems:
+        typer.echo(format_problem(p))
+    if not quiet:
+        tail = summary(o.problems) if o.status != "unreadable" else "文件无法读取"
+        typer.echo(f"{o.file}：{tail}")
+
+
+def _exit_code(outcomes: list[Outcome]) -> int:
+    codes = [o.exit_code for o in outcomes]
+    if any(c == 2 for c in codes):
+        return 2
+    return 1 if any(codes) else 0
+
+
+@app.command("check")
+def check_cmd(files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE...")):
+    """只做检查：列出全部错误与警告（文件:行:列），不生成文件。"""
+    outcomes = [check_file(str(f)) for f in files]
+    for o in outcomes:
+        _print_outcome(o)
+    raise typer.Exit(_exit_code(outcomes))
+
+
+def _parse_formats(text: str) -> tuple[str, ...]:
+    formats = tuple(x.strip().lower() for x in text.split(",") if x.strip())
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise typer.BadParameter(f"格式只能是 {', '.join(FORMATS)}，收到：{text}")
+    return formats
+
+
+@app.command("render")
+def render_cmd(
+    files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
+    out: Path = typer.Option(Path("output"), "-o", "--out", help="输出目录（默认 output/）"),
+    fmt: str = typer.Option("pdf,xlsx", "--format", "-f", help="输出格式，逗号分隔：pdf,xlsx,html"),
+    jobs: int = typer.Option(0, "-j", "--jobs", help="并行进程数（默认：CPU 核数）"),
+):
+    """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
+    formats = _parse_formats(fmt)
+    names = [str(f) for f in files]
+    if len(names) == 1:
+        outcomes = [render_file(names[0], str(out), formats)]
+        _print_outcome(outcomes[0])
+        for path in outcomes[0].outputs:
+            typer.echo(f"已生成 {path}")
+    else:
+        from .batch import render_batch
+        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1)
+    raise typer.Exit(_exit_code(outcomes))
+
+
+@app.command("new")
+def new_cmd(
+    out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml"),
+    edition: str = typer.Option("hebei-2025", "--edition", help="版式：hebei-2025 或 hebei-2023"),
+    year: Optional[int] = typer.Option(None, "--year", help="预算年度（默认：明年）"),
+    force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
+):
+    """写出一个带中文注释的空白部门文件，按注释填写后即可 check。"""
+    from .starter import starter_text
+    if out.exists() and not force:
+        _err(f"{out} 已存在；如要覆盖请加 --force")
+        raise typer.Exit(1)
+    try:
+        text = starter_text(edition, year)
+    except ValueError as exc:
+        _err(str(exc))
+        raise typer.Exit(1)
+    from .render.output import atomic_write
+    atomic_write(out, text.encode("utf-8"))
+    typer.echo(f"已写出 {out}：请按注释填写，然后运行 budgetgen check {out}")
+
+
+@app.command("roll")
+def roll_cmd(
+    file: Path = typer.Argument(..., help="本年度的部门 YAML 文件"),
+    to: int = typer.Option(..., "--to", help="下一预算年度，如 2026"),
+    out: Path = typer.Option(..., "-o", "--out", help="写入的新文件"),
+    force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
+):
+    """由本年文件生成下年草稿：本年数成为上年对比数，金额保留为起始值，需复核的文字加注释。"""
+    from .roll import roll_file
+    if out.exists() and not force:
+        _err(f"{out} 已存在；如要覆盖请加 --force")
+        raise typer.Exit(1)
+    problems, text = roll_file(file, to)
+    for p in problems:
+        typer.echo(format_problem(p))
+    if text is None:
+        typer.echo(f"{file}：{summary(problems)}，未生成下年草稿")
+        raise typer.Exit(1 if any(p.is_error for p in problems) else 2)
+    from .render.output import atomic_write
+    atomic_write(out, text.encode("utf-8"))
+    typer.echo(f"已写出 {out}（{to}年草稿）：请复核标有“待复核”的内容")
+
+
+@app.command("schema")
+def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
+                                                  help="写入文件（默认输出到屏幕）")):
+    """输出输入文件的 JSON Schema，供 VS Code 等编辑器补全与校验。"""
+    import json
+    from .model import json_schema
+    text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        from .render.output import atomic_write
+        atomic_write(out, text.encode("utf-8"))
+        typer.echo(f"已写出 {out}")
+
+
+def main() -> None:
+    app(prog_name="budgetgen")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""One department file through the whole pipeline to its output files: the unit of batch work.
+
+Runs in a worker process for `render -j N`; returns a small picklable Outcome, never raises.
+"""
+from __future__ import annotations
+
+import re
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .pipeline import run
+from .problems import Location, error
+
+FORMATS = ("pdf", "xlsx", "html")
+_PAGE = re.compile(rb"/Type\s*/Page\b")
+
+
+@dataclass
+class Outcome:
+    file: str
+    status: str  # ok | error | unreadable | crash
+    seconds: float = 0.0
+    pages: int = 0
+    outputs: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return {"ok": 0, "error": 1, "unreadable": 2}.get(self.status, 3)
+
+
+def check_file(path: str) -> Outcome:
+    start = time.perf_counter()
+    result = run(path)
+    status = "ok" if result.ok else ("error" if result.readable else "unreadable")
+    return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
+
+
+def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx")) -> Outcome:
+    start = time.perf_counter()
+    try:
+        result = run(path)
+        if not result.ok:
+            status = "error" if result.readable else "unreadable"
+            return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
+        from .render.output import atomic_write, output_stem  # imported here: keeps `check` light
+        d = result.disclosure
+        stem = output_stem(d.department_code, d.department_name, d.year)
+        target = Path(out_dir)
+        outputs, pages = [], 0
+        for fmt in formats:
+            data = _render(fmt, d)
+            if fmt == "pdf":
+                pages = len(_PAGE.findall(data))
+            dest = target / f"{stem}.{fmt}"
+            atomic_write(dest, data)
+            outputs.append(str(dest))
+        return Outcome(path, "ok", time.perf_counter() - start, pages, outputs, result.problems)
+    except Exception as exc:  # a bug, not the clerk's fault: report it without a traceback wall
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return Outcome(path, "crash", time.perf_counter() - start,
+                       problems=[error("内部错误", f"生成时出错：{detail}（请把输入文件发给维护者）",
+                                       Location(path))])
+
+
+def _render(fmt: str, disclosure) -> bytes:
+    if fmt == "pdf":
+        from .render.pdf import render_pdf
+        return render_pdf(disclosure)
+    if fmt == "xlsx":
+        from .render.xlsx import render_xlsx
+        return render_xlsx(disclosure)
+    from .render.html import render_html
+    return render_html(disclosure).encode("utf-8")

@@ -1,0 +1,42 @@
+"""What every rule sees: the budget, its computed figures, the source marks and the catalog."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..catalog import Catalog
+from ..compute import Figures
+from ..loader import RawDoc
+from ..model import Budget
+from ..money import fmt_text
+from ..problems import Location, Problem, error, warning
+
+
+def wan(value: Decimal) -> str:
+    return f"{fmt_text(value)}万元"
+
+
+@dataclass(frozen=True)
+class Context:
+    budget: Budget
+    fig: Figures
+    doc: RawDoc
+    catalog: Catalog
+
+    def at(self, *path) -> Location:
+        return self.doc.locate(path)
+
+    def error(self, rule: str, message: str, path: tuple, expected=None, found=None) -> Problem:
+        return error(rule, message, self.at(*path), expected, found)
+
+    def warning(self, rule: str, message: str, path: tuple, expected=None, found=None) -> Problem:
+        return warning(rule, message, self.at(*path), expected, found)
+
+    def mismatch(self, rule: str, what: str, path: tuple, expected: Decimal, found: Decimal,
+                 severity: str = "error") -> list[Problem]:
+        """A figure that should equal another: one problem saying both, or none."""
+        if expected == found:
+            return []
+        make = self.error if severity == "error" else self.warning
+        return [make(rule, f"{what}：应为{wan(expected)}，实为{wan(found)}（差{wan(found - expected)}）",
+                     path, wan(expected), wan(found))]

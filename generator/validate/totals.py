@@ -1,0 +1,84 @@
+"""Rules on totals: the two views of basic spending agree, 三公 against the economic lines,
+declared income balances, declared control totals (批复控制数) match, and the computed
+schedules keep their own arithmetic (合计 = 基本 + 项目, 类 = Σ款 = Σ项) as invariants."""
+from __future__ import annotations
+
+from ..model import SOURCE_LABELS, Source
+from ..money import ZERO
+from .context import Context, wan
+
+
+def basic_views(ctx: Context) -> list:
+    """一般公共预算基本支出 by function (expenditure lines) = by economic class (表六)."""
+    b, fig = ctx.budget, ctx.fig
+    if not b.basic_economic and not fig.general_basic:
+        return []
+    if not b.basic_economic:
+        return [ctx.error("基本支出-经济分类", f"一般公共预算基本支出{wan(fig.general_basic)}，但未填写经济分类"
+                          "明细（basic_economic）", ("expenditure",))]
+    return ctx.mismatch("基本支出-经济分类",
+                        "一般公共预算基本支出按经济分类（表六）合计与按功能分类（表三/表五）合计不一致",
+                        ("basic_economic",), fig.general_basic, fig.economic_total)
+
+
+def three_public_vs_economic(ctx: Context) -> list:
+    """公务接待费/公车运维费 in 三公 may not be below the economic-class lines 30217/30231."""
+    out = []
+    econ = ctx.fig.economic_by_code
+    for code, item, label in (("30217", "reception", "公务接待费"),
+                              ("30231", "vehicle_operation", "公务用车运行维护费")):
+        line = econ.get(code, ZERO)
+        value = ctx.fig.three_public[item]
+        if value < line:
+            out.append(ctx.error("三公-经济分类", f"“三公”经费中{label}{wan(value)}，低于基本支出经济分类"
+                                 f"{code} {label}{wan(line)}", ("three_public", item),
+                                 f"不低于{wan(line)}", wan(value)))
+    return out
+
+
+def declared_income(ctx: Context) -> list:
+    income = ctx.budget.income
+    if income is None:
+        return []
+    out = []
+    for source in Source:
+        declared = getattr(income, source.value)
+        computed = ctx.fig.by_source.get(source.value, ZERO)
+        if declared is None:
+            if computed:
+                out.append(ctx.error("收支平衡", f"{SOURCE_LABELS[source]}安排支出{wan(computed)}，但收入"
+                                     "（income）中没有该来源", ("income",), wan(computed), "0.00万元"))
+            continue
+        out += ctx.mismatch("收支平衡", f"{SOURCE_LABELS[source]}收入与按该来源安排的支出不一致",
+                            ("income", source.value), computed, declared)
+    return out
+
+
+_CONTROLS = (("total", "支出总计", lambda f: f.total), ("basic", "基本支出", lambda f: f.basic),
+             ("project", "项目支出", lambda f: f.project), ("personnel", "人员经费", lambda f: f.personnel),
+             ("public", "公用经费", lambda f: f.public),
+             ("three_public", "财政拨款“三公”经费", lambda f: f.three_public_total),
+             ("assets", "固定资产总额", lambda f: f.assets_total),
+             ("procurement", "政府采购预算", lambda f: f.procurement_total))
+
+
+def control_totals(ctx: Context) -> list:
+    out = []
+    declared = ctx.budget.control_totals
+    for key, label, value in _CONTROLS:
+        want = getattr(declared, key)
+        if want is None:
+            continue
+        computed = value(ctx.fig)
+        if computed is None:
+            out.append(ctx.error("控制数", f"{label}控制数{wan(want)}，但文件中没有对应数据",
+                                 ("control_totals", key)))
+            continue
+        if want != computed:
+            out.append(ctx.error("控制数", f"{label}控制数{wan(want)}，与按明细计算的{wan(computed)}不一致"
+                                 f"（差{wan(computed - want)}）", ("control_totals", key),
+                                 wan(computed), wan(want)))
+    return out
+
+
+RULES = (basic_views, three_public_vs_economic, declared_income, control_totals)
