@@ -37,7 +37,9 @@ def function_tree(budget: Budget, width: int, amounts) -> CodeTree:
 def _function_rows(tree: CodeTree, catalog: Catalog, typed_names: dict) -> list[Row]:
     rows = [Row((1, "", "合计") + tree.total(), emphasis=True)]
     for depth, code, totals in tree.rows():
-        name = catalog.function_name(code) or typed_names.get(code, "")
+        # the clerk's spelling where typed (validate checks it equals the catalog's up to
+        # the width of parentheses), otherwise the catalog's name
+        name = typed_names.get(code) or catalog.function_name(code) or ""
         rows.append(Row((len(rows) + 1, code, name) + totals, emphasis=depth == 1))
     return rows
 
@@ -166,7 +168,7 @@ def schedule_6(budget: Budget, catalog: Catalog, fig: Figures, title: str) -> Ta
         tree.add(code, (amount, amount if personnel else ZERO, ZERO if personnel else amount))
     rows = [Row((1, "", "合计") + tree.total(), emphasis=True)]
     for depth, code, totals in tree.rows():
-        name = catalog.economic_name(code) or names.get(code, "")
+        name = names.get(code) or catalog.economic_name(code) or ""
         rows.append(Row((len(rows) + 1, code, name) + totals, emphasis=depth == 1))
     header = ((Head("序号", rowspan=2), Head("支出部门经济分类科目", colspan=2),
                Head("一般公共预算基本支出", colspan=3)),

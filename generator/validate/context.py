@@ -24,6 +24,15 @@ class Context:
     catalog: Catalog
 
     def at(self, *path) -> Location:
+        """Where `path` stands; a whole section or entry (a mapping or list) points at its key."""
+        value = self.doc.data
+        for part in path:
+            try:
+                value = value[part]
+            except (KeyError, IndexError, TypeError):
+                return self.doc.locate(path)
+        if isinstance(value, (dict, list)) and path and isinstance(path[-1], str):
+            return self.doc.locate_key(path)
         return self.doc.locate(path)
 
     def error(self, rule: str, message: str, path: tuple, expected=None, found=None) -> Problem:

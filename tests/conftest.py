@@ -1,0 +1,45 @@
+"""Shared fixtures: the two example departments, run through the pipeline once per session."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.pipeline import run, run_text
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_2025 = ROOT / "inputs" / "524-xigang-2025.yaml"
+EXAMPLE_2023 = ROOT / "inputs" / "612-nanguan-2023.yaml"
+
+
+@pytest.fixture(scope="session")
+def xigang():
+    return run(EXAMPLE_2025)
+
+
+@pytest.fixture(scope="session")
+def nanguan():
+    return run(EXAMPLE_2023)
+
+
+def example_text(which: str) -> str:
+    path = EXAMPLE_2025 if which == "2025" else EXAMPLE_2023
+    return path.read_text(encoding="utf-8")
+
+
+def line_of(text: str, needle: str, after: str | None = None) -> int:
+    """1-based number of the first line containing `needle` (after the line containing `after`)."""
+    lines = text.splitlines()
+    start = 0
+    if after is not None:
+        start = next(i for i, l in enumerate(lines) if after in l) + 1
+    return next(i for i in range(start, len(lines)) if needle in lines[i]) + 1
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, f"expected exactly one {old!r}"
+    return text.replace(old, new)
+
+
+def run_variant(text: str, name: str = "dept.yaml"):
+    return run_text(text, name)
