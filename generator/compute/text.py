@@ -90,7 +90,8 @@ def _overview(budget: Budget, edition: Edition, fig: Figures) -> list:
 
 
 def _operating(budget: Budget, catalog: Catalog, fig: Figures) -> list:
-    items = [(catalog.economic_name(code) or code, amount)
+    typed = {e.code: e.name for e in budget.basic_economic if e.name}
+    items = [(typed.get(code) or catalog.economic_name(code) or code, amount)
              for code, amount in sorted(fig.economic_by_code.items())
              if catalog.economic_kind(code) != "personnel" and amount]
     listing = "、".join(f"{name}{M(amount)}万元" for name, amount in items)
