@@ -5,53 +5,99 @@ One parser for every amount the clerk types, with messages that say what to writ
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+import unicodedata
+from decimal import Decimal, InvalidOperation
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-_PLAIN = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+MAX_INTEGER_DIGITS = 12  # 万元: up to 999 999 999 999.99 万元; keeps every sum exact and finite
+_PLAIN = re.compile(r"[0-9]+(\.[0-9]+)?")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
+_BOOLEAN_WORDS = {"true", "false", "yes", "no", "on", "off", "y", "n"}
+_NOT_NUMBERS = {".nan", "nan", ".inf", "inf", "infinity"}
+
+
+def _invisible(text: str) -> str | None:
+    """The first character that cannot be seen (zero-width space, BOM, direction marks …)."""
+    for ch in text:
+        if unicodedata.category(ch) in ("Cf", "Cc", "Co", "Cs", "Cn"):
+            return ch
+    return None
 
 
 def parse_amount(raw, *, places: int = 2, allow_negative: bool = False, what: str = "金额") -> Decimal:
     """Parse the text of a YAML scalar into a Decimal with at most `places` decimals.
 
-    Raises ValueError with a Chinese message (the caller attaches the location)."""
+    Raises ValueError with a Chinese message (the caller attaches the location); never lets any
+    other exception out, and never goes through float."""
     if raw is None:
         return ZERO
     if isinstance(raw, bool):
         raise ValueError(f"{what}应为数字，不是真假值")
     if isinstance(raw, Decimal):
+        if not raw.is_finite():
+            raise ValueError(f"{what}“{raw}”不是有效数字")
         text = format(raw, "f")
     elif isinstance(raw, int):
         text = str(raw)
     elif isinstance(raw, str):
         text = raw.strip()
+    elif isinstance(raw, (list, tuple, dict)):
+        raise ValueError(f"{what}应为一个数字，不是{'映射' if isinstance(raw, dict) else '列表'}")
     else:  # float never reaches here from our loader; refuse it anyway
-        raise ValueError(f"{what}应为数字文字，不接受{type(raw).__name__}")
+        raise ValueError(f"{what}应为数字文字，不接受{type(raw).__name__}类型的值")
     if text == "":
         return ZERO
+    hidden = _invisible(text)
+    if hidden is not None:
+        shown = "".join(ch for ch in text if _invisible(ch) is None)
+        raise ValueError(f"{what}“{shown}”中夹有看不见的字符（U+{ord(hidden):04X}），"
+                         "多由复制粘贴带入：请删除后重新输入数字")
     negative = text.startswith("-")
     body = text[1:] if negative else text
-    if not _PLAIN.match(body):
-        if body.translate(_FULLWIDTH) != body and _PLAIN.match(body.translate(_FULLWIDTH)):
-            raise ValueError(f"{what}“{text}”含全角数字，请改用半角数字（如 {body.translate(_FULLWIDTH)}）")
-        if "," in body or "，" in body:
-            raise ValueError(f"{what}“{text}”含千位分隔符，请去掉逗号")
-        if "万" in body or "元" in body:
-            raise ValueError(f"{what}“{text}”不要写单位：金额一律以万元为单位，只写数字")
-        if body.lower() in (".nan", ".inf", "nan", "inf", "+.inf", ".Inf".lower()):
-            raise ValueError(f"{what}“{text}”不是有效数字")
-        if re.match(r"^\d+(\.\d+)?[eE][-+]?\d+$", body):
-            raise ValueError(f"{what}“{text}”是科学计数法，请直接写出数字")
-        raise ValueError(f"{what}“{text}”不是有效的数字")
+    if not _PLAIN.fullmatch(body):
+        raise ValueError(_why_not(text, body, what))
     if negative and not allow_negative:
         raise ValueError(f"{what}不能为负数（{text}）")
-    if "." in body and len(body.split(".")[1]) > places:
+    whole, _, frac = body.partition(".")
+    if len(frac) > places:
         raise ValueError(f"{what}“{text}”超过{places}位小数：以万元为单位最多{places}位小数，"
-                         "请核对，不会自动四舍五入")
-    value = Decimal(text)
-    return value.quantize(Decimal(1).scaleb(-places)) if places else value
+                         "请核对，不会自动四舍五入" if what == "金额" else
+                         f"{what}“{text}”超过{places}位小数")
+    if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
+        raise ValueError(f"{what}“{text}”过大（整数部分超过{MAX_INTEGER_DIGITS}位）：请核对，金额以万元为单位")
+    try:
+        value = Decimal(text)
+        return value.quantize(Decimal(1).scaleb(-places)) if places else value
+    except (InvalidOperation, ArithmeticError):  # pragma: no cover - excluded by the checks above
+        raise ValueError(f"{what}“{text}”不是有效的数字") from None
+
+
+def _why_not(text: str, body: str, what: str) -> str:
+    """The Chinese message for text that is not a plain number: say what to write instead."""
+    half = body.translate(_FULLWIDTH)
+    if half != body and _PLAIN.fullmatch(half.lstrip("-")):
+        return f"{what}“{text}”含全角数字，请改用半角数字（如 {text.translate(_FULLWIDTH)}）"
+    if "," in body or "，" in body:
+        return f"{what}“{text}”含千位分隔符，请去掉逗号（如 {re.sub('[,，]', '', text)}）"
+    if "万" in body or "元" in body:
+        return f"{what}“{text}”不要写单位：金额一律以万元为单位，只写数字"
+    lower = body.lower().lstrip("+")
+    if lower in _NOT_NUMBERS:
+        return f"{what}“{text}”不是有效数字"
+    if lower in _BOOLEAN_WORDS:
+        return f"{what}“{text}”应为数字，不是真假值"
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?[eE][-+]?[0-9]+", body.lstrip("+")):
+        return f"{what}“{text}”是科学计数法，请直接写出数字"
+    if re.fullmatch(r"\.[0-9]+", body):
+        return f"{what}“{text}”请在小数点前写0（如 0{body}）"
+    if re.fullmatch(r"[0-9]+\.", body):
+        return f"{what}“{text}”小数点后缺少数字"
+    if body.startswith("+"):
+        return f"{what}“{text}”不要写正号“+”"
+    if "%" in body or "％" in body:
+        return f"{what}“{text}”不要写百分号，只写以万元为单位的数字"
+    return f"{what}“{text}”不是有效的数字"
 
 
 def fmt(value: Decimal | None, blank_zero: bool = True) -> str:
