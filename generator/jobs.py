@@ -33,9 +33,19 @@ class Outcome:
 
 def check_file(path: str) -> Outcome:
     start = time.perf_counter()
-    result = run(path)
+    try:
+        result = run(path)
+    except Exception as exc:  # a bug, not the clerk's fault: one line, no traceback wall
+        return _crash(path, start, exc)
     status = "ok" if result.ok else ("error" if result.readable else "unreadable")
     return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
+
+
+def _crash(path: str, start: float, exc: Exception) -> Outcome:
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return Outcome(path, "crash", time.perf_counter() - start,
+                   problems=[error("内部错误", f"生成时出错：{detail}（请把输入文件发给维护者）",
+                                   Location(path))])
 
 
 def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx")) -> Outcome:
@@ -49,9 +59,11 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
         d = result.disclosure
         stem = output_stem(d.department_code, d.department_name, d.year)
         target = Path(out_dir)
+        # render every format first, then write: a renderer failing on the second format must
+        # not leave a new PDF next to last run's XLSX
+        rendered = [(fmt, _render(fmt, d)) for fmt in formats]
         outputs, pages = [], 0
-        for fmt in formats:
-            data = _render(fmt, d)
+        for fmt, data in rendered:
             if fmt == "pdf":
                 pages = len(_PAGE.findall(data))
             dest = target / f"{stem}.{fmt}"
@@ -59,10 +71,7 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
             outputs.append(str(dest))
         return Outcome(path, "ok", time.perf_counter() - start, pages, outputs, result.problems)
     except Exception as exc:  # a bug, not the clerk's fault: report it without a traceback wall
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return Outcome(path, "crash", time.perf_counter() - start,
-                       problems=[error("内部错误", f"生成时出错：{detail}（请把输入文件发给维护者）",
-                                       Location(path))])
+        return _crash(path, start, exc)
 
 
 def _render(fmt: str, disclosure) -> bytes:

@@ -15,6 +15,9 @@ from .problems import Problem, has_errors, sort_problems
 from .validate import validate
 
 
+_REFUSALS = {"YAML标签", "YAML键", "YAML别名"}
+
+
 @dataclass
 class Result:
     file: str
@@ -40,7 +43,9 @@ def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None
         result.problems = sort_problems(result.problems)
         return result
     budget, more = build_model(doc)
-    result.problems += more
+    # a refused tag or key leaves an empty value behind; "不能为空" at the same spot says nothing new
+    refused = {p.location for p in problems if p.rule in _REFUSALS}
+    result.problems += [p for p in more if p.location not in refused]
     if budget is not None:
         catalog = catalog or load_catalog()
         disclosure, fig = compute(budget, catalog)

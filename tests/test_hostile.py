@@ -811,21 +811,6 @@ def test_pdf_fetcher_refuses_network_and_foreign_files(offline):
 
 # ----------------------------------------------------------------------------- output file names
 
-def _stem_patched() -> bool:
-    """Whether generator/render/output.py limits stems by bytes and keeps the year (see report)."""
-    try:
-        from generator.render.output import output_stem
-        stem = output_stem("524", "长" * 300, 2025)
-        return len(stem.encode("utf-8")) <= 200 and stem.endswith("-2025")
-    except Exception:
-        return False
-
-
-STEM_PATCHED = _stem_patched()
-STEM_REASON = ("generator/render/output.py: safe_stem limits characters, not UTF-8 bytes (a 300-character "
-               "name gives a 352-byte file name: ENAMETOOLONG), drops the year when it truncates and keeps "
-               "U+202E — patch in the issue-6 report")
-
 HOSTILE_NAMES = ["../../../tmp/evil", "a/b/c", r"..\..\windows\system32", "C:evil", "*?<|>\"x",
                  "CON", "..", "名称\u202egpj.exe", "长" * 300]
 
@@ -845,7 +830,6 @@ def test_output_stem_is_a_single_safe_file_name(tmp_path, name):
         assert (tmp_path / f"{stem}.pdf").resolve().parent == tmp_path.resolve()
 
 
-@pytest.mark.xfail(not STEM_PATCHED, reason=STEM_REASON, strict=True)
 @pytest.mark.parametrize("name", ["长" * 300, "名称\u202egpj.exe"], ids=["300-chars", "rlo"])
 def test_output_stem_fits_a_file_name_and_keeps_the_year(name):
     from generator.render.output import output_stem
@@ -859,8 +843,6 @@ def test_output_stem_fits_a_file_name_and_keeps_the_year(name):
 @pytest.mark.parametrize("name", HOSTILE_NAMES, ids=range(len(HOSTILE_NAMES)))
 def test_rendered_files_land_inside_the_output_directory(tmp_path, name):
     pytest.importorskip("generator.render.xlsx")
-    if len(name) >= 300 and not STEM_PATCHED:
-        pytest.xfail(STEM_REASON)
     src = write(tmp_path, _with_department(name, code="../..").encode())
     out = tmp_path / "out"
     outcome = jobs.render_file(str(src), str(out), ("xlsx",))
@@ -954,8 +936,6 @@ def test_interrupted_write_leaves_no_partial_or_temporary_file(tmp_path, example
     assert [p.name for p in out.iterdir()] == [target.name]
 
 
-@pytest.mark.xfail(reason="generator/jobs.py writes each format as soon as it is rendered — patch in the "
-                          "issue-6 report renders all formats first", strict=False)
 def test_a_failing_second_format_leaves_the_first_untouched(tmp_path, example_file, monkeypatch):
     out = tmp_path / "out"
     _render_with(monkeypatch, lambda fmt, d: b"OLD " + fmt.encode())
@@ -972,8 +952,6 @@ def test_a_failing_second_format_leaves_the_first_untouched(tmp_path, example_fi
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # still a matching pair
 
 
-@pytest.mark.xfail(reason="generator/jobs.py check_file does not catch an internal error (render_file "
-                          "does) — patch in the issue-6 report", strict=False, raises=RuntimeError)
 def test_check_reports_an_internal_error_without_a_traceback(example_file, monkeypatch):
     def broken(path):
         raise RuntimeError("a bug in a later stage")
