@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 import generator
@@ -27,6 +27,20 @@ FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home
              Path.home() / ".local/share/fonts")
 _INTER_TAG_SPACE = re.compile(r">\s+<")  # text is escaped, so only layout whitespace matches
 ALLOWED_ROOTS = (TEMPLATES.resolve(), Path(generator.__file__).resolve().parent) + FONT_DIRS
+
+
+class _LeanHTML(HTML):
+    """HTML with our own minimal user-agent stylesheet (templates/ua.css) instead of
+    WeasyPrint's full HTML5 one. `_ua_stylesheets` is WeasyPrint's internal hook; the PDF
+    tests compare every schedule row and the page count, so a change there cannot pass
+    silently."""
+
+    _ua = None
+
+    def _ua_stylesheets(self, forms=False):
+        if _LeanHTML._ua is None:
+            _LeanHTML._ua = CSS(filename=str(TEMPLATES / "ua.css"))
+        return [_LeanHTML._ua]
 
 
 class FetchRefused(ValueError):
@@ -59,7 +73,7 @@ def render_pdf(disclosure: Disclosure, pdf_variant: str | None = None,
                fetcher: LocalFetcher | None = None) -> bytes:
     """The disclosure as PDF bytes; pdf_variant='pdf/a-3b' gives the archival variant."""
     html = _INTER_TAG_SPACE.sub("><", render_html(disclosure))  # fewer text nodes to lay out
-    document = HTML(string=html, base_url=str(TEMPLATES) + "/",
+    document = _LeanHTML(string=html, base_url=str(TEMPLATES) + "/",
                     url_fetcher=fetcher or LocalFetcher())
     options = {"pdf_variant": pdf_variant} if pdf_variant else {}
     return document.write_pdf(finisher=pack_font_streams, **options)
