@@ -11,7 +11,9 @@ from pathlib import Path
 
 import yaml
 
-CATALOG_DIR = Path(__file__).resolve().parent.parent / "schemas" / "catalog"
+from .resources import resource_dir
+
+CATALOG_DIR = resource_dir("schemas") / "catalog"
 CN_NUMERALS = "一二三四五六七八九十"
 
 

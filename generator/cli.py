@@ -116,7 +116,8 @@ def roll_cmd(
         typer.echo(format_problem(p))
     if text is None:
         typer.echo(f"{file}：{summary(problems)}，未生成下年草稿")
-        raise typer.Exit(1 if any(p.is_error for p in problems) else 2)
+        from .pipeline import run
+        raise typer.Exit(1 if run(file).readable else 2)
     from .render.output import atomic_write
     atomic_write(out, text.encode("utf-8"))
     typer.echo(f"已写出 {out}（{to}年草稿）：请复核标有“待复核”的内容")

@@ -4,7 +4,6 @@ Runs in a worker process for `render -j N`; returns a small picklable Outcome, n
 """
 from __future__ import annotations
 
-import re
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -14,7 +13,6 @@ from .pipeline import run
 from .problems import Location, error
 
 FORMATS = ("pdf", "xlsx", "html")
-_PAGE = re.compile(rb"/Type\s*/Page\b")
 
 
 @dataclass
@@ -61,11 +59,10 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
         target = Path(out_dir)
         # render every format first, then write: a renderer failing on the second format must
         # not leave a new PDF next to last run's XLSX
-        rendered = [(fmt, _render(fmt, d)) for fmt in formats]
+        rendered = [(fmt, *_render(fmt, d)) for fmt in formats]
         outputs, pages = [], 0
-        for fmt, data in rendered:
-            if fmt == "pdf":
-                pages = len(_PAGE.findall(data))
+        for fmt, data, count in rendered:
+            pages = count or pages
             dest = target / f"{stem}.{fmt}"
             atomic_write(dest, data)
             outputs.append(str(dest))
@@ -74,12 +71,13 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
         return _crash(path, start, exc)
 
 
-def _render(fmt: str, disclosure) -> bytes:
+def _render(fmt: str, disclosure) -> tuple[bytes, int]:
+    """(bytes, PDF page count or 0) for one format."""
     if fmt == "pdf":
-        from .render.pdf import render_pdf
-        return render_pdf(disclosure)
+        from .render.pdf import render_pdf_pages
+        return render_pdf_pages(disclosure)
     if fmt == "xlsx":
         from .render.xlsx import render_xlsx
-        return render_xlsx(disclosure)
+        return render_xlsx(disclosure), 0
     from .render.html import render_html
-    return render_html(disclosure).encode("utf-8")
+    return render_html(disclosure).encode("utf-8"), 0

@@ -862,7 +862,7 @@ def example_file(tmp_path):
 
 
 def _render_with(monkeypatch, behaviour):
-    monkeypatch.setattr(jobs, "_render", behaviour)
+    monkeypatch.setattr(jobs, "_render", lambda fmt, d: (behaviour(fmt, d), 0))
 
 
 def test_failed_render_keeps_the_previous_output(tmp_path, example_file, monkeypatch):

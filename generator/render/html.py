@@ -13,11 +13,11 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-import generator
+from ..resources import resource_dir
 
 from ..compute.tables import Disclosure, Heading, Paragraph, ProjectTable, Table
 
-TEMPLATES = Path(generator.__file__).resolve().parent.parent / "templates"
+TEMPLATES = resource_dir("templates")
 CENT = Decimal("0.01")
 ALIGN = {"seq": "c", "code": "l", "text": "l", "money": "r", "qty": "r", "price": "r"}
 _NUMBERED = re.compile(r"^\s*[0-9０-９]+[、.．]")

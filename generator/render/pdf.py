@@ -69,11 +69,18 @@ class LocalFetcher(URLFetcher):
         raise FetchRefused(f"refused to fetch {url[:200]}")
 
 
-def render_pdf(disclosure: Disclosure, pdf_variant: str | None = None,
-               fetcher: LocalFetcher | None = None) -> bytes:
-    """The disclosure as PDF bytes; pdf_variant='pdf/a-3b' gives the archival variant."""
+def render_pdf_pages(disclosure: Disclosure, pdf_variant: str | None = None,
+                     fetcher: LocalFetcher | None = None) -> tuple[bytes, int]:
+    """The disclosure as PDF bytes and its page count; pdf_variant='pdf/a-3b' gives the
+    archival variant."""
     html = _INTER_TAG_SPACE.sub("><", render_html(disclosure))  # fewer text nodes to lay out
     document = _LeanHTML(string=html, base_url=str(TEMPLATES) + "/",
-                    url_fetcher=fetcher or LocalFetcher())
+                         url_fetcher=fetcher or LocalFetcher()).render()
     options = {"pdf_variant": pdf_variant} if pdf_variant else {}
-    return document.write_pdf(finisher=pack_font_streams, **options)
+    return document.write_pdf(finisher=pack_font_streams, **options), len(document.pages)
+
+
+def render_pdf(disclosure: Disclosure, pdf_variant: str | None = None,
+               fetcher: LocalFetcher | None = None) -> bytes:
+    """The disclosure as PDF bytes."""
+    return render_pdf_pages(disclosure, pdf_variant, fetcher)[0]

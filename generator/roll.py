@@ -1,0 +1,311 @@
+"""`budgetgen roll`: this year's department file → next year's draft.
+
+The draft keeps the clerk's file as it is — every comment, blank line, key order, quoting and
+amount text — and changes only what a new year changes:
+
+* department.year → the new year;
+* prior_year → this year's computed 基本支出 / 项目支出 / “三公” totals, reasons left empty,
+  marked 待复核 (the old prior_year block is replaced);
+* assets.as_of → the end of the year before the new one, marked 待复核 (the figures are last
+  year's until the clerk updates them);
+* “{year}年” → “{to_year}年” inside project indicator cells (资金支付时间 2025年12月底 …);
+* control_totals (last year's 批复) is commented out, line by line, with a note;
+* a 待复核 comment line above the sections whose text or amounts are last year's.
+
+How: the edits are made on the original text at the exact character spans PyYAML reports for
+each node, so nothing else in the file is touched (a ruamel.yaml round trip was tried first:
+it loses the comments that precede a removed or replaced block, and re-indents). Amounts are
+never parsed and re-printed; the new prior_year figures are the pipeline's Decimal totals,
+written with two decimals. The draft is then run through the whole pipeline and its leaf
+facts are compared with the original's: if anything but the intended changes differs, or the
+draft does not pass `check`, no draft is returned.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from .loader import _decode
+from .money import fmt_text
+from .pipeline import Result, run, run_text
+from .problems import Location, Problem, error
+
+_Loader = yaml.SafeLoader  # pure Python: marks count characters of the decoded text
+
+
+class _Refused(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------- nodes and spans
+
+
+def _pairs(node):
+    return node.value if isinstance(node, yaml.MappingNode) else []
+
+
+def _get(node, key: str):
+    """(key node, value node) of `key` in a mapping node, or (None, None)."""
+    for k, v in _pairs(node):
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            return k, v
+    return None, None
+
+
+def _content_end(node) -> int:
+    """Character index just after the last character that belongs to the node's content
+    (block collections end where the next token starts, after comments: not wanted here)."""
+    if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
+        return node.end_mark.index
+    ends = [node.start_mark.index]
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            ends += [_content_end(k), _content_end(v)]
+    else:
+        ends += [_content_end(v) for v in node.value]
+    return max(ends)
+
+
+def _line_start(text: str, i: int) -> int:
+    return text.rfind("\n", 0, i) + 1
+
+
+def _line_end(text: str, i: int) -> int:
+    """Index just after the newline ending the line that contains index i-1 (or len)."""
+    j = text.find("\n", max(i - 1, 0))
+    return len(text) if j < 0 else j + 1
+
+
+def _block(text: str, key_node, value_node) -> tuple[int, int]:
+    """The whole lines of a top-level `key: value` entry, eol comment of its last line included;
+    comments and blank lines after it (which belong to what follows) excluded."""
+    end = max(key_node.end_mark.index, _content_end(value_node))
+    return _line_start(text, key_node.start_mark.index), _line_end(text, end)
+
+
+def _indent_unit(root) -> int:
+    """Indentation of the clerk's nested keys (2 in the examples)."""
+    for _, v in _pairs(root):
+        if isinstance(v, yaml.MappingNode) and not v.flow_style and v.value:
+            col = v.value[0][0].start_mark.column
+            if col > 0:
+                return col
+    return 2
+
+
+# --------------------------------------------------------------------------- the draft
+
+
+def _prior_block(result: Result, year: int, unit: int, nl: str) -> str:
+    fig = result.figures
+    pad = " " * unit
+    lines = [
+        f"# 待复核：请填写增减原因。以下上年数是{year}年预算（由 budgetgen roll 按{year}年文件计算），"
+        "增减额由程序计算",
+        "prior_year:",
+        f"{pad}year: {year}",
+        f"{pad}basic: {fmt_text(fig.basic)}",
+        f"{pad}project: {fmt_text(fig.project)}",
+        f"{pad}three_public: {fmt_text(fig.three_public_total)}",
+        f"{pad}reasons:                    # 待复核：请填写增减原因",
+        f"{pad}{pad}basic: \"\"",
+        f"{pad}{pad}project: \"\"",
+        f"{pad}{pad}three_public: \"\"",
+    ]
+    return nl.join(lines) + nl
+
+
+def _scalar_text(text: str, node) -> str:
+    return text[node.start_mark.index:node.end_mark.index]
+
+
+def _replace_scalar(text: str, node, new_plain: str) -> str:
+    """The replacement source text for a scalar, keeping its quoting style."""
+    old = _scalar_text(text, node)
+    if old[:1] in ("'", '"'):
+        return old[0] + new_plain + old[0]
+    return new_plain
+
+
+def draft_text(text: str, result: Result, to_year: int) -> str:
+    """Next year's draft of `text` (the file `result` was computed from)."""
+    budget = result.budget
+    year = budget.department.year
+    nl = "\r\n" if "\r\n" in text else "\n"
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:  # pragma: no cover - the pipeline has read it already
+        raise _Refused(f"无法按行列定位文件内容：{exc}") from exc
+    if not isinstance(root, yaml.MappingNode) or root.flow_style:
+        raise _Refused("文件顶层是流式映射（{…}）：请改为每个键一行的块格式后再生成草稿")
+    unit = _indent_unit(root)
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement) on the original text
+
+    def note_above(key: str, message: str) -> None:
+        k, _ = _get(root, key)
+        if k is not None:
+            at = _line_start(text, k.start_mark.index)
+            edits.append((at, at, f"# 待复核：{message}{nl}"))
+
+    # department.year
+    _, dept = _get(root, "department")
+    _, year_node = _get(dept, "year")
+    edits.append((year_node.start_mark.index, year_node.end_mark.index,
+                  _replace_scalar(text, year_node, str(to_year))))
+
+    # prior_year: replaced by this year's computed figures
+    new_prior = _prior_block(result, year, unit, nl)
+    k, v = _get(root, "prior_year")
+    if k is not None:
+        start, end = _block(text, k, v)
+        edits.append((start, end, new_prior))
+    else:
+        k, v = _get(root, "assets")
+        if k is not None:  # right after the assets block, before the comments of what follows
+            _, end = _block(text, k, v)
+            edits.append((end, end, nl + new_prior))
+        else:
+            edits.append((len(text), len(text), ("" if text.endswith(("\n", "\r")) else nl) + nl + new_prior))
+
+    # assets.as_of: the end of the year before the new one; the figures are still last year's
+    _, assets = _get(root, "assets")
+    _, as_of = _get(assets, "as_of") if assets is not None else (None, None)
+    if as_of is not None and isinstance(as_of, yaml.ScalarNode):
+        new_date = f"{to_year - 1}-12-31"
+        edits.append((as_of.start_mark.index, as_of.end_mark.index, _replace_scalar(text, as_of, new_date)))
+        line_end = _line_end(text, as_of.end_mark.index)
+        body_end = line_end - (len(nl) if text[:line_end].endswith(nl) else 0)
+        if not getattr(assets, "flow_style", False):
+            rest = text[as_of.end_mark.index:body_end]
+            message = (f"待复核：资产数是{year - 1}年末数，请改为{to_year - 1}年末数")
+            if rest.strip().startswith("#"):  # keep the clerk's comment after ours
+                edits.append((as_of.end_mark.index, body_end, f"  # {message}；原注：{rest.strip()[1:].strip()}"))
+            else:
+                edits.append((as_of.end_mark.index, body_end, f"  # {message}"))
+
+    # “2025年” → “2026年” inside project indicator cells
+    _, projects = _get(root, "projects")
+    old, new = f"{year}年", f"{to_year}年"
+    for project in (projects.value if isinstance(projects, yaml.SequenceNode) else []):
+        _, indicators = _get(project, "indicators")
+        for row in (indicators.value if isinstance(indicators, yaml.SequenceNode) else []):
+            for cell in (row.value if isinstance(row, yaml.SequenceNode) else []):
+                if isinstance(cell, yaml.ScalarNode) and old in cell.value:
+                    source = _scalar_text(text, cell)
+                    if old not in source:  # written with escapes ("\u5e74"): rewrite it quoted
+                        source = json.dumps(cell.value, ensure_ascii=False)
+                    edits.append((cell.start_mark.index, cell.end_mark.index, source.replace(old, new)))
+
+    # control_totals: last year's 批复 — commented out, line by line, with a note
+    k, v = _get(root, "control_totals")
+    if k is not None:
+        start, end = _block(text, k, v)
+        body = text[start:end]
+        lines = body.split(nl)
+        if lines and lines[-1] == "":
+            lines.pop()
+        commented = [f"# 待复核：control_totals 是{year}年的批复控制数，已改为注释；收到{to_year}年批复后，"
+                     f"可按下列格式重新填写（去掉行首的“# ”）："]
+        commented += [f"# {line}" if line.strip() else "#" for line in lines]
+        edits.append((start, end, nl.join(commented) + nl))
+
+    # 待复核 notes above the sections that are last year's text or amounts
+    starting = f"金额是{year}年预算数，作为{to_year}年的起始值，请按{to_year}年批复修改"
+    for key in ("expenditure", "basic_economic", "three_public", "procurement"):
+        note_above(key, starting)
+    for key in ("duties", "performance", "special_funds"):
+        note_above(key, f"以下是{year}年的内容，请按{to_year}年更新")
+    note_above("projects", f"项目、金额与绩效目标是{year}年的内容（指标中的“{old}”已改为“{new}”），"
+               f"请按{to_year}年批复更新")
+
+    # a header line: at the very top, after a modeline or directive if there is one
+    first_end = _line_end(text, 1) if text else 0
+    first = text[:first_end]
+    head_at = first_end if first.startswith(("# yaml-language-server", "%")) else 0
+    edits.append((head_at, head_at, f"# budgetgen roll：由{year}年文件生成的{to_year}年草稿。标有“待复核”的内容请逐项核对、"
+                  f"修改后运行 budgetgen check。{nl}"))
+
+    return _apply(text, edits)
+
+
+def _apply(text: str, edits) -> str:
+    """Apply (start, end, new) edits made on the same original text. They are applied from the
+    end backwards; at one position a replacement goes first and insertions then land before
+    it, in the order they were made. Overlapping edits would be a bug."""
+    ordered = sorted(enumerate(edits), key=lambda e: (e[1][0], e[1][1], e[0]))
+    for (_, a), (_, b) in zip(ordered, ordered[1:]):
+        if b[0] < a[1]:
+            raise _Refused("内部错误：草稿的修改位置重叠")
+    out = text
+    for _, (start, end, new) in reversed(ordered):
+        out = out[:start] + new + out[end:]
+    return out
+
+
+# --------------------------------------------------------------------------- checking the draft
+
+
+def _leaves(budget, *, drop=("prior_year", "control_totals")) -> dict:
+    data = budget.model_dump(mode="json")
+    for key in drop:
+        data.pop(key, None)
+    data["department"].pop("year", None)
+    if data.get("assets"):
+        data["assets"].pop("as_of", None)
+    for p in data.get("projects") or []:
+        p.pop("indicators", None)
+    return data
+
+
+def _verify(original: Result, draft: Result, to_year: int) -> list[str]:
+    """What differs between the draft and the intended draft (empty when all is well)."""
+    wrong = []
+    if draft.budget is None:
+        return ["草稿无法读取"]
+    if _leaves(original.budget) != _leaves(draft.budget):
+        wrong.append("草稿中的金额或文字与原文件不一致")
+    old, new = f"{original.budget.department.year}年", f"{to_year}年"
+    want = [[[c.replace(old, new) for c in row] for row in p.indicators] for p in original.budget.projects]
+    if want != [[list(row) for row in p.indicators] for p in draft.budget.projects]:
+        wrong.append("项目绩效指标除年度外有改动")
+    b, fig = draft.budget, original.figures
+    if b.department.year != to_year:
+        wrong.append("预算年度未改")
+    p = b.prior_year
+    if p is None or (p.basic, p.project, p.three_public) != (fig.basic, fig.project, fig.three_public_total):
+        wrong.append("上年数与本年计算结果不一致")
+    return wrong
+
+
+def roll_file(path, to_year: int) -> tuple[list[Problem], str | None]:
+    """(problems, draft text). The draft is None when the file has errors (its problems are
+    returned), when to_year is not after the file's year, or when the draft fails its checks."""
+    name = str(path)
+    result = run(path)
+    if not result.ok:
+        return result.problems, None
+    year = result.budget.department.year
+    if int(to_year) <= year:
+        return [error("年度", f"下一预算年度应晚于本文件的预算年度{year}年，收到{to_year}年",
+                      result.doc.locate(("department", "year")), f"{year + 1}或以后", to_year)], None
+    to_year = int(to_year)
+    if to_year > 2100:
+        return [error("年度", f"预算年度{to_year}年超出范围（2000至2100）", Location(name))], None
+    raw = Path(path).read_bytes()
+    text, _, _ = _decode(raw, name)
+    if text is None:  # pragma: no cover - the pipeline has read it already
+        return [error("文件编码", "无法读取文件", Location(name))], None
+    try:
+        draft = draft_text(text, result, to_year)
+    except _Refused as exc:
+        return [error("下年草稿", str(exc), Location(name))], None
+    checked = run_text(draft, f"{name}（{to_year}年草稿）")
+    wrong = _verify(result, checked, to_year)
+    errors = [p for p in checked.problems if p.is_error]
+    if errors or wrong:
+        detail = "；".join(wrong + [str(p) for p in errors[:5]])
+        return [error("内部错误", f"生成的{to_year}年草稿未通过自检（{detail}），未写出；请把输入文件发给维护者",
+                      Location(name))], None
+    return [], draft
