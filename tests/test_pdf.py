@@ -463,6 +463,11 @@ def test_pages_schedules_on_their_own_pages_and_wide_ones_landscape(rendered):
         assert (box.width > box.height) == table.landscape, table.key
     page = pages[heads.index(flat(d.schedules[8].title))]
     assert flat(d.schedules[8].rows[-1].cells[1]) in flat(page)  # 表九 fits one page
+    for table in d.schedules:  # the seed-size schedules each fit one page (表四 is portrait)
+        page = pages[heads.index(flat(table.title))]
+        last = table.rows[-1].cells
+        if last[0] is not None:
+            assert flat(str(last[1]) or "") in flat(page) and flat(str(last[-1] or "")) in flat(page), table.key
     a4 = reader.pages[0].mediabox
     assert (round(float(a4.width)), round(float(a4.height))) == (595, 842)
 

@@ -94,7 +94,7 @@ def schedule_2(budget: Budget, catalog: Catalog, title: str) -> Table:
                Head("财政专户收入"), Head("事业收入"), Head("经营收入"), Head("上级补助收入"),
                Head("附属单位上缴收入"), Head("其他收入")),
               _lanci(12))
-    cols = (SEQ, CODE, Column("text", 16)) + (Column("money", 8.2),) * 10
+    cols = (SEQ, CODE, Column("text", 22)) + (Column("money", 7),) * 10
     return Table("s2", title, _meta(budget), header, cols,
                  tuple(_function_rows(tree, catalog, _typed_names(budget))), landscape=True,
                  sheet="表二 收入总表")
@@ -140,8 +140,10 @@ def schedule_4(budget: Budget, catalog: Catalog, fig: Figures, title: str) -> Ta
                Head("一般公共预算财政拨款"), Head("政府性基金预算财政拨款"),
                Head("国有资本经营预算财政拨款")),
               _lanci(7))
-    cols = (SEQ, Column("text", 17), MONEY, Column("text", 20)) + (MONEY,) * 4
-    return Table("s4", title, _meta(budget), header, cols, tuple(rows), landscape=True,
+    narrow = Column("money", 7)
+    cols = (Column("seq", 3), Column("text", 22), narrow, Column("text", 26)) + (narrow,) * 4
+    # portrait: its 37 rows do not fit the height of a landscape page
+    return Table("s4", title, _meta(budget), header, cols, tuple(rows),
                  sheet="表四 财政拨款收支总表")
 
 

@@ -66,7 +66,7 @@ def table_view(table: Table) -> dict:
     return {"key": table.key, "title": table.title, "meta": meta, "header": table.header,
             "widths": _widths(table), "rows": rows, "note": table.note,
             "notes_after": table.notes_after, "landscape": table.landscape,
-            "compact": len(table.columns) > 8}
+            "compact": len(table.columns) >= 8}
 
 
 def indicator_rows(project: ProjectTable) -> list[list[tuple[str, int]]]:
