@@ -20,7 +20,10 @@ import generator
 
 from ..compute.tables import Disclosure
 from .html import TEMPLATES, render_html
+from .pdffonts import install as _lazy_fonts
 from .pdfpack import pack_font_streams
+
+_lazy_fonts()
 
 LOG = logging.getLogger(__name__)
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts",
