@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .catalog import cn_number
+
 _HERE = Path(__file__).resolve().parent / "editions"
 
 # income rows of schedule 1: (label, sources summed)
@@ -54,6 +56,26 @@ _COMMON_INCOME = (("一、一般公共预算拨款收入", ("general",)),
 _OVERSEAS = ("overseas", "overseas_research")
 _VEHICLE = ("vehicle_purchase", "vehicle_operation")
 _ALL3 = _OVERSEAS + _VEHICLE + ("reception",)
+_VEHICLE_AND_RECEPTION = (
+    ("二、公务用车购置及运维费", _VEHICLE, 1),
+    ("    其中：公务用车购置费", ("vehicle_purchase",), 2),
+    ("          公务用车运行维护费", ("vehicle_operation",), 2),
+    ("三、公务接待费", ("reception",), 1),
+)
+_CURRENT_FUNDS = (("一般公共预算拨款", ("general",)), ("基金预算拨款", ("gov_fund",)),
+                  ("国有资本经营预算拨款", ("soe",)), ("财政专户核拨", ("special_account",)),
+                  ("单位资金", ("unit",)))
+_OPENING = (("duties", "部门职责及机构设置情况"), ("overview", "部门预算安排的总体情况"),
+            ("operating", "机关运行经费安排情况"),
+            ("three_public", "财政拨款“三公”经费预算情况及增减变化原因"))
+_CLOSING = (("procurement", "政府采购预算情况"), ("assets", "国有资产信息"), ("glossary", "名词解释"),
+            ("other", "其他需要说明的事项"))
+
+
+def _numbered(*sections: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+    """(key, title) → (key, "一、title"), numbered in order."""
+    return tuple((key, f"{cn_number(i)}、{title}") for i, (key, title) in enumerate(sections, 1))
+
 
 HEBEI_2025 = Edition(
     key="hebei-2025",
@@ -66,23 +88,12 @@ HEBEI_2025 = Edition(
         ("一、因公出国（境）费", _OVERSEAS, 1),
         ("    其中：教学科研人员因公出国（境）费", ("overseas_research",), 2),
         ("          其他因公出国（境）费", ("overseas",), 2),
-        ("二、公务用车购置及运维费", _VEHICLE, 1),
-        ("    其中：公务用车购置费", ("vehicle_purchase",), 2),
-        ("          公务用车运行维护费", ("vehicle_operation",), 2),
-        ("三、公务接待费", ("reception",), 1),
-    ),
-    procurement_funds=(("一般公共预算拨款", ("general",)), ("基金预算拨款", ("gov_fund",)),
-                       ("国有资本经营预算拨款", ("soe",)), ("财政专户核拨", ("special_account",)),
-                       ("单位资金", ("unit",)),
-                       ("上年结转结余", ("carryover", "carryover_fiscal", "carryover_other"))),
-    sections=(("duties", "一、部门职责及机构设置情况"), ("overview", "二、部门预算安排的总体情况"),
-              ("operating", "三、机关运行经费安排情况"),
-              ("three_public", "四、财政拨款“三公”经费预算情况及增减变化原因"),
-              ("performance", "五、部门整体绩效目标"),
-              ("special_funds", "六、部门主管专项资金预算安排情况及绩效目标"),
-              ("projects", "七、部门项目预算安排情况及绩效目标"),
-              ("procurement", "八、政府采购预算情况"), ("assets", "九、国有资产信息"),
-              ("glossary", "十、名词解释"), ("other", "十一、其他需要说明的事项")),
+    ) + _VEHICLE_AND_RECEPTION,
+    procurement_funds=_CURRENT_FUNDS + (
+        ("上年结转结余", ("carryover", "carryover_fiscal", "carryover_other")),),
+    sections=_numbered(*_OPENING, ("performance", "部门整体绩效目标"),
+                       ("special_funds", "部门主管专项资金预算安排情况及绩效目标"),
+                       ("projects", "部门项目预算安排情况及绩效目标"), *_CLOSING),
     project_table="full",
     glossary_file="glossary-hebei-2025.txt",
     income_text="2025",
@@ -100,21 +111,10 @@ HEBEI_2023 = Edition(
     three_public_rows=(
         ("“三公”经费小计", _ALL3, 0),
         ("一、因公出国（境）费", _OVERSEAS, 1),
-        ("二、公务用车购置及运维费", _VEHICLE, 1),
-        ("    其中：公务用车购置费", ("vehicle_purchase",), 2),
-        ("          公务用车运行维护费", ("vehicle_operation",), 2),
-        ("三、公务接待费", ("reception",), 1),
-    ),
-    procurement_funds=(("一般公共预算拨款", ("general",)), ("基金预算拨款", ("gov_fund",)),
-                       ("国有资本经营预算拨款", ("soe",)), ("财政专户核拨", ("special_account",)),
-                       ("单位资金", ("unit",)), ("财政拨款结转", ("carryover_fiscal", "carryover")),
-                       ("非财政拨款结转结余", ("carryover_other",))),
-    sections=(("duties", "一、部门职责及机构设置情况"), ("overview", "二、部门预算安排的总体情况"),
-              ("operating", "三、机关运行经费安排情况"),
-              ("three_public", "四、财政拨款“三公”经费预算情况及增减变化原因"),
-              ("performance", "五、预算绩效信息"),
-              ("procurement", "六、政府采购预算情况"), ("assets", "七、国有资产信息"),
-              ("glossary", "八、名词解释"), ("other", "九、其他需要说明的事项")),
+    ) + _VEHICLE_AND_RECEPTION,
+    procurement_funds=_CURRENT_FUNDS + (("财政拨款结转", ("carryover_fiscal", "carryover")),
+                                        ("非财政拨款结转结余", ("carryover_other",))),
+    sections=_numbered(*_OPENING, ("performance", "预算绩效信息"), *_CLOSING),
     project_table="goals",
     glossary_file="glossary-hebei-2023.txt",
     income_text="2023",
