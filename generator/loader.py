@@ -558,9 +558,20 @@ def load_file(path: str | Path) -> tuple[RawDoc | None, list[Problem]]:
         if len(raw) > MAX_BYTES:
             return None, [error("文件过大", f"文件超过上限{MAX_BYTES}字节", Location(name))]
     except OSError as exc:
-        return None, [error("文件读取", f"无法读取文件：{exc.strerror or exc}", Location(name))]
+        return None, [error("文件读取", f"无法读取文件：{_os_reason(exc)}", Location(name))]
     text, encoding, problems = _decode(raw, name)
     if text is None:
         return None, problems
     doc, more = load_text(text, name, encoding)
     return doc, problems + more
+
+
+def _os_reason(exc: OSError) -> str:
+    """Why a file could not be opened, in Chinese."""
+    if isinstance(exc, FileNotFoundError):
+        return "文件不存在（请检查路径和文件名）"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个文件夹，不是文件"
+    if isinstance(exc, PermissionError):
+        return "没有读取权限"
+    return f"系统错误（{exc.strerror or exc}）"

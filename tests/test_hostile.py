@@ -993,3 +993,12 @@ def test_cli_check_exit_codes_and_no_traceback(tmp_path):
         codes[path.name] = proc.returncode
     assert codes == {EXAMPLE_2025.name: 0, "tag.yaml": 1, "bomb.yaml": 1, "broken.yaml": 2}
     assert not marker.exists()
+
+
+def test_missing_file_and_folder_are_explained_in_chinese(tmp_path):
+    from generator.pipeline import run
+    missing = run(tmp_path / "nope.yaml")
+    assert not missing.readable
+    assert missing.problems[0].message == "无法读取文件：文件不存在（请检查路径和文件名）"
+    folder = run(tmp_path)
+    assert folder.problems[0].message == "无法读取文件：这是一个文件夹，不是文件"
