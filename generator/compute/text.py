@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from ..editions import Edition
 from ..model import Budget
-from ..money import ZERO, fmt_text
+from ..money import fmt_text
 from ..catalog import Catalog
 from .annex import assets_table, institutions_table, procurement_table, project_groups
 from .figures import CARRYOVER, UNIT_FUNDS, Figures

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ..compute.figures import dsum
 from ..money import ZERO
 from .context import Context, wan
 
