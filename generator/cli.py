@@ -1,23 +1,101 @@
 """The command line: `budgetgen check | render | new | roll | schema` (typer), messages in Chinese.
 
-Exit status: 0 all consistent (warnings allowed), 1 errors found, 2 a file could not be read.
+Exit statuses come from one table, generator/exitcodes.py (0 通过, 1 数据有错误, 2 用法错误,
+3 输入无法读取, 4 输出无法写入, 5 内部错误); a run over many files exits with the gravest.
+An internal error is one Chinese line; `--debug` shows its traceback.
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
+import traceback
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
+import click
 import typer
+from typer.core import TyperGroup
 
+from . import __version__
+from .exitcodes import Exit, help_text, worst
 from .jobs import FORMATS, Outcome, check_file, render_file
 from .report import format_problem, summary
 
+_STATE = {"debug": False}
+
+
+class _Group(TyperGroup):
+    """Turns an exception that escapes a command (a bug, not the clerk's fault) into one Chinese
+    line and exit status 5; `--debug` prints the traceback instead. Ctrl-C exits 130."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            typer.echo("已中断", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            _internal_error(exc)
+            ctx.exit(int(Exit.INTERNAL))
+
+
+def _internal_error(exc: BaseException) -> None:
+    if _STATE["debug"]:
+        typer.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+    else:
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
+        typer.echo(f"内部错误：{detail}（这是程序缺陷，不是数据问题；加 --debug 可看详细信息，"
+                   "请连同输入文件发给维护者）", err=True)
+
+
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+    cls=_Group, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="budgetgen：由一个 YAML 文件生成部门预算公开文件（九张表、说明、PDF 与 XLSX）。\n\n"
-         "退出状态：0 通过（可有警告）；1 发现错误；2 文件无法读取。")
+         + help_text())
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"budgetgen {__version__}")
+        raise typer.Exit()
+
+
+def _install_completion(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from typer.completion import completion_init, install
+    completion_init()
+    shell, path = install(prog_name=ctx.find_root().info_name or "budgetgen")
+    typer.echo(f"已为 {shell} 安装命令补全：{path}；重新打开终端后生效")
+    ctx.exit(0)
+
+
+def _show_completion(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from typer.completion import completion_init, show_callback
+    completion_init()
+    show_callback(ctx, param, value)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                 help="显示版本号后退出"),
+    debug: bool = typer.Option(False, "--debug",
+                               help="内部错误时显示完整的 Python 回溯（报告问题时附上）"),
+    install_completion: bool = typer.Option(False, "--install-completion", is_eager=True,
+                                            callback=_install_completion, expose_value=False,
+                                            help="为当前 shell（bash、zsh、fish、PowerShell）安装命令补全"),
+    show_completion: bool = typer.Option(False, "--show-completion", is_eager=True,
+                                         callback=_show_completion, expose_value=False,
+                                         help="显示当前 shell 的命令补全脚本（可复制或自行安装）"),
+) -> None:
+    _STATE["debug"] = debug
 
 
 def _err(text: str) -> None:
@@ -27,20 +105,30 @@ def _err(text: str) -> None:
 def _print_outcome(o: Outcome, quiet: bool = False) -> None:
     for p in o.problems:
         typer.echo(format_problem(p))
+    if o.detail and _STATE["debug"]:
+        _err(o.detail.rstrip())
     if not quiet:
-        tail = summary(o.problems) if o.status != "unreadable" else "文件无法读取"
+        tail = {"unreadable": "文件无法读取", "unwritable": "输出无法写入",
+                "crash": "内部错误"}.get(o.status) or summary(o.problems)
         typer.echo(f"{o.file}：{tail}")
 
 
 def _exit_code(outcomes: list[Outcome]) -> int:
-    codes = [o.exit_code for o in outcomes]
-    if any(c == 2 for c in codes):
-        return 2
-    return 1 if any(codes) else 0
+    return worst(o.exit_code for o in outcomes)
+
+
+def _write(out: Path, data: bytes) -> None:
+    """Write a command's output file; a file that cannot be written exits 4 with the reason."""
+    from .render.output import atomic_write
+    try:
+        atomic_write(out, data)
+    except OSError as exc:
+        _err(f"无法写入 {out}：{exc.strerror or exc}")
+        raise typer.Exit(int(Exit.OUTPUT_FAILED))
 
 
 @app.command("check")
-def check_cmd(files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE...")):
+def check_cmd(files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE...")) -> None:
     """只做检查：列出全部错误与警告（文件:行:列），不生成文件。"""
     outcomes = [check_file(str(f)) for f in files]
     for o in outcomes:
@@ -56,13 +144,23 @@ def _parse_formats(text: str) -> tuple[str, ...]:
     return formats
 
 
+def _check_jobs(value: int) -> int:
+    if value < 0:
+        raise typer.BadParameter(f"并行进程数应为正整数（0 表示按 CPU 核数），收到：{value}")
+    return value
+
+
 @app.command("render")
 def render_cmd(
     files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
     out: Path = typer.Option(Path("output"), "-o", "--out", help="输出目录（默认 output/）"),
     fmt: str = typer.Option("pdf,xlsx", "--format", "-f", help="输出格式，逗号分隔：pdf,xlsx,html"),
-    jobs: int = typer.Option(0, "-j", "--jobs", help="并行进程数（默认：CPU 核数）"),
-):
+    jobs: int = typer.Option(0, "-j", "--jobs", callback=_check_jobs,
+                             help="并行进程数（默认 0：按 CPU 核数）"),
+    report: Optional[Path] = typer.Option(None, "--report",
+                                          help="另把汇总写成 JSON 文件（每个文件的状态、问题及位置、"
+                                               "生成的文件、页数、用时），供脚本读取"),
+) -> None:
     """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
     formats = _parse_formats(fmt)
     names = [str(f) for f in files]
@@ -74,7 +172,16 @@ def render_cmd(
     else:
         from .batch import render_batch
         outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1)
-    raise typer.Exit(_exit_code(outcomes))
+        if _STATE["debug"]:
+            for o in outcomes:
+                if o.detail:
+                    _err(f"{o.file}：\n{o.detail.rstrip()}")
+    code = _exit_code(outcomes)
+    if report is not None:
+        from .report import batch_report
+        _write(report, json.dumps(batch_report(outcomes, str(out), code), ensure_ascii=False,
+                                  indent=2).encode("utf-8") + b"\n")
+    raise typer.Exit(code)
 
 
 @app.command("new")
@@ -83,19 +190,17 @@ def new_cmd(
     edition: str = typer.Option("hebei-2025", "--edition", help="版式：hebei-2025 或 hebei-2023"),
     year: Optional[int] = typer.Option(None, "--year", help="预算年度（默认：明年）"),
     force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
-):
+) -> None:
     """写出一个带中文注释的空白部门文件，按注释填写后即可 check。"""
     from .starter import starter_text
-    if out.exists() and not force:
-        _err(f"{out} 已存在；如要覆盖请加 --force")
-        raise typer.Exit(1)
     try:
         text = starter_text(edition, year)
     except ValueError as exc:
-        _err(str(exc))
-        raise typer.Exit(1)
-    from .render.output import atomic_write
-    atomic_write(out, text.encode("utf-8"))
+        raise typer.BadParameter(str(exc), param_hint="--edition" if "版式" in str(exc) else "--year")
+    if out.exists() and not force:
+        _err(f"{out} 已存在；如要覆盖请加 --force")
+        raise typer.Exit(int(Exit.OUTPUT_FAILED))
+    _write(out, text.encode("utf-8"))
     typer.echo(f"已写出 {out}：请按注释填写，然后运行 budgetgen check {out}")
 
 
@@ -105,36 +210,36 @@ def roll_cmd(
     to: int = typer.Option(..., "--to", help="下一预算年度，如 2026"),
     out: Path = typer.Option(..., "-o", "--out", help="写入的新文件"),
     force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
-):
+) -> None:
     """由本年文件生成下年草稿：本年数成为上年对比数，金额保留为起始值，需复核的文字加注释。"""
+    from .pipeline import run
     from .roll import roll_file
     if out.exists() and not force:
         _err(f"{out} 已存在；如要覆盖请加 --force")
-        raise typer.Exit(1)
-    problems, text = roll_file(file, to)
+        raise typer.Exit(int(Exit.OUTPUT_FAILED))
+    result = run(file)
+    problems, text = roll_file(file, to, result)
     for p in problems:
         typer.echo(format_problem(p))
     if text is None:
         typer.echo(f"{file}：{summary(problems)}，未生成下年草稿")
-        from .pipeline import run
-        raise typer.Exit(1 if run(file).readable else 2)
-    from .render.output import atomic_write
-    atomic_write(out, text.encode("utf-8"))
+        if any(p.rule == "内部错误" for p in problems):
+            raise typer.Exit(int(Exit.INTERNAL))
+        raise typer.Exit(int(Exit.DATA_ERRORS if result.readable else Exit.UNREADABLE))
+    _write(out, text.encode("utf-8"))
     typer.echo(f"已写出 {out}（{to}年草稿）：请复核标有“待复核”的内容")
 
 
 @app.command("schema")
 def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
-                                                  help="写入文件（默认输出到屏幕）")):
+                                                  help="写入文件（默认输出到屏幕）")) -> None:
     """输出输入文件的 JSON Schema，供 VS Code 等编辑器补全与校验。"""
-    import json
-    from .model import json_schema
-    text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+    from .schema import schema_text
+    text = schema_text()
     if out is None:
         sys.stdout.write(text)
     else:
-        from .render.output import atomic_write
-        atomic_write(out, text.encode("utf-8"))
+        _write(out, text.encode("utf-8"))
         typer.echo(f"已写出 {out}")
 
 

@@ -9,8 +9,9 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .exitcodes import STATUS_EXIT, Exit
 from .pipeline import run
-from .problems import Location, error
+from .problems import Location, Problem, error
 
 FORMATS = ("pdf", "xlsx", "html")
 
@@ -18,15 +19,16 @@ FORMATS = ("pdf", "xlsx", "html")
 @dataclass
 class Outcome:
     file: str
-    status: str  # ok | error | unreadable | crash
+    status: str  # ok | error | unreadable | unwritable | crash (see exitcodes.STATUS_EXIT)
     seconds: float = 0.0
     pages: int = 0
-    outputs: list = field(default_factory=list)
-    problems: list = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    detail: str = ""  # the traceback of an internal error (shown with --debug)
 
     @property
     def exit_code(self) -> int:
-        return {"ok": 0, "error": 1, "unreadable": 2}.get(self.status, 3)
+        return int(STATUS_EXIT.get(self.status, Exit.INTERNAL))
 
 
 def check_file(path: str) -> Outcome:
@@ -43,7 +45,8 @@ def _crash(path: str, start: float, exc: Exception) -> Outcome:
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return Outcome(path, "crash", time.perf_counter() - start,
                    problems=[error("内部错误", f"生成时出错：{detail}（请把输入文件发给维护者）",
-                                   Location(path))])
+                                   Location(path))],
+                   detail="".join(traceback.format_exception(exc)))
 
 
 def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx")) -> Outcome:
@@ -61,11 +64,16 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
         # not leave a new PDF next to last run's XLSX
         rendered = [(fmt, *_render(fmt, d)) for fmt in formats]
         outputs, pages = [], 0
-        for fmt, data, count in rendered:
-            pages = count or pages
-            dest = target / f"{stem}.{fmt}"
-            atomic_write(dest, data)
-            outputs.append(str(dest))
+        try:
+            for fmt, data, count in rendered:
+                pages = count or pages
+                dest = target / f"{stem}.{fmt}"
+                atomic_write(dest, data)
+                outputs.append(str(dest))
+        except OSError as exc:  # the output, not the input, is at fault: its own exit status
+            return Outcome(path, "unwritable", time.perf_counter() - start, pages, outputs,
+                           result.problems + [error("输出写入", f"无法写入输出文件：{exc.strerror or exc}",
+                                                    Location(str(exc.filename or target)))])
         return Outcome(path, "ok", time.perf_counter() - start, pages, outputs, result.problems)
     except Exception as exc:  # a bug, not the clerk's fault: report it without a traceback wall
         return _crash(path, start, exc)

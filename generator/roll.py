@@ -279,11 +279,13 @@ def _verify(original: Result, draft: Result, to_year: int) -> list[str]:
     return wrong
 
 
-def roll_file(path, to_year: int) -> tuple[list[Problem], str | None]:
+def roll_file(path, to_year: int, result: Result | None = None) -> tuple[list[Problem], str | None]:
     """(problems, draft text). The draft is None when the file has errors (its problems are
-    returned), when to_year is not after the file's year, or when the draft fails its checks."""
+    returned), when to_year is not after the file's year, or when the draft fails its checks.
+    `result` is the file's pipeline result when the caller has it already."""
     name = str(path)
-    result = run(path)
+    if result is None:
+        result = run(path)
     if not result.ok:
         return result.problems, None
     year = result.budget.department.year
