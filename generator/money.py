@@ -60,7 +60,7 @@ def parse_amount(raw, *, places: int = 2, allow_negative: bool = False, what: st
     if negative and not allow_negative:
         raise ValueError(f"{what}不能为负数（{text}）")
     whole, _, frac = body.partition(".")
-    if len(frac) > places:
+    if len(frac.rstrip("0")) > places:  # 1505.720 is 1505.72 exactly (and a JSON number cannot tell them apart)
         raise ValueError(f"{what}“{text}”超过{places}位小数：以万元为单位最多{places}位小数，"
                          "请核对，不会自动四舍五入" if what == "金额" else
                          f"{what}“{text}”超过{places}位小数")

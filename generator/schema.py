@@ -54,7 +54,7 @@ def code_schema(digits: int, what: str, description: str) -> dict[str, Any]:
 
 
 def year_schema() -> dict[str, Any]:
-    return {"anyOf": [{"type": "integer"},
+    return {"anyOf": [{"type": "integer", "minimum": 2000, "maximum": 2100},
                       {"type": "string", "pattern": rf"^{_SPACE}(20[0-9]{{2}}|2100){_SPACE}$"}],
             "examples": [2025], "errorMessage": "应为2000至2100之间的四位数字年份，如 2025"}
 
