@@ -13,9 +13,9 @@ import traceback
 from pathlib import Path
 from typing import Any, List, Optional
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.completion import completion_init
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .exitcodes import Exit, help_text, worst
@@ -23,23 +23,43 @@ from .jobs import FORMATS, Outcome, check_file, render_file
 from .report import format_problem, summary
 
 _STATE = {"debug": False}
+completion_init()  # the shells typer completes for (bash, zsh, fish, PowerShell)
+
+
+def _chinese_help_option(option: Any) -> Any:
+    if option is not None:
+        option.help = "显示本帮助后退出"
+    return option
+
+
+class _Command(TyperCommand):
+    def get_help_option(self, ctx: Any) -> Any:
+        return _chinese_help_option(super().get_help_option(ctx))
 
 
 class _Group(TyperGroup):
     """Turns an exception that escapes a command (a bug, not the clerk's fault) into one Chinese
     line and exit status 5; `--debug` prints the traceback instead. Ctrl-C exits 130."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def get_help_option(self, ctx: Any) -> Any:
+        return _chinese_help_option(super().get_help_option(ctx))
+
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise
         except KeyboardInterrupt:
             typer.echo("已中断", err=True)
             ctx.exit(130)
         except Exception as exc:
+            if _is_framework(exc):  # Exit, usage errors: the framework's own control flow
+                raise
             _internal_error(exc)
             ctx.exit(int(Exit.INTERNAL))
+
+
+def _is_framework(exc: BaseException) -> bool:
+    """typer.Exit, BadParameter and friends (from click, or from the click that typer ≥ 0.22 vendors)."""
+    return type(exc).__module__.split(".")[0] in ("click", "typer")
 
 
 def _internal_error(exc: BaseException) -> None:
@@ -64,21 +84,23 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-def _install_completion(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+def _install_completion(ctx: typer.Context, param: Any, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from typer.completion import completion_init, install
-    completion_init()
-    shell, path = install(prog_name=ctx.find_root().info_name or "budgetgen")
+    from typer.completion import install
+    try:
+        shell, path = install(prog_name=ctx.find_root().info_name or "budgetgen")
+    except Exception as exc:  # shellingham could not tell which shell runs us
+        typer.echo(f"无法为当前 shell 安装命令补全（{exc}）；可用 --show-completion 取得脚本自行安装", err=True)
+        ctx.exit(int(Exit.USAGE))
     typer.echo(f"已为 {shell} 安装命令补全：{path}；重新打开终端后生效")
     ctx.exit(0)
 
 
-def _show_completion(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+def _show_completion(ctx: typer.Context, param: Any, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from typer.completion import completion_init, show_callback
-    completion_init()
+    from typer.completion import show_callback
     show_callback(ctx, param, value)
 
 
@@ -127,7 +149,7 @@ def _write(out: Path, data: bytes) -> None:
         raise typer.Exit(int(Exit.OUTPUT_FAILED))
 
 
-@app.command("check")
+@app.command("check", cls=_Command)
 def check_cmd(files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE...")) -> None:
     """只做检查：列出全部错误与警告（文件:行:列），不生成文件。"""
     outcomes = [check_file(str(f)) for f in files]
@@ -150,7 +172,7 @@ def _check_jobs(value: int) -> int:
     return value
 
 
-@app.command("render")
+@app.command("render", cls=_Command)
 def render_cmd(
     files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
     out: Path = typer.Option(Path("output"), "-o", "--out", help="输出目录（默认 output/）"),
@@ -184,7 +206,7 @@ def render_cmd(
     raise typer.Exit(code)
 
 
-@app.command("new")
+@app.command("new", cls=_Command)
 def new_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml"),
     edition: str = typer.Option("hebei-2025", "--edition", help="版式：hebei-2025 或 hebei-2023"),
@@ -204,7 +226,7 @@ def new_cmd(
     typer.echo(f"已写出 {out}：请按注释填写，然后运行 budgetgen check {out}")
 
 
-@app.command("roll")
+@app.command("roll", cls=_Command)
 def roll_cmd(
     file: Path = typer.Argument(..., help="本年度的部门 YAML 文件"),
     to: int = typer.Option(..., "--to", help="下一预算年度，如 2026"),
@@ -230,7 +252,7 @@ def roll_cmd(
     typer.echo(f"已写出 {out}（{to}年草稿）：请复核标有“待复核”的内容")
 
 
-@app.command("schema")
+@app.command("schema", cls=_Command)
 def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
                                                   help="写入文件（默认输出到屏幕）")) -> None:
     """输出输入文件的 JSON Schema，供 VS Code 等编辑器补全与校验。"""
