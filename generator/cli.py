@@ -224,6 +224,26 @@ def new_cmd(
         raise typer.Exit(int(Exit.OUTPUT_FAILED))
     _write(out, text.encode("utf-8"))
     typer.echo(f"已写出 {out}：请按注释填写，然后运行 budgetgen check {out}")
+    schema = _schema_beside(out)
+    if schema is not None:
+        typer.echo(f"已写出 {schema}：供编辑器补全与提示（文件第一行的 yaml-language-server 注释引用它）")
+
+
+def _schema_beside(out: Path) -> Path | None:
+    """The JSON Schema next to a new file, for the starter's modeline. A file of that name that
+    is not budgetgen's schema is left alone."""
+    from .schema import SCHEMA_ID, schema_text
+    target = out.parent / "budget.schema.json"
+    text = schema_text()
+    if target.exists():
+        try:
+            current = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if current == text or f'"$id": "{SCHEMA_ID}' not in current:
+            return None
+    _write(target, text.encode("utf-8"))
+    return target
 
 
 @app.command("roll", cls=_Command)

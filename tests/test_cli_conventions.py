@@ -200,3 +200,26 @@ def test_render_report_for_one_file(tmp_path):
     assert result.exit_code == 0
     data = json.loads(report.read_text(encoding="utf-8"))
     assert [f["status"] for f in data["files"]] == ["ok"] and data["exit_status"] == 0
+
+
+def test_new_file_works_in_an_editor_outside_the_repository(tmp_path):
+    """The starter's first line points yaml-language-server at budget.schema.json beside it, which
+    `new` writes; the schema validates the starter (read as an editor reads it)."""
+    import jsonschema
+    from test_schema import EditorYaml
+    import yaml
+    path = tmp_path / "dept.yaml"
+    result = invoke("new", "-o", path, "--year", "2026")
+    assert result.exit_code == 0, result.output
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "# yaml-language-server: $schema=budget.schema.json"
+    schema_file = tmp_path / "budget.schema.json"
+    assert schema_file.read_text(encoding="utf-8") == (ROOT / "schemas" / "budget.schema.json").read_text(
+        encoding="utf-8")
+    validator = jsonschema.Draft202012Validator(json.loads(schema_file.read_text(encoding="utf-8"),
+                                                           parse_float=__import__("decimal").Decimal))
+    assert list(validator.iter_errors(yaml.load(text, Loader=EditorYaml))) == []
+    # someone else's file of that name is left alone
+    schema_file.write_text("{}", encoding="utf-8")
+    assert invoke("new", "-o", tmp_path / "two.yaml").exit_code == 0
+    assert schema_file.read_text(encoding="utf-8") == "{}"
