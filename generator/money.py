@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -110,3 +110,21 @@ def fmt(value: Decimal | None, blank_zero: bool = True) -> str:
 def fmt_text(value: Decimal) -> str:
     """2-decimal text for the explanatory prose (zero prints 0.00)."""
     return f"{value.quantize(CENT):.2f}"
+
+
+def round_half_up(value: Decimal, places: int) -> Decimal:
+    """The one rounding rule (四舍五入), for the few figures that are not sums: unit prices."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def price_places(value: Decimal) -> int:
+    """Decimals a unit price is shown with: 2, or 4 when 2 would show a price as 0.00."""
+    return 4 if value != 0 and round_half_up(value, 2) == 0 else 2
+
+
+def unit_price(amount: Decimal, quantity: Decimal) -> Decimal | None:
+    """金额 ÷ 数量, rounded to the decimals it is shown with (None without a quantity)."""
+    if not quantity:
+        return None
+    price = amount / quantity
+    return round_half_up(price, price_places(price))

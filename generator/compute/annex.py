@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ..editions import Edition
 from ..model import Budget
-from ..money import ZERO
+from ..money import ZERO, unit_price
 from .figures import Figures, dsum
 from .tables import Column, Head, ProjectTable, Row, Table
 
@@ -33,14 +33,6 @@ def project_tables(budget: Budget, edition: Edition) -> tuple[ProjectTable, ...]
                                 p.other_funds, p.purpose, tuple(p.plan or ()), tuple(p.goals),
                                 tuple(indicators)))
     return tuple(out)
-
-
-def _unit_price(amount: Decimal, quantity: Decimal) -> Decimal | None:
-    if not quantity:
-        return None
-    price = amount / quantity
-    cents = price.quantize(Decimal("0.01"))
-    return cents if cents == price or cents else price.quantize(Decimal("0.0001"))
 
 
 def procurement_table(budget: Budget, edition: Edition, fig: Figures) -> Table:
@@ -70,7 +62,7 @@ def procurement_table(budget: Budget, edition: Edition, fig: Figures) -> Table:
         for g in budget.procurement:
             for i in g.items:
                 rows.append(Row((g.source, g.budget, i.name, i.catalog, i.unit, i.quantity,
-                                 _unit_price(i.amount, i.quantity), i.amount) + fund_split([i])
+                                 unit_price(i.amount, i.quantity), i.amount) + fund_split([i])
                                 + (i.sme,)))
     else:
         rows.append(Row((None,) * len(columns)))

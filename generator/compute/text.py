@@ -27,11 +27,10 @@ def _change(diff: Decimal) -> str:
     return "持平"
 
 
-def _duties(budget: Budget) -> list:
+def _duties(budget: Budget, institutions: Table) -> list:
     blocks = [Paragraph("部门职责：", indent=False)]
     blocks += [Paragraph(p) for p in budget.duties]
-    blocks += [Paragraph("机构设置：", indent=False), Heading("部门机构设置情况", 3),
-               institutions_table(budget)]
+    blocks += [Paragraph("机构设置：", indent=False), Heading("部门机构设置情况", 3), institutions]
     return blocks
 
 
@@ -157,9 +156,10 @@ def build_sections(budget: Budget, catalog: Catalog, edition: Edition, fig: Figu
     """The explanatory sections in the edition's order, and the annex tables they contain."""
     procurement = procurement_table(budget, edition, fig)
     assets = assets_table(budget, fig)
+    institutions = institutions_table(budget)
     name = budget.department.name
     content = {
-        "duties": lambda: _duties(budget),
+        "duties": lambda: _duties(budget, institutions),
         "overview": lambda: _overview(budget, edition, fig),
         "operating": lambda: _operating(budget, catalog, fig),
         "three_public": lambda: _three_public(budget, fig),
@@ -179,5 +179,5 @@ def build_sections(budget: Budget, catalog: Catalog, edition: Edition, fig: Figu
     else:
         content["performance"] = lambda: _performance(budget)
     sections = tuple(Section(key, heading, tuple(content[key]())) for key, heading in edition.sections)
-    annex = (procurement,) + ((assets,) if assets else ())
+    annex = (procurement,) + ((assets,) if assets else ()) + (institutions,)
     return sections, annex

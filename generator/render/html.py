@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..catalog import cn_number
+from ..money import price_places
 from ..resources import resource_dir
 
 from ..compute.tables import Disclosure, Heading, Paragraph, ProjectTable, Table
@@ -20,7 +22,6 @@ TEMPLATES = resource_dir("templates")
 CENT = Decimal("0.01")
 ALIGN = {"seq": "c", "code": "l", "text": "l", "money": "r", "qty": "r", "price": "r"}
 _NUMBERED = re.compile(r"^\s*[0-9０-９]+[、.．]")
-CN_NUM = "一二三四五六七八九十"
 
 
 def format_cell(value, kind: str) -> str:
@@ -43,8 +44,7 @@ def format_cell(value, kind: str) -> str:
             return str(value.quantize(Decimal(1)))
         return format(value.normalize(), "f")
     if kind == "price":
-        cents = value.quantize(CENT)
-        return f"{value.quantize(Decimal('0.0001')):.4f}" if cents == 0 else f"{cents:.2f}"
+        return f"{value:.{price_places(value)}f}"
     return f"{value.quantize(CENT):.2f}"
 
 
@@ -144,14 +144,6 @@ def _page_class(blocks) -> str:
     return ""
 
 
-def _chinese_number(n: int) -> str:
-    if n <= 10:
-        return CN_NUM[n - 1]
-    if n < 20:
-        return "十" + CN_NUM[n - 11]
-    return CN_NUM[n // 10 - 1] + "十" + (CN_NUM[n % 10 - 1] if n % 10 else "")
-
-
 def context(d: Disclosure) -> dict:
     name = d.department_name
     return {
@@ -162,7 +154,7 @@ def context(d: Disclosure) -> dict:
         "part2": f"第二部分 {name}{d.year}年部门预算信息公开情况说明",
         "intro": (f"按照《中华人民共和国预算法》、《地方预决算公开操作规程》和《关于进一步推进预算公开工作的"
                   f"实施意见》规定，现将{name}{d.year}年部门预算公开如下："),
-        "schedules": [dict(table_view(t), number=_chinese_number(i))
+        "schedules": [dict(table_view(t), number=cn_number(i))
                       for i, t in enumerate(d.schedules, 1)],
         "sections": [{"key": s.key, "heading": s.heading, "items": section_items(s.blocks),
                       "page": _page_class(s.blocks)} for s in d.sections],

@@ -28,6 +28,7 @@ from decimal import Decimal
 import xlsxwriter
 
 from ..compute.tables import Column, Disclosure, ProjectTable, Table
+from ..money import price_places
 from .xlsx_layout import (Placed, column_units, line_count, meta_spans, place_header,
                           row_height, sheet_name, span_heights)
 
@@ -53,15 +54,10 @@ def render_xlsx(disclosure: Disclosure) -> bytes:
     for project in d.projects:
         _project_sheet(wb, styles, project, d.department_name,
                        sheet_name(f"项目{project.number} {project.name}", taken))
-    for table in d.annex_tables + _institutions(d):
+    for table in d.annex_tables:
         _table_sheet(wb, styles, table, sheet_name(table.sheet or table.title, taken))
     wb.close()
     return buf.getvalue()
-
-
-def _institutions(d: Disclosure) -> tuple[Table, ...]:
-    return tuple(b for s in d.sections for b in s.blocks
-                 if isinstance(b, Table) and b.key == "institutions")
 
 
 class _Styles:
@@ -103,8 +99,8 @@ def number_format(kind: str, value: Decimal | int) -> str | None:
         return None  # zero prints blank, as the published tables do
     if kind == "qty":
         return "0" if value == int(value) else "0.####"
-    if kind == "price" and abs(value) < Decimal("0.005"):
-        return "0.0000"  # a unit price that would round to 0.00
+    if kind == "price":
+        return "0." + "0" * price_places(Decimal(value))
     return "0.00"
 
 
