@@ -11,7 +11,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
 import typer
 from typer.completion import completion_init
@@ -146,11 +146,11 @@ def _write(out: Path, data: bytes) -> None:
         atomic_write(out, data)
     except OSError as exc:
         _err(f"无法写入 {out}：{exc.strerror or exc}")
-        raise typer.Exit(int(Exit.OUTPUT_FAILED))
+        raise typer.Exit(int(Exit.OUTPUT_FAILED)) from None
 
 
 @app.command("check", cls=_Command)
-def check_cmd(files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE...")) -> None:
+def check_cmd(files: list[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE...")) -> None:
     """只做检查：列出全部错误与警告（文件:行:列），不生成文件。"""
     outcomes = [check_file(str(f)) for f in files]
     for o in outcomes:
@@ -174,12 +174,12 @@ def _check_jobs(value: int) -> int:
 
 @app.command("render", cls=_Command)
 def render_cmd(
-    files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
+    files: list[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
     out: Path = typer.Option(Path("output"), "-o", "--out", help="输出目录（默认 output/）"),
     fmt: str = typer.Option("pdf,xlsx", "--format", "-f", help="输出格式，逗号分隔：pdf,xlsx,html"),
     jobs: int = typer.Option(0, "-j", "--jobs", callback=_check_jobs,
                              help="并行进程数（默认 0：按 CPU 核数）"),
-    report: Optional[Path] = typer.Option(None, "--report",
+    report: Path | None = typer.Option(None, "--report",
                                           help="另把汇总写成 JSON 文件（每个文件的状态、问题及位置、"
                                                "生成的文件、页数、用时），供脚本读取"),
 ) -> None:
@@ -210,7 +210,7 @@ def render_cmd(
 def new_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml"),
     edition: str = typer.Option("hebei-2025", "--edition", help="版式：hebei-2025 或 hebei-2023"),
-    year: Optional[int] = typer.Option(None, "--year", help="预算年度（默认：明年）"),
+    year: int | None = typer.Option(None, "--year", help="预算年度（默认：明年）"),
     force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
 ) -> None:
     """写出一个带中文注释的空白部门文件，按注释填写后即可 check。"""
@@ -218,7 +218,7 @@ def new_cmd(
     try:
         text = starter_text(edition, year)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--edition" if "版式" in str(exc) else "--year")
+        raise typer.BadParameter(str(exc), param_hint="--edition" if "版式" in str(exc) else "--year") from None
     if out.exists() and not force:
         _err(f"{out} 已存在；如要覆盖请加 --force")
         raise typer.Exit(int(Exit.OUTPUT_FAILED))
@@ -273,7 +273,7 @@ def roll_cmd(
 
 
 @app.command("schema", cls=_Command)
-def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
+def schema_cmd(out: Path | None = typer.Option(None, "-o", "--out",
                                                   help="写入文件（默认输出到屏幕）")) -> None:
     """输出输入文件的 JSON Schema，供 VS Code 等编辑器补全与校验。"""
     from .schema import schema_text

@@ -21,10 +21,8 @@ from .yamltree import BAD_CHAR as _BAD_CHAR
 from .yamltree import MAX_DEPTH, MAX_NODES, MAX_REPORTED, MAX_TEXT, NO_DOCUMENT, Stop, build_tree
 from .yamltree import char_name as _char_name
 
-try:  # libyaml is much faster; marks are the same
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - pure-Python fallback
-    _Loader = yaml.SafeLoader
+# libyaml is much faster; marks are the same
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_BYTES = 5 * 1024 * 1024  # a real department file is ~30 KB
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "MAX_REPORTED", "MAX_TEXT", "RawDoc",
@@ -230,7 +228,7 @@ def load_text(text: str, file: str = "<input>", encoding: str = "utf-8") -> tupl
         return None, [error("YAML结构", "输入应为一个 YAML 文档，但这是空文件（或只有注释）",
                             Location(file, 1, 1))]
     if not isinstance(data, dict):
-        what = {list: "列表", str: "一段文字"}.get(type(data), "空值")
+        what = "列表" if isinstance(data, list) else "一段文字" if isinstance(data, str) else "空值"
         problems.append(error("YAML结构", f"文件顶层应为映射（department:、expenditure: 等键），"
                               f"而这里是{what}", Location(file, 1, 1)))
         return None, problems

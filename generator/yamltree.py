@@ -77,7 +77,7 @@ class _Problems:
     def tag_refused(self, node_or_event: Any) -> bool:
         """True (and a problem) for an explicit tag other than YAML's core ones: never executed."""
         tag = node_or_event.tag
-        if tag is None or tag in _ALLOWED_TAGS:
+        if not tag or tag in _ALLOWED_TAGS:
             return False
         shown = tag[len(_CORE):] if tag.startswith(_CORE) else tag
         shown = BAD_CHAR.sub("\ufffd", shown)[:80]
@@ -108,9 +108,9 @@ class _Composer(Composer):
     """yaml.compose's Composer, reading the (C) parser's events; explicit tags are kept as written
     (never resolved), anchors and aliases recorded, limits enforced while reading."""
 
-    def __init__(self, events: Iterator[yaml.Event], problems: _Problems):
+    def __init__(self, events: Iterator[Any], problems: _Problems):
         self.events = events
-        self.peeked: yaml.Event | None = None
+        self.peeked: Any = None
         self.problems = problems
         self.anchors: dict[Any, Any] = {}  # name → mark of its first definition
         self.aliases: dict[str, list[Any]] = {}  # name → marks of its uses
@@ -119,12 +119,12 @@ class _Composer(Composer):
         self.docs = 0
 
     # the event stream, as yaml.parser.Parser offers it to a Composer
-    def peek_event(self) -> yaml.Event:
+    def peek_event(self) -> Any:
         if self.peeked is None:
             self.peeked = next(self.events)
         return self.peeked
 
-    def get_event(self) -> yaml.Event:
+    def get_event(self) -> Any:
         event = self.peek_event()
         self.peeked = None
         return event
@@ -148,21 +148,22 @@ class _Composer(Composer):
         return root
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
-        event = self.peek_event()
+        event: Any = self.peek_event()
         self.nodes += 1
         if self.nodes > MAX_NODES:
             self.problems.add("文件过大", f"文件含有超过{MAX_NODES}个条目，远超一个部门预算文件的规模，已停止读取",
                               event.start_mark)
             raise Stop
-        if isinstance(event, yaml.AliasEvent):
+        kind = type(event)  # (not isinstance: the C parser's marks do not narrow to the stubs' Mark)
+        if issubclass(kind, yaml.AliasEvent):
             self.get_event()
             self.aliases.setdefault(event.anchor, []).append(event.start_mark)
-            return _Alias(None, "", event.start_mark, event.end_mark)
+            return _Alias("", "", event.start_mark, event.end_mark)
         if event.anchor is not None and event.anchor not in self.anchors:
             self.anchors[event.anchor] = event.start_mark
-        if isinstance(event, yaml.ScalarEvent):
+        if issubclass(kind, yaml.ScalarEvent):
             self.get_event()
-            return ScalarNode(event.tag, event.value, event.start_mark, event.end_mark, event.style)
+            return ScalarNode(event.tag or "", event.value, event.start_mark, event.end_mark, event.style)
         if self.problems.tag_refused(event) or self._too_deep(event):
             return self.skip_node()
         self.depth += 1
@@ -173,28 +174,28 @@ class _Composer(Composer):
         finally:
             self.depth -= 1
 
-    def _too_deep(self, event: yaml.Event) -> bool:
+    def _too_deep(self, event: Any) -> bool:
         if self.depth < MAX_DEPTH:
             return False
         self.problems.add("YAML嵌套", f"嵌套超过{MAX_DEPTH}层，远超输入格式所需", event.start_mark)
         return True
 
-    def compose_sequence_node(self, anchor: Any) -> Node:
+    def compose_sequence_node(self, anchor: Any) -> SequenceNode:
         start = self.get_event()
         items = []
         while not self.check_event(yaml.SequenceEndEvent):
             items.append(self.compose_node(None, None))
         end = self.get_event()
-        return SequenceNode(start.tag, items, start.start_mark, end.end_mark, start.flow_style)
+        return SequenceNode(start.tag or "", items, start.start_mark, end.end_mark, start.flow_style)
 
-    def compose_mapping_node(self, anchor: Any) -> Node:
+    def compose_mapping_node(self, anchor: Any) -> MappingNode:
         start = self.get_event()
         pairs = []
         while not self.check_event(yaml.MappingEndEvent):
             key = self.compose_key()
             pairs.append((key, self.compose_node(None, None) if key is not None else self.skip_node()))
         end = self.get_event()
-        return MappingNode(start.tag, pairs, start.start_mark, end.end_mark, start.flow_style)
+        return MappingNode(start.tag or "", pairs, start.start_mark, end.end_mark, start.flow_style)
 
     def compose_key(self) -> Node | None:
         """A key: a plain scalar. A collection or an alias as a key is refused (None: the value
@@ -218,7 +219,7 @@ class _Composer(Composer):
                 depth += 1
             elif isinstance(inner, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
-        return _Refused(None, "", event.start_mark, event.end_mark)
+        return _Refused("", "", event.start_mark, event.end_mark)
 
     def report_aliases(self) -> None:
         """One problem per anchor (with where it is used), and per alias without an anchor."""
@@ -251,12 +252,13 @@ class _Constructor:
             return self.mapping(node, path)
         if isinstance(node, SequenceNode):
             return [self.construct(item, path + (i,)) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
         return self.scalar(node)
 
-    def scalar(self, node: Node) -> str | None:
+    def scalar(self, node: ScalarNode) -> str | None:
         if isinstance(node, (_Alias, _Refused)) or self.problems.tag_refused(node):
             return None
-        if node.tag == f"{_CORE}null" or (not node.style and node.tag is None and node.value in _NULLS):
+        if node.tag == f"{_CORE}null" or (not node.style and not node.tag and node.value in _NULLS):
             return None
         return self.clean(node.value, node.start_mark)
 
@@ -294,7 +296,7 @@ class _Constructor:
 
     def key(self, node: Node | None, first: dict[str, Mark]) -> str | None:
         """The key's text, or None when it is refused (the pair is then dropped)."""
-        if node is None or isinstance(node, _Refused) or self.problems.tag_refused(node):
+        if not isinstance(node, ScalarNode) or isinstance(node, _Refused) or self.problems.tag_refused(node):
             return None
         key = self.clean(node.value, node.start_mark)
         mark = (node.start_mark.line + 1, node.start_mark.column + 1)
@@ -314,7 +316,7 @@ class _Constructor:
 
 def _plain_number(node: Node) -> bool:
     return (isinstance(node, ScalarNode) and not isinstance(node, (_Alias, _Refused)) and not node.style
-            and node.tag is None and _NUMBER.fullmatch(node.value) is not None)
+            and not node.tag and _NUMBER.fullmatch(node.value) is not None)
 
 
 def _thousands(node: MappingNode, text: str) -> list[tuple[Node, Node, str | None]]:
@@ -326,11 +328,11 @@ def _thousands(node: MappingNode, text: str) -> list[tuple[Node, Node, str | Non
         if out and key is not None and _plain_number(key) \
                 and (out[-1][2] is not None or _plain_number(out[-1][1])) \
                 and isinstance(value, ScalarNode) and not value.style and value.value == "" \
-                and value.tag is None and not isinstance(value, (_Alias, _Refused)) \
+                and not value.tag and not isinstance(value, (_Alias, _Refused)) \
                 and text[out[-1][1].end_mark.index:key.start_mark.index] == ",":
             prev_key, prev_value, merged = out[-1]
             joined = f"{merged if merged is not None else prev_value.value},{key.value}"
-            tail = ScalarNode(None, joined, prev_value.start_mark, key.end_mark)
+            tail = ScalarNode("", joined, prev_value.start_mark, key.end_mark)
             out[-1] = (prev_key, tail, joined)
             continue
         out.append((key, value, None))

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import EXAMPLE_2023, EXAMPLE_2025, ROOT, example_text, line_of, replace_once
 from generator import __version__, jobs
 from generator.cli import app
 from generator.exitcodes import LABELS, Exit
+
+from conftest import EXAMPLE_2023, EXAMPLE_2025, ROOT, example_text, line_of, replace_once
 
 runner = CliRunner()
 
@@ -206,8 +207,9 @@ def test_new_file_works_in_an_editor_outside_the_repository(tmp_path):
     """The starter's first line points yaml-language-server at budget.schema.json beside it, which
     `new` writes; the schema validates the starter (read as an editor reads it)."""
     import jsonschema
-    from test_schema import EditorYaml
     import yaml
+
+    from test_schema import EditorYaml
     path = tmp_path / "dept.yaml"
     result = invoke("new", "-o", path, "--year", "2026")
     assert result.exit_code == 0, result.output

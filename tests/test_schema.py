@@ -24,11 +24,12 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import ROOT, example_text, replace_once
 from generator.loader import load_text
 from generator.model import build_model
 from generator.problems import has_errors
 from generator.schema import json_schema, schema_text
+
+from conftest import ROOT, example_text, replace_once
 
 
 def _exact_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
@@ -142,7 +143,8 @@ REFUSED = [
     ("a misspelt key", "expenditure:\n", "expenditre:\n"),
     ("an unknown source", "basic: 1505.72}", "basic: 1505.72, source: bank}"),
     ("a plan of 3 figures", "plan: [5.00, 15.00, 20.00, 26.00]", "plan: [5.00, 15.00, 26.00]"),
-    ("an indicator row of 5 cells", "开展活动数量, 开展活动数量, ≥10次, 年初工作计划]", "开展活动数量, ≥10次, 年初工作计划]"),
+    ("an indicator row of 5 cells", "开展活动数量, 开展活动数量, ≥10次, 年初工作计划]",
+     "开展活动数量, ≥10次, 年初工作计划]"),
     ("an unknown procurement fund", "amount: 0.33}", "amount: 0.33, fund: bank}"),
     ("three_public left empty", "three_public:\n  overseas: 0\n  overseas_research: 0\n"
      "  vehicle_purchase: 0\n  vehicle_operation: 2.25\n  reception: 0.23\n", "three_public:\n"),
@@ -248,7 +250,8 @@ def test_every_default_is_valid_for_its_own_property(validator):
 
 def test_error_messages_use_the_checkers_wording():
     line = json_schema()["$defs"]["ExpenditureLine"]["properties"]
-    assert line["basic"]["errorMessage"] == "金额以万元为单位，只写数字，不能为负数，最多2位小数，不写逗号和单位（如 1505.72）"
+    assert line["basic"]["errorMessage"] == ("金额以万元为单位，只写数字，不能为负数，最多2位小数，"
+                                             "不写逗号和单位（如 1505.72）")
     assert line["code"]["errorMessage"] == "功能分类项级科目编码应为7位数字"
     # the checker says the same in its own words, at the line
     text = replace_once(example_text(BASE), "{code: 2010301,", "{code: 201030,")
