@@ -79,6 +79,25 @@ def fund_mismatch(ctx: Context) -> list:
     return out
 
 
+_NON_FISCAL_KINDS = (("operating", "经营支出"), ("remit", "上解上级支出"), ("subsidy", "对附属单位补助支出"))
+
+
+def fiscal_kinds(ctx: Context) -> list:
+    """财政拨款 (and its carryover) pays 基本支出 and 项目支出 only: 表四、表五、表七、表八 have no
+    other columns, so 经营、上解上级、对附属单位补助 on such a line would vanish from them."""
+    out = []
+    for i, line in enumerate(ctx.budget.expenditure):
+        if line.source.value not in _SOURCE_FUND:
+            continue
+        for key, label in _NON_FISCAL_KINDS:
+            if getattr(line, key):
+                out.append(ctx.error("资金来源-支出类型", f"科目{line.code}的资金来源为{SOURCE_LABELS[line.source]}"
+                                     f"（财政拨款），只能安排基本支出和项目支出，不能安排{label}：{label}请列在"
+                                     "单位资金（事业收入、经营收入等）的行上", ("expenditure", i, key),
+                                     "0.00万元", str(getattr(line, key))))
+    return out
+
+
 def _has_key(ctx: Context, i: int, key: str) -> bool:
     item = ctx.doc.data.get("expenditure", [None] * (i + 1))[i] if isinstance(ctx.doc.data, dict) else None
     return isinstance(item, dict) and key in item
@@ -217,5 +236,5 @@ def years(ctx: Context) -> list:
     return out
 
 
-RULES = (function_codes, fund_mismatch, supplement, unconfirmed_names, economic_codes, duplicates,
+RULES = (function_codes, fund_mismatch, fiscal_kinds, supplement, unconfirmed_names, economic_codes, duplicates,
          empty_lines, years)
