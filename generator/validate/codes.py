@@ -29,20 +29,20 @@ def function_codes(ctx: Context) -> list:
         path = ("expenditure", i, "code")
         code = line.code
         if code[:3] not in names:
-            out.append(ctx.error("科目目录", f"功能分类科目{code}：类级科目{code[:3]}不在{y}支出功能分类目录中",
+            out.append(ctx.error("科目目录", f"功能分类科目{code}：类级科目{code[:3]}不在支出功能分类目录中（{y}目录）",
                                  path, found=code))
         elif code[:5] not in names:
-            out.append(ctx.error("科目目录", f"功能分类科目{code}：所属款级科目{code[:5]}不在{y}目录中"
-                                 f"（项级科目须属于已有的款）{_ADD_HINT}", path, found=code))
+            out.append(ctx.error("科目目录", f"功能分类科目{code}：所属款级科目{code[:5]}不在目录中"
+                                 f"（{y}目录；项级科目须属于已有的款）{_ADD_HINT}", path, found=code))
         elif code not in names:
-            out.append(ctx.error("科目目录", f"功能分类科目{code}不在{y}支出功能分类目录中{_ADD_HINT}",
+            out.append(ctx.error("科目目录", f"功能分类科目{code}不在支出功能分类目录中（{y}目录）{_ADD_HINT}",
                                  path, found=code))
         elif line.name and not same_name(line.name, names[code]):
-            out.append(ctx.error("科目名称", f"科目{code}的名称在{y}目录中为“{names[code]}”，实为“{line.name}”",
+            out.append(ctx.error("科目名称", f"科目{code}的名称应为“{names[code]}”，实为“{line.name}”（{y}目录）",
                                  ("expenditure", i, "name"), names[code], line.name))
     for j, p in enumerate(ctx.budget.projects):
         if p.function_code and p.function_code not in names:
-            out.append(ctx.error("科目目录", f"项目“{p.name}”的功能分类科目{p.function_code}不在{y}目录中",
+            out.append(ctx.error("科目目录", f"项目“{p.name}”的功能分类科目{p.function_code}不在目录中（{y}目录）",
                                  ("projects", j, "function_code"), found=p.function_code))
     return out
 
