@@ -326,8 +326,7 @@ def judge_supplement(base: Catalog, function: list, economic: list) -> tuple[dic
     verdicts = []
     for i, e in enumerate(function):
         code, name = str(e.code).strip(), str(e.name).strip()
-        fund = getattr(e, "fund", None)
-        fund = fund.value if hasattr(fund, "value") else fund
+        fund: str | None = getattr(e, "fund", None)  # "general" | "gov_fund" | "soe" | None
         if not re.fullmatch(r"2[0-9]{4}([0-9]{2})?", code):
             verdicts.append(Verdict("function", i, code, "shape"))
             continue

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
-
 import typer
 
 from .catalog import FUND_LABELS, Catalog, Entry, catalog_for, load_catalog
@@ -57,9 +55,8 @@ def lookup(cat: Catalog, query: str) -> tuple[list[str], bool]:
         lines = describe_code(cat, query)
         if lines is not None:
             return lines, True
-        parent = next((query[:n] for n in (5, 3) if n < len(query) and cat.entry(query[:n])), None)
-        hint = f"；上级科目 {parent} {cat.entry(parent).name} 的下级见 budgetgen catalog {parent}" \
-            if parent and cat.entry(parent) else ""
+        parent = next((e for n in (5, 3) if n < len(query) and (e := cat.entry(query[:n]))), None)
+        hint = f"；上级科目 {parent.code} {parent.name} 的下级见 budgetgen catalog {parent.code}" if parent else ""
         return [f"{cat.year}年目录中没有科目 {query}{hint}。",
                 "如确为本年度科目表中的科目，可在部门文件的 catalog: 一节中补充（见 docs/input-format.md）。"], False
     found = cat.search(query)
@@ -89,9 +86,9 @@ def summary(cat: Catalog) -> list[str]:
 def register(app: typer.Typer) -> None:
     @app.command("catalog")
     def catalog_cmd(
-        query: Optional[str] = typer.Argument(None, help="科目编码（3、5或7位）或名称中的词", metavar="[CODE|WORD]"),
-        year: Optional[int] = typer.Option(None, "--year", "-y", help="预算年度（默认：最新的目录）"),
-        file: Optional[Path] = typer.Option(None, "--file", "-f",
+        query: str | None = typer.Argument(None, help="科目编码（3、5或7位）或名称中的词", metavar="[CODE|WORD]"),
+        year: int | None = typer.Option(None, "--year", "-y", help="预算年度（默认：最新的目录）"),
+        file: Path | None = typer.Option(None, "--file", "-f",
                                             help="部门 YAML 文件：按其年度查，并包括其 catalog: 一节补充的科目"),
     ):
         """查科目：编码 → 名称、上级、资金性质；词 → 名称含该词的科目。不带参数时显示目录来源。"""

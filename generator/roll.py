@@ -334,7 +334,7 @@ def roll_file(path, to_year: int) -> tuple[list[Problem], str | None]:
     text, _, _ = _decode(raw, name)
     if text is None:  # pragma: no cover - the pipeline has read it already
         return [error("文件编码", "无法读取文件", Location(name))], None
-    has_carryover = any(l.source.value in CARRYOVER_SOURCES for l in result.budget.expenditure)
+    has_carryover = any(line.source.value in CARRYOVER_SOURCES for line in result.budget.expenditure)
     for drop in ((True, False) if has_carryover else (False,)):
         try:
             draft = draft_text(text, result, to_year, drop_carryover=drop)
@@ -352,7 +352,8 @@ def roll_file(path, to_year: int) -> tuple[list[Problem], str | None]:
 
 def _catalog_changes(result: Result, to_year: int, name: str) -> list[Problem]:
     """Warnings for the codes the file uses that the new year's catalog renamed or removed."""
-    budget = result.budget
+    budget, doc = result.budget, result.doc
+    assert budget is not None and doc is not None  # only called for a file that passed check
     old, new = load_catalog(budget.department.year), load_catalog(to_year)
     own = {str(e.code) for e in budget.catalog.function}
     used: dict = {}
@@ -366,7 +367,7 @@ def _catalog_changes(result: Result, to_year: int, name: str) -> list[Problem]:
         if code in own:
             continue
         before, after = old.function_name(code), new.function_name(code)
-        where = result.doc.locate(path)
+        where = doc.locate(path)
         if before is not None and after is None:
             out.append(warning("科目变动", f"科目{code}“{before}”在{new.year}年科目目录中已不存在：请按{to_year}年"
                                "科目表改列新科目", where, "", code))
@@ -378,5 +379,5 @@ def _catalog_changes(result: Result, to_year: int, name: str) -> list[Problem]:
         if before is not None and before != after:
             out.append(warning("科目变动", f"经济分类科目{e.code}“{before}”在{new.year}年目录中"
                                + ("已不存在" if after is None else f"更名为“{after}”"),
-                               result.doc.locate(("basic_economic", i, "code"))))
+                               doc.locate(("basic_economic", i, "code"))))
     return out
