@@ -1,4 +1,4 @@
-"""The command line: `budgetgen check | render | new | roll | schema` (typer), messages in Chinese.
+"""The command line: `budgetgen check | render | new | roll | schema | catalog` (typer), messages in Chinese.
 
 Exit statuses come from one table, generator/exitcodes.py (0 通过, 1 数据有错误, 2 用法错误,
 3 输入无法读取, 4 输出无法写入, 5 内部错误); a run over many files exits with the gravest.
@@ -283,6 +283,11 @@ def schema_cmd(out: Path | None = typer.Option(None, "-o", "--out",
     else:
         _write(out, text.encode("utf-8"))
         typer.echo(f"已写出 {out}")
+
+
+from .catalog_cmd import register as _register_catalog  # noqa: E402  (budgetgen catalog)
+
+_register_catalog(app, _Command)
 
 
 def main() -> None:

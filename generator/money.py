@@ -1,6 +1,10 @@
 """Money: amounts in 万元 as decimal.Decimal, parsed from the YAML text, never through float.
 
-One parser for every amount the clerk types, with messages that say what to write instead.
+One parser for every amount the clerk types, with messages that say what to write instead, and
+one rounding policy for every derived figure (unit prices, 元 ↔ 万元, percentages): `rounded`,
+四舍五入 (ROUND_HALF_UP). Decimal's own default is banker's rounding (0.025 → 0.02); nothing
+else in the program may call quantize on a figure it shows. `shown` is the value a cell shows,
+so the PDF, HTML and XLSX print the same digits.
 """
 from __future__ import annotations
 
@@ -100,31 +104,45 @@ def _why_not(text: str, body: str, what: str) -> str:
     return f"{what}“{text}”不是有效的数字"
 
 
+def rounded(value: Decimal, places: int = 2) -> Decimal:
+    """The one rounding rule: 四舍五入 to `places` decimals (0.025 → 0.03, -0.025 → -0.03)."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+PRICE_PLACES = 4  # a unit price that rounds to 0.00 is shown with 4 decimals
+
+
+def shown(value: Decimal, kind: str = "money") -> Decimal:
+    """The figure a cell of `kind` shows: money 2 decimals; a price 2 decimals, or 4 when it would
+    round to 0.00; quantities and other kinds as they are."""
+    value = Decimal(value)
+    if kind == "money":
+        return rounded(value)
+    if kind == "price":
+        cents = rounded(value)
+        return cents if cents or not value else rounded(value, PRICE_PLACES)
+    return value
+
+
 def fmt(value: Decimal | None, blank_zero: bool = True) -> str:
     """2-decimal text for a table cell; zero prints blank, as the published schedules do."""
     if value is None or (blank_zero and value == 0):
         return ""
-    return f"{value.quantize(CENT):.2f}"
+    return f"{rounded(value):.2f}"
 
 
 def fmt_text(value: Decimal) -> str:
     """2-decimal text for the explanatory prose (zero prints 0.00)."""
-    return f"{value.quantize(CENT):.2f}"
-
-
-def round_half_up(value: Decimal, places: int) -> Decimal:
-    """The one rounding rule (四舍五入), for the few figures that are not sums: unit prices."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{rounded(value):.2f}"
 
 
 def price_places(value: Decimal) -> int:
-    """Decimals a unit price is shown with: 2, or 4 when 2 would show a price as 0.00."""
-    return 4 if value != 0 and round_half_up(value, 2) == 0 else 2
+    """Decimals a unit price is shown with (see `shown`): 2, or 4 when 2 would show it as 0.00."""
+    return max(2, -int(shown(value, "price").as_tuple().exponent))
 
 
 def unit_price(amount: Decimal, quantity: Decimal) -> Decimal | None:
-    """金额 ÷ 数量, rounded to the decimals it is shown with (None without a quantity)."""
+    """金额 ÷ 数量 as its cell shows it (None without a quantity)."""
     if not quantity:
         return None
-    price = amount / quantity
-    return round_half_up(price, price_places(price))
+    return shown(amount / quantity, "price")

@@ -17,7 +17,6 @@ All refusals are located problems, in Chinese.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -96,6 +95,10 @@ class _Problems:
         return out
 
 
+_ALIAS, _SCALAR = yaml.AliasEvent, yaml.ScalarEvent
+_COLLECTION_STARTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+
+
 class _Alias(ScalarNode):
     """Where an alias stood: an empty value (aliases are refused, never expanded)."""
 
@@ -108,29 +111,17 @@ class _Composer(Composer):
     """yaml.compose's Composer, reading the (C) parser's events; explicit tags are kept as written
     (never resolved), anchors and aliases recorded, limits enforced while reading."""
 
-    def __init__(self, events: Iterator[Any], problems: _Problems):
-        self.events = events
-        self.peeked: Any = None
+    def __init__(self, parser: Any, problems: _Problems):
+        # the parser's own event methods (C functions with libyaml): no Python layer per event
+        self.peek_event = parser.peek_event
+        self.get_event = parser.get_event
+        self.check_event = parser.check_event
         self.problems = problems
         self.anchors: dict[Any, Any] = {}  # name → mark of its first definition
         self.aliases: dict[str, list[Any]] = {}  # name → marks of its uses
         self.nodes = 0
         self.depth = 0
         self.docs = 0
-
-    # the event stream, as yaml.parser.Parser offers it to a Composer
-    def peek_event(self) -> Any:
-        if self.peeked is None:
-            self.peeked = next(self.events)
-        return self.peeked
-
-    def get_event(self) -> Any:
-        event = self.peek_event()
-        self.peeked = None
-        return event
-
-    def check_event(self, *choices: type) -> bool:
-        return not choices or isinstance(self.peek_event(), choices)
 
     def compose_stream(self) -> Node | None:
         """The one document's root node (None for an empty stream)."""
@@ -154,21 +145,21 @@ class _Composer(Composer):
             self.problems.add("文件过大", f"文件含有超过{MAX_NODES}个条目，远超一个部门预算文件的规模，已停止读取",
                               event.start_mark)
             raise Stop
-        kind = type(event)  # (not isinstance: the C parser's marks do not narrow to the stubs' Mark)
-        if issubclass(kind, yaml.AliasEvent):
+        kind = event.__class__  # (not isinstance: the C parser's marks do not narrow to the stubs' Mark)
+        if kind is _ALIAS:
             self.get_event()
             self.aliases.setdefault(event.anchor, []).append(event.start_mark)
             return _Alias("", "", event.start_mark, event.end_mark)
         if event.anchor is not None and event.anchor not in self.anchors:
             self.anchors[event.anchor] = event.start_mark
-        if issubclass(kind, yaml.ScalarEvent):
+        if kind is _SCALAR:
             self.get_event()
             return ScalarNode(event.tag or "", event.value, event.start_mark, event.end_mark, event.style)
         if self.problems.tag_refused(event) or self._too_deep(event):
             return self.skip_node()
         self.depth += 1
         try:
-            if isinstance(event, yaml.SequenceStartEvent):
+            if kind is yaml.SequenceStartEvent:
                 return self.compose_sequence_node(None)
             return self.compose_mapping_node(None)
         finally:
@@ -183,7 +174,8 @@ class _Composer(Composer):
     def compose_sequence_node(self, anchor: Any) -> SequenceNode:
         start = self.get_event()
         items = []
-        while not self.check_event(yaml.SequenceEndEvent):
+        peek, end_kind = self.peek_event, yaml.SequenceEndEvent
+        while peek().__class__ is not end_kind:
             items.append(self.compose_node(None, None))
         end = self.get_event()
         return SequenceNode(start.tag or "", items, start.start_mark, end.end_mark, start.flow_style)
@@ -191,7 +183,8 @@ class _Composer(Composer):
     def compose_mapping_node(self, anchor: Any) -> MappingNode:
         start = self.get_event()
         pairs = []
-        while not self.check_event(yaml.MappingEndEvent):
+        peek, end_kind = self.peek_event, yaml.MappingEndEvent
+        while peek().__class__ is not end_kind:
             key = self.compose_key()
             pairs.append((key, self.compose_node(None, None) if key is not None else self.skip_node()))
         end = self.get_event()
@@ -201,13 +194,13 @@ class _Composer(Composer):
         """A key: a plain scalar. A collection or an alias as a key is refused (None: the value
         is then read past without being kept)."""
         event = self.peek_event()
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+        if event.__class__ in _COLLECTION_STARTS:
             self.problems.add("YAML键", "键必须是简单文字（不能是列表、映射或“? ”复杂键）", event.start_mark)
             self.nodes += 1
             self.skip_node()
             return None
         node = self.compose_node(None, None)
-        return None if isinstance(node, _Alias) else node
+        return None if node.__class__ is _Alias else node
 
     def skip_node(self) -> Node:
         """Read past one node and everything in it, keeping nothing."""
@@ -343,11 +336,14 @@ def build_tree(text: str, file: str, loader: Any) -> tuple[Any, dict[Path, Mark]
     """(tree, marks, key marks, number of documents, problems). Raises Stop when the file is
     refused as a whole, and yaml.YAMLError when it is not YAML."""
     problems = _Problems(file)
-    composer = _Composer(iter(yaml.parse(text, Loader=loader)), problems)
+    parser = loader(text)
+    composer = _Composer(parser, problems)
     try:
         root = composer.compose_stream()
     except Stop:
         raise Stop(problems.summarized()) from None
+    finally:
+        parser.dispose()
     composer.report_aliases()
     constructor = _Constructor(text, problems)
     data = constructor.construct(root, ()) if root is not None else _NO_DOCUMENT

@@ -42,10 +42,11 @@ def installed(tmp_path_factory) -> Path:
     assert built.returncode == 0, built.stderr
     (wheel,) = dist.glob("budgetgen-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for data in ("generator/templates/disclosure.html.j2", "generator/templates/disclosure.css",
-                 "generator/schemas/budget.schema.json", "generator/schemas/catalog/function.yaml",
-                 "generator/schemas/catalog/economic.yaml", "generator/editions/starter.yaml"):
-        assert data in names, data
+    shipped = [f"generator/{p.relative_to(ROOT).as_posix()}" for folder in ("templates", "schemas")
+               for p in (ROOT / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    assert len(shipped) >= 8
+    missing = [data for data in shipped + ["generator/editions/starter.yaml"] if data not in names]
+    assert missing == [], "not in the wheel (see [tool.setuptools.package-data] in pyproject.toml)"
     target = base / "site"
     done = _run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index",
                  "--target", str(target), str(wheel)], cwd=base)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..catalog import cn_number
-from ..money import price_places
+from ..money import price_places, shown
 from ..resources import resource_dir
 
 from ..compute.tables import Disclosure, Heading, Paragraph, ProjectTable, Table
@@ -44,8 +44,8 @@ def format_cell(value, kind: str) -> str:
             return str(value.quantize(Decimal(1)))
         return format(value.normalize(), "f")
     if kind == "price":
-        return f"{value:.{price_places(value)}f}"
-    return f"{value.quantize(CENT):.2f}"
+        return f"{shown(value, 'price'):.{price_places(value)}f}"
+    return f"{shown(value):.2f}"
 
 
 def _widths(table: Table) -> list[str]:
