@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .exitcodes import STATUS_EXIT, Exit
-from .pipeline import run
+from .pipeline import Checked, run
 from .problems import Location, Problem, error
 
 FORMATS = ("pdf", "xlsx", "html")
@@ -53,7 +53,7 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
     start = time.perf_counter()
     try:
         result = run(path)
-        if not result.ok:
+        if not isinstance(result, Checked) or not result.ok:
             status = "error" if result.readable else "unreadable"
             return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
         from .render.output import atomic_write, output_stem  # imported here: keeps `check` light

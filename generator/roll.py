@@ -33,7 +33,7 @@ import yaml
 
 from .loader import _decode
 from .money import fmt_text
-from .pipeline import Result, run, run_text
+from .pipeline import Checked, Result, run, run_text
 from .catalog import load_catalog
 from .problems import Location, Problem, error, warning
 
@@ -103,7 +103,7 @@ def _indent_unit(root) -> int:
 # --------------------------------------------------------------------------- the draft
 
 
-def _prior_block(result: Result, year: int, unit: int, nl: str) -> str:
+def _prior_block(result: Checked, year: int, unit: int, nl: str) -> str:
     fig = result.figures
     pad = " " * unit
     lines = [
@@ -146,10 +146,10 @@ def _carryover_items(root, budget) -> list:
             if line.source.value in CARRYOVER_SOURCES]
 
 
-def draft_text(text: str, result: Result, to_year: int, drop_carryover: bool = True) -> str:
+def draft_text(text: str, result: Checked, to_year: int, drop_carryover: bool = True) -> str:
     """Next year's draft of `text` (the file `result` was computed from). Last year's 上年结转
     lines are commented out (drop_carryover) or kept and marked 待复核."""
-    budget = result.budget
+    budget, doc = result.budget, result.doc
     year = budget.department.year
     nl = "\r\n" if "\r\n" in text else "\n"
     try:
@@ -296,10 +296,10 @@ def _leaves(budget, *, drop=("prior_year", "control_totals"), carryover: bool = 
     return data
 
 
-def _verify(original: Result, draft: Result, to_year: int, dropped: bool = False) -> list[str]:
+def _verify(original: Checked, draft: Result, to_year: int, dropped: bool = False) -> list[str]:
     """What differs between the draft and the intended draft (empty when all is well)."""
     wrong = []
-    if draft.budget is None:
+    if not isinstance(draft, Checked):
         return ["草稿无法读取"]
     if _leaves(original.budget, carryover=not dropped) != _leaves(draft.budget):
         wrong.append("草稿中的金额或文字与原文件不一致")
@@ -323,7 +323,7 @@ def roll_file(path, to_year: int, result: Result | None = None) -> tuple[list[Pr
     name = str(path)
     if result is None:
         result = run(path)
-    if not result.ok:
+    if not isinstance(result, Checked) or not result.ok:
         return result.problems, None
     year = result.budget.department.year
     if int(to_year) <= year:
@@ -352,10 +352,9 @@ def roll_file(path, to_year: int, result: Result | None = None) -> tuple[list[Pr
                   Location(name))], None
 
 
-def _catalog_changes(result: Result, to_year: int, name: str) -> list[Problem]:
+def _catalog_changes(result: Checked, to_year: int, name: str) -> list[Problem]:
     """Warnings for the codes the file uses that the new year's catalog renamed or removed."""
     budget, doc = result.budget, result.doc
-    assert budget is not None and doc is not None  # only called for a file that passed check
     old, new = load_catalog(budget.department.year), load_catalog(to_year)
     own = {str(e.code) for e in budget.catalog.function}
     used: dict = {}

@@ -91,6 +91,8 @@ def _properties(node: dict[str, Any], where: str) -> None:
         prop["title"] = _title(description)
         if "default" in prop:
             prop["default"] = _number(prop["default"])
+        if "enum" in prop and "errorMessage" not in prop:
+            prop["errorMessage"] = "应为以下之一：" + "、".join(str(v) for v in prop["enum"] if v)
 
 
 def json_schema() -> dict[str, Any]:
@@ -99,6 +101,8 @@ def json_schema() -> dict[str, Any]:
     for name, definition in schema.get("$defs", {}).items():
         definition.pop("title", None)  # the class name (English); the referring property has a title
         definition.pop("description", None)  # a docstring for developers
+        if "enum" in definition:
+            definition["errorMessage"] = "应为以下之一：" + "、".join(str(v) for v in definition["enum"])
         _properties(definition, name)
     _properties(schema, "Budget")
     schema["description"] = ("一个部门一个预算年度的末级数据：合计、小计、汇总与说明中的数字都由 budgetgen 计算，"

@@ -49,3 +49,19 @@ def test_institutions_sheet_comes_from_the_annex_tables(xigang):
     assert [t.key for t in d.annex_tables][-1] == "institutions"
     duties = next(s for s in d.sections if s.key == "duties")
     assert d.annex_tables[-1] in duties.blocks  # the same table object, computed once
+
+
+def test_pipeline_result_is_success_or_failure(tmp_path):
+    """`run` returns Checked (a model, computed; maybe with errors) or Refused (nothing to render)."""
+    from conftest import EXAMPLE_2023, example_text, replace_once
+    from generator.pipeline import Checked, Refused, run, run_text
+    good = run(EXAMPLE_2023)
+    assert isinstance(good, Checked) and good.ok and good.readable and good.disclosure.year == 2023
+    wrong = run_text(replace_once(example_text("2025"), "basic: 1505.72}", "basic: 1505.73}"), "d.yaml")
+    assert isinstance(wrong, Checked) and not wrong.ok and wrong.readable
+    untyped = run_text(replace_once(example_text("2025"), "  year: 2025\n", "  year: 二〇二五\n"), "d.yaml")
+    assert isinstance(untyped, Refused) and untyped.readable and not untyped.ok
+    assert (untyped.budget, untyped.disclosure, untyped.figures) == (None, None, None)
+    broken = run(tmp_path / "missing.yaml")
+    assert isinstance(broken, Refused) and not broken.readable and broken.doc is None
+    assert broken.file == str(tmp_path / "missing.yaml")
