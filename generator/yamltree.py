@@ -16,6 +16,7 @@ All refusals are located problems, in Chinese.
 """
 from __future__ import annotations
 
+import gc
 import re
 from typing import Any
 
@@ -338,12 +339,16 @@ def build_tree(text: str, file: str, loader: Any) -> tuple[Any, dict[Path, Mark]
     problems = _Problems(file)
     parser = loader(text)
     composer = _Composer(parser, problems)
+    collecting = gc.isenabled()
+    gc.disable()  # up to MAX_NODES acyclic nodes: the cycle collector would only rescan the heap
     try:
         root = composer.compose_stream()
     except Stop:
         raise Stop(problems.summarized()) from None
     finally:
         parser.dispose()
+        if collecting:
+            gc.enable()
     composer.report_aliases()
     constructor = _Constructor(text, problems)
     data = constructor.construct(root, ()) if root is not None else _NO_DOCUMENT
