@@ -26,6 +26,7 @@ department file's own rows, then each unit's rows (or its name) unless already l
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -72,15 +73,18 @@ class Elimination:
     taker_code: str
     taker_measure: str  # basic | project | …: what the taker spent it on
     source: str  # the giver's 资金来源, under which the taker's spending is shown in the whole
+    typed_source: str = ""  # the giver's source as typed, if an earlier elimination changed it
 
     def __str__(self) -> str:
         if self.kind == "remit":
             give, take = "上缴上级支出", "附属单位上缴收入"
         else:
             give, take = "对附属单位补助支出", "上级补助收入"
-        label = SOURCE_LABELS.get(Source(self.source), self.source)
+        label = _label(self.source)
+        paid = (f"以{_label(self.typed_source)}安排，抵消后为{label}"
+                if self.typed_source and self.typed_source != self.source else f"以{label}安排")
         return (f"抵消{fmt_text(self.amount)}万元：{self.giver} 科目{self.giver_code}的{give}"
-                f"（以{label}安排）↔ {self.taker} 科目{self.taker_code}以{take}安排的"
+                f"（{paid}）↔ {self.taker} 科目{self.taker_code}以{take}安排的"
                 f"{MEASURE_LABELS[self.taker_measure]}，汇总后列为{label}")
 
 
@@ -292,7 +296,7 @@ def _eliminate(lines: list[_Line], kind: str, doc: RawDoc) -> tuple[list[_Line],
                 use = min(need, left)
                 pieces.setdefault(id(t), []).append((measure, giver.source, use))
                 done.append(Elimination(kind, use, giver.where, giver.line.code, t.where,
-                                        t.line.code, measure, giver.source))
+                                        t.line.code, measure, giver.source, giver.line.source.value))
                 need -= use
                 budget_left[gi][1] = left - use
                 if not budget_left[gi][1]:
@@ -318,8 +322,7 @@ def _merge_pieces(done: list[Elimination]) -> list[Elimination]:
     for e in done:
         key = (e.kind, e.giver, e.taker, e.taker_measure, e.source)
         if key in merged:
-            e = Elimination(e.kind, merged[key].amount + e.amount, e.giver, e.giver_code, e.taker,
-                            e.taker_code, e.taker_measure, e.source)
+            e = dataclasses.replace(e, amount=merged[key].amount + e.amount)
         merged[key] = e
     return list(merged.values())
 
