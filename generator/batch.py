@@ -28,10 +28,16 @@ from concurrent.futures.process import BrokenProcessPool
 STATUS_LABELS = {"ok": "通过", "error": "有错误", "unreadable": "无法读取", "crash": "内部错误"}
 
 
-def _work(path: str, out_dir: str, formats: tuple[str, ...], units: bool = False):
+def _work(path: str, out_dir: str, formats: tuple[str, ...]):
     """Runs in a worker: one file through the pipeline to its outputs (never raises)."""
     from .jobs import render_file  # imported here: module import stays cheap for 'spawn'
-    return render_file(path, out_dir, formats, units)
+    return render_file(path, out_dir, formats)
+
+
+def _work_units(path: str, out_dir: str, formats: tuple[str, ...]):
+    """`_work` for `render --units`: a department's 所属单位 are rendered too."""
+    from .jobs import render_file
+    return render_file(path, out_dir, formats, units=True)
 
 
 def _crashed(path: str, seconds: float, detail: str, died: bool = True):
@@ -118,7 +124,7 @@ def _run_serial(files, out_dir, formats, progress, units=False) -> dict:
     for i, path in enumerate(files):
         start = time.perf_counter()
         try:
-            outcome = _work(path, out_dir, formats, units)
+            outcome = (_work_units if units else _work)(path, out_dir, formats)
         except Exception as exc:  # render_file never raises; a bug here must not stop the batch
             outcome = _crashed(path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
                                died=False)
@@ -156,12 +162,13 @@ def _executor(workers: int, method: str | None, formats=()) -> ProcessPoolExecut
 def _run_pool(files, out_dir, formats, workers, method, progress, units=False) -> dict:
     results: dict = {}
     started = time.perf_counter()
+    work = _work_units if units else _work
     pool = _executor(workers, method, formats)
     broken: list[int] = []
     try:
         # Submit everything before the progress bar starts its thread: with 'fork' the pool
         # starts all its workers at the first submit, while this process is single-threaded.
-        futures: dict[Future, int] = {pool.submit(_work, path, out_dir, formats, units): i
+        futures: dict[Future, int] = {pool.submit(work, path, out_dir, formats): i
                                       for i, path in enumerate(files)}
         with progress:
             pending = set(futures)
@@ -187,7 +194,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False) -
                 start = time.perf_counter()
                 with progress.paused(), _executor(1, method, formats) as single:
                     try:
-                        outcome = single.submit(_work, files[i], out_dir, formats, units).result()
+                        outcome = single.submit(work, files[i], out_dir, formats).result()
                     except BrokenProcessPool:
                         outcome = _crashed(files[i], time.perf_counter() - start, "进程被终止")
                     except Exception as exc:

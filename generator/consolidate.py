@@ -166,6 +166,7 @@ def _load_units(budget: Budget, doc: RawDoc, open_unit: OpenUnit,
         if unit_doc is None and unit_problems and all(p.rule == "文件读取" for p in unit_problems):
             reason = unit_problems[0].message.removeprefix("无法读取文件：")
             problems.append(error(RULE, f"所属单位文件“{text}”无法读取：{reason}", where))
+            units.append(Part(str(path), None, None))  # the whole cannot be built without it
             continue
         part = Part(str(path), unit_doc, unit_budget, unit_problems)
         if unit_doc is not None and unit_budget is not None:
