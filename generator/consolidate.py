@@ -36,8 +36,16 @@ from pathlib import Path
 
 from .compute.figures import FISCAL
 from .loader import RawDoc
-from .model import (SOURCE_LABELS, AssetLine, Assets, Budget, ExpenditureLine, Institution,
-                    Source, ThreePublic)
+from .model import (
+    SOURCE_LABELS,
+    AssetLine,
+    Assets,
+    Budget,
+    ExpenditureLine,
+    Institution,
+    Source,
+    ThreePublic,
+)
 from .money import ZERO, fmt_text
 from .problems import Location, Problem, error
 
@@ -190,20 +198,21 @@ def _belongs(budget: Budget, doc: RawDoc, unit: Budget, unit_doc: RawDoc,
     if unit.units:
         out.append(error(RULE, f"所属单位文件不能再列出下级单位（units）：只汇总一级，即部门本级（{doc.file}）"
                          "加所属单位", unit_doc.locate_key(("units",))))
-    key = (u.code.strip(), u.name.strip())
-    if key in names:
-        other, at = names[key]
+    ident = (u.code.strip(), u.name.strip())
+    if ident in names:
+        at = names[ident][1]
         out.append(error(RULE, f"单位编码和名称“{u.code}{u.name}”与 {at} 相同：每个单位的编码和名称应不同"
                          "（各自的单位预算文件以此命名）", unit_doc.locate(("department", "code"))))
     else:
-        names[key] = (unit_doc.file, unit_doc.locate(("department", "code")))
+        names[ident] = (unit_doc.file, unit_doc.locate(("department", "code")))
     return out
 
 
 def _project_codes(parts: list[tuple[RawDoc, Budget]]) -> list[Problem]:
     """A project code is unique in the whole department, not only in one file (a file's own
     duplicates are reported by the project rules)."""
-    out, seen = [], {}
+    out: list[Problem] = []
+    seen: dict[str, Location] = {}
     for p_doc, p_budget in parts:
         mine: dict[str, Location] = {}
         for j, p in enumerate(p_budget.projects):
@@ -285,7 +294,7 @@ def _eliminate(lines: list[_Line], kind: str, doc: RawDoc) -> tuple[list[_Line],
     if problems or not givers:
         return lines, [], problems
     # walk the givers and the takers' amounts side by side, like merging two sorted lists
-    budget_left = [[g, g.amounts[kind]] for g in givers]
+    budget_left: list[tuple[_Line, Decimal]] = [(g, g.amounts[kind]) for g in givers]
     pieces: dict[int, list[tuple[str, str, Decimal]]] = {}  # taker id → (measure, source, amount)
     done = []
     gi = 0
@@ -299,8 +308,8 @@ def _eliminate(lines: list[_Line], kind: str, doc: RawDoc) -> tuple[list[_Line],
                 done.append(Elimination(kind, use, giver.where, giver.line.code, t.where,
                                         t.line.code, measure, giver.source, giver.line.source.value))
                 need -= use
-                budget_left[gi][1] = left - use
-                if not budget_left[gi][1]:
+                budget_left[gi] = (giver, left - use)
+                if use == left:
                     gi += 1
     for g in givers:
         g.amounts[kind] = ZERO
@@ -358,10 +367,10 @@ def _own_name(b: Budget, n: int) -> str:
 def _institutions(budget: Budget, units: list[Budget]) -> list[Institution]:
     rows = list(budget.institutions)
     if not rows and budget.expenditure:
-        rows.append(Institution(name=budget.department.name + "本级"))
+        rows.append(Institution(name=budget.department.name + "本级", nature="", rank="", funding=""))
     names = {r.name.strip() for r in rows}
     for u in units:
-        for r in u.institutions or [Institution(name=u.department.name)]:
+        for r in u.institutions or [Institution(name=u.department.name, nature="", rank="", funding="")]:
             if r.name.strip() not in names:
                 rows.append(r)
                 names.add(r.name.strip())

@@ -73,6 +73,7 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
         # not leave a new PDF next to last run's XLSX
         rendered = []
         for file, d in parts:
+            assert d is not None  # every part of an ok result is computed
             stem = output_stem(d.department_code, d.department_name, d.year)
             rendered.append((file, [(target / f"{stem}.{fmt}", *_render(fmt, d)) for fmt in formats]))
         outcomes = []

@@ -22,7 +22,6 @@ from .problems import Problem, has_errors, sort_problems
 from .validate import RULES, validate
 from .validate.totals import control_totals, declared_income
 
-
 _REFUSALS = {"YAML标签", "YAML键", "YAML别名"}
 # a department file's declared totals and income are the whole department's, not its 本级's
 WHOLE_RULES = (declared_income, control_totals)

@@ -19,8 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, line_of, replace_once
+
 from generator.catalog import load_catalog
 from generator.compute import compute
 from generator.compute.tables import Table
@@ -159,7 +159,7 @@ def test_summary_schedule_by_hand(dept, parts):
     assert spend["十、卫生健康支出"] == D("24.18")  # 14.20 + 7.10 + 2.88
     assert spend["十三、农林水支出"] == D("622.20")
     assert spend["二十、住房保障支出"] == D("44.06")  # 25.92 + 12.96 + 5.18
-    own_units = [dict((r.cells[1], r.cells[2]) for r in schedule(p, "s1").rows) for p in parts]
+    own_units = [{r.cells[1]: r.cells[2] for r in schedule(p, "s1").rows} for p in parts]
     assert sum(u["五、单位资金"] for u in own_units) - D(20) == D("43.00")
 
 
@@ -457,7 +457,7 @@ def test_render_units_writes_each_unit_budget(tmp_path):
                      "730002-示例县农产品质量安全检测站-2025.html"]
     unit = (out / names[1]).read_text(encoding="utf-8")
     assert "示例县农业技术推广站2025年单位预算公开" in unit and "第一部分 单位预算公开表" in unit
-    visible = re.sub(r"<style>.*?</style>", "", unit, flags=re.S)
+    visible = re.sub(r"<style>.*?</style>", "", unit, flags=re.DOTALL)
     assert "部门预算公开" not in visible.replace("单位预算公开", "")
     assert "示例县农业农村局2025年部门预算公开" in (out / names[0]).read_text(encoding="utf-8")
     only = tmp_path / "only"
@@ -476,5 +476,5 @@ def test_batch_summary_lists_the_units(tmp_path):
     assert [u.file for u in outcomes[0].units] == [str(UNIT_A), str(UNIT_B)]
     text = stream.getvalue()
     for unit in (UNIT_A, UNIT_B):
-        assert re.search(rf"^  └ {re.escape(str(unit))}（单位预算）\s+通过", text, re.M), text
+        assert re.search(rf"^  └ {re.escape(str(unit))}（单位预算）\s+通过", text, re.MULTILINE), text
     assert "已生成4个文件" in text  # the department, its two units, and the unit given on its own

@@ -16,10 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
+from conftest import EXAMPLE_2023, EXAMPLE_2025, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import EXAMPLE_2023, EXAMPLE_2025, ROOT
 from generator.loader import load_file
 from generator.pipeline import run
 
