@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from .compute.figures import FISCAL
 from .loader import RawDoc
@@ -156,6 +156,10 @@ def _load_units(budget: Budget, doc: RawDoc, open_unit: OpenUnit,
             problems.append(error(RULE, f"所属单位“{text}”应为本机文件的路径（相对于本文件），不能是网址",
                                   where, "文件路径", text))
             continue
+        if _outside(text):
+            problems.append(error(RULE, f"所属单位文件“{text}”应位于部门文件所在的文件夹或其子文件夹中：不能用绝对路径"
+                                  "或“..”（部门文件只能引用自己文件夹中的单位文件）", where, "相对路径", text))
+            continue
         path = base / text
         real = os.path.realpath(path)
         if real == own:
@@ -181,6 +185,14 @@ def _load_units(budget: Budget, doc: RawDoc, open_unit: OpenUnit,
             part.problems += _belongs(budget, doc, unit_budget, unit_doc, names)
         units.append(part)
     return units
+
+
+def _outside(text: str) -> bool:
+    """True for a path that leaves the department file's folder: absolute, a drive, or "..".
+    A file submitted to a finance bureau may not make it read (and echo in errors) other files."""
+    posix, windows = PurePosixPath(text), PureWindowsPath(text)
+    return (posix.is_absolute() or bool(windows.drive) or windows.is_absolute()
+            or ".." in posix.parts or ".." in windows.parts)
 
 
 def _belongs(budget: Budget, doc: RawDoc, unit: Budget, unit_doc: RawDoc,

@@ -332,7 +332,10 @@ def test_department_file_listing_itself(tmp_path):
     assert len(found) == 1 and "不能把自己列为所属单位" in found[0][3]
 
 
-@pytest.mark.parametrize("entry,fragment", [("https://example.com/u.yaml", "不能是网址"), ('""', "不能为空")])
+@pytest.mark.parametrize("entry,fragment", [
+    ("https://example.com/u.yaml", "不能是网址"), ('""', "不能为空"), ("/etc/passwd", "不能用绝对路径"),
+    ("../730-units/730001-tuiguangzhan-2025.yaml", "不能用绝对路径或“..”"),
+    ("730-units/../../x.yaml", "“..”"), ("'C:\\\\x.yaml'", "绝对路径"), ("'..\\\\x.yaml'", "“..”")])
 def test_unit_entry_must_be_a_local_path(tmp_path, entry, fragment):
     path = _copy_example(tmp_path, dept_edit=lambda t: replace_once(
         t, "  - 730-units/730002-jiancezhan-2025.yaml\n", f"  - {entry}\n"))
@@ -478,3 +481,12 @@ def test_batch_summary_lists_the_units(tmp_path):
     for unit in (UNIT_A, UNIT_B):
         assert re.search(rf"^  └ {re.escape(str(unit))}（单位预算）\s+通过", text, re.MULTILINE), text
     assert "已生成4个文件" in text  # the department, its two units, and the unit given on its own
+
+
+def test_roll_refuses_a_department_with_units_clearly(tmp_path):
+    from generator.roll import roll_file
+    problems, draft = roll_file(DEPT, 2026)
+    assert draft is None and [(p.rule, p.location.line) for p in problems] == [
+        ("下年草稿", line_of(DEPT.read_text(encoding="utf-8"), "units:"))]
+    problems, draft = roll_file(UNIT_A, 2026)
+    assert problems == [] and draft is not None and "year: 2026" in draft
