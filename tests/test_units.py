@@ -490,3 +490,45 @@ def test_roll_refuses_a_department_with_units_clearly(tmp_path):
         ("下年草稿", line_of(DEPT.read_text(encoding="utf-8"), "units:"))]
     problems, draft = roll_file(UNIT_A, 2026)
     assert problems == [] and draft is not None and "year: 2026" in draft
+
+
+def test_schema_accepts_the_example_and_knows_units():
+    import json
+
+    import yaml
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((ROOT / "schemas" / "budget.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+
+    class Loader(yaml.SafeLoader):  # YAML 1.2 as an editor reads it: dates stay text
+        pass
+    Loader.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    for path in (DEPT, UNIT_A, UNIT_B):
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
+        assert [e.message for e in validator.iter_errors(data)] == [], path
+    head = {"department": {"code": "1", "name": "x", "year": 2025, "edition": "hebei-2025"}}
+    assert not list(validator.iter_errors({**head, "units": ["u.yaml"]}))  # no 本级 money needed
+    assert list(validator.iter_errors(head))  # … but then units are
+    assert list(validator.iter_errors({**head, "units": []}))
+
+
+def test_a_unit_budget_cannot_list_units(tmp_path):
+    path = _copy_example(tmp_path, dept_edit=lambda t: replace_once(
+        t, "  edition: hebei-2025\n", "  edition: hebei-2025\n  kind: unit\n"))
+    found = [e for e in errors(run(path)) if e[2] == "所属单位"]
+    assert found == [(str(path), line_of(path.read_text(encoding="utf-8"), "kind: unit"), "所属单位",
+                      "本文件写明是单位预算（department.kind: unit），不能再列出所属单位（units）")]
+
+
+def test_procurement_subtotals_by_unit_in_a_single_file(tmp_path):
+    from conftest import example_text, run_variant
+    text = replace_once(example_text("2025"), "  - source: 社区工作经费\n",
+                        "  - source: 社区工作经费\n    unit: 某社区服务站\n")
+    result = run_variant(text)
+    assert result.ok, [str(p) for p in result.problems if p.is_error]
+    table = next(t for t in result.disclosure.annex_tables if t.key == "procurement")
+    subtotals = [(r.cells[0], r.cells[7]) for r in table.rows if r.emphasis]
+    assert subtotals == [("合\u3000计", D("172.82")), ("秦皇岛市海港区人民政府西港路街道办事处本级小计", D("134.62")),
+                         ("某社区服务站小计", D("38.20"))]  # 18.20 + 5.00 + 15.00
