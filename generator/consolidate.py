@@ -41,10 +41,12 @@ from .model import (
     AssetLine,
     Assets,
     Budget,
+    CatalogSupplement,
     ExpenditureLine,
     Institution,
     Source,
     ThreePublic,
+    ThreePublicItems,
 )
 from .money import ZERO, fmt_text
 from .problems import Location, Problem, error
@@ -104,6 +106,31 @@ class Consolidation:
     units: list[Part]
     eliminations: list[Elimination] = field(default_factory=list)
     gross_total: Decimal = ZERO  # Σ of every file's spending, before eliminations
+    origins: list[Location] = field(default_factory=list)  # where each consolidated line was typed
+
+
+@dataclass
+class WholeDoc(RawDoc):
+    """The department file's marks, except that the consolidated expenditure lines point at the
+    line (in whichever file) they were first typed: what the department-wide rules see."""
+    origins: list[Location] = field(default_factory=list)
+
+    def locate(self, path=()) -> Location:
+        path = tuple(path)
+        if len(path) >= 2 and path[0] == "expenditure" and isinstance(path[1], int) \
+                and 0 <= path[1] < len(self.origins):
+            return self.origins[path[1]]
+        return super().locate(path)
+
+    def locate_key(self, path) -> Location:
+        path = tuple(path)
+        if len(path) >= 2 and path[0] == "expenditure":
+            return self.locate(path)
+        return super().locate_key(path)
+
+    @classmethod
+    def of(cls, doc: RawDoc, origins: list[Location]) -> WholeDoc:
+        return cls(doc.file, doc.data, doc.marks, doc.key_marks, doc.encoding, origins)
 
 
 def consolidate(budget: Budget, doc: RawDoc, open_unit: OpenUnit) -> tuple[Consolidation, list[Problem]]:
@@ -128,7 +155,7 @@ def consolidate(budget: Budget, doc: RawDoc, open_unit: OpenUnit) -> tuple[Conso
     lines, done, more = _eliminate(lines, "subsidy", doc)
     cons.eliminations += done
     problems += more
-    cons.budget = _whole(budget, [b for _, b in parts[1:]], lines)
+    cons.budget, cons.origins = _whole(budget, [b for _, b in parts[1:]], lines)
     return cons, problems
 
 
@@ -279,12 +306,12 @@ def _eliminate(lines: list[_Line], kind: str, doc: RawDoc) -> tuple[list[_Line],
         takers = [ln for ln in lines if ln.part > 0 and ln.source == Source.superior.value]
         give, take = "对附属单位补助支出", "上级补助收入"
     problems = []
+    if any(g.source in FISCAL_SOURCES for g in givers):
+        # 财政拨款 pays 基本支出 and 项目支出 only: the line is an error of its own file already
+        # (资金来源-支出类型); 上级补助收入 is by definition a 非财政补助收入
+        return lines, [], []
     for g in givers:
-        if g.source in FISCAL_SOURCES:
-            problems.append(error(TRANSFER, f"部门内部的{give}以{_label(g.source)}安排：{take}是从部门内部取得的"
-                                  "非财政补助收入，内部往来应以财政拨款以外的资金安排",
-                                  g.where, "财政拨款以外的资金来源", _label(g.source)))
-        elif kind == "remit" and g.source == Source.superior.value:
+        if kind == "remit" and g.source == Source.superior.value:
             problems.append(error(TRANSFER, "上缴上级支出以上级补助收入安排：上级补助的资金不能再上缴给上级",
                                   g.where, "事业收入等单位自有资金", _label(g.source)))
     given = sum((g.amounts[kind] for g in givers), ZERO)
@@ -352,21 +379,35 @@ def _merge_pieces(done: list[Elimination]) -> list[Elimination]:
 # --------------------------------------------------------------------------- the whole
 
 
-def _whole(budget: Budget, units: list[Budget], lines: list[_Line]) -> Budget:
+def _whole(budget: Budget, units: list[Budget], lines: list[_Line]) -> tuple[Budget, list[Location]]:
     """The consolidated Budget: sums of the leaf facts, department-wide text from the
-    department file."""
+    department file; and where each of its expenditure lines was typed."""
     parts = [budget] + units
+    expenditure, origins = _expenditure(lines)
     return budget.model_copy(update={
         "institutions": _institutions(budget, units),
-        "expenditure": _expenditure(lines),
+        "expenditure": expenditure,
         "basic_economic": _economic(parts),
-        "three_public": ThreePublic(**{k: sum((getattr(p.three_public, k) for p in parts), ZERO)
-                                       for k in ThreePublic.model_fields}),
+        "three_public": _three_public([p.three_public for p in parts]),
         "projects": [p for b in parts for p in b.projects],
         "procurement": [g if g.unit else g.model_copy(update={"unit": _own_name(b, n)})
                         for n, b in enumerate(parts) for g in b.procurement],
         "assets": _assets(parts),
-    })
+        "catalog": _catalog(parts),
+    }), origins
+
+
+def _items(blocks: list) -> dict[str, Decimal]:
+    return {k: sum((getattr(b, k) for b in blocks), ZERO) for k in ThreePublicItems.model_fields}
+
+
+def _three_public(blocks: list[ThreePublic]) -> ThreePublic:
+    """三公 item by item; the 政府性基金 and 国有资本经营 parts likewise, where any file has them."""
+    funds = {}
+    for fund in ("gov_fund", "soe"):
+        have = [getattr(b, fund) for b in blocks if getattr(b, fund) is not None]
+        funds[fund] = ThreePublicItems(**_items(have)) if have else None
+    return ThreePublic(**_items(blocks), **funds)
 
 
 def _own_name(b: Budget, n: int) -> str:
@@ -389,20 +430,35 @@ def _institutions(budget: Budget, units: list[Budget]) -> list[Institution]:
     return rows
 
 
-def _expenditure(lines: list[_Line]) -> list[ExpenditureLine]:
+def _expenditure(lines: list[_Line]) -> tuple[list[ExpenditureLine], list[Location]]:
     """Lines of the same 项 and source added together, in the order first seen."""
     merged: dict[tuple[str, str], tuple[ExpenditureLine, dict[str, Decimal]]] = {}
+    where: dict[tuple[str, str], Location] = {}
     for ln in lines:
         key = (ln.line.code, ln.source)
         if key not in merged:
             merged[key] = (ln.line, {m: ZERO for m in MEASURES})
+            where[key] = ln.where
         first, vec = merged[key]
         if not first.name and ln.line.name:
             merged[key] = (ln.line, vec)
         for m in MEASURES:
             vec[m] += ln.amounts[m]
-    return [line.model_copy(update={"source": Source(source), **vec})
-            for (_, source), (line, vec) in merged.items() if any(vec.values())]
+    kept = [key for key, (_, vec) in merged.items() if any(vec.values())]
+    return ([merged[k][0].model_copy(update={"source": Source(k[1]), **merged[k][1]}) for k in kept],
+            [where[k] for k in kept])
+
+
+def _catalog(parts: list[Budget]) -> CatalogSupplement:
+    """Every file's own `catalog:` codes (each checked in its own file), each code once."""
+    function: dict = {}
+    economic: dict = {}
+    for b in parts:
+        for c in b.catalog.function:
+            function.setdefault(c.code.strip(), c)
+        for c in b.catalog.economic:
+            economic.setdefault(c.code.strip(), c)
+    return CatalogSupplement(function=list(function.values()), economic=list(economic.values()))
 
 
 def _economic(parts: list[Budget]) -> list:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog, catalog_for
 from .compute import Disclosure, Figures, compute
 from .compute.figures import compute_figures
-from .consolidate import Consolidation, consolidate
+from .consolidate import Consolidation, WholeDoc, consolidate
 from .loader import RawDoc, load_file, load_text
 from .model import Budget, build_model
 from .problems import Problem, has_errors, sort_problems
@@ -72,11 +72,11 @@ def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None
         return result
     budget, result.problems = _model(doc, problems)
     if budget is not None:
-        catalog = catalog or load_catalog()
         if budget.units:
             _department(result, budget, doc, catalog)
         else:
-            _single(result, budget, doc, catalog, kind)
+            # the file's year's catalog + its `catalog:` codes
+            _single(result, budget, doc, catalog_for(budget, catalog), kind)
     result.problems = sort_problems(result.problems)
     return result
 
@@ -95,15 +95,17 @@ def _department(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog) -
     for part in cons.units:
         unit = Result(part.file, doc=part.doc, problems=list(part.problems))
         if part.doc is not None and part.budget is not None:
-            _single(unit, part.budget, part.doc, catalog, "单位预算")
+            _single(unit, part.budget, part.doc, catalog_for(part.budget, catalog), "单位预算")
         unit.problems = sort_problems(unit.problems)
         result.units.append(unit)
         result.problems += unit.problems
-    result.problems += validate(budget, compute_figures(budget, catalog), doc, catalog, OWN_RULES)
+    own = catalog_for(budget, catalog)
+    result.problems += validate(budget, compute_figures(budget, own), doc, own, OWN_RULES)
     if cons.budget is not None:
-        disclosure, fig = compute(cons.budget, catalog, "部门预算")
+        whole = catalog_for(cons.budget, catalog)  # every file's `catalog:` codes
+        disclosure, fig = compute(cons.budget, whole, "部门预算")
         result.budget, result.disclosure, result.figures = cons.budget, disclosure, fig
-        result.problems += validate(cons.budget, fig, doc, catalog, WHOLE_RULES)
+        result.problems += validate(cons.budget, fig, WholeDoc.of(doc, cons.origins), whole, WHOLE_RULES)
 
 
 def run(path: str | Path, catalog: Catalog | None = None) -> Result:
