@@ -1,6 +1,7 @@
 """Issue 14, property-based: consolidation is a sum.
 
-- Splitting a department's leaf facts across a 本级 and 1–3 所属单位 at random (whole lines or a
+- Splitting any example department's leaf facts (524, 612, 900: every fund source, 上年结转, a
+  file-supplied code) across a 本级 and 1–3 所属单位 at random (whole lines or a
   line's amounts cut in two, with the economic detail, 三公, projects, procurement and assets
   following so that every file checks clean on its own) leaves the department's nine schedules
   and headline figures exactly as they were.
@@ -112,14 +113,16 @@ def _economic(data: dict, files: list[dict]) -> None:
 def _three_public(data: dict, files: list[dict]) -> None:
     """Each unit's 公务接待费 and 公车运维费 cover its own economic lines 30217 and 30231; the
     rest, and every other item, stays with the 本级."""
-    tp = {key: amount(v) for key, v in (data.get("three_public") or {}).items()}
+    given = data.get("three_public") or {}
+    tp = {key: amount(v) for key, v in given.items() if not isinstance(v, dict)}
     for f in files[1:]:
         mine = {}
         for code, item in (("30217", "reception"), ("30231", "vehicle_operation")):
             mine[item] = sum((amount(e["amount"]) for e in f["basic_economic"] if str(e["code"]) == code), D(0))
             tp[item] = tp.get(item, D(0)) - mine[item]
         f["three_public"] = {item: text(v) for item, v in mine.items()}
-    files[0]["three_public"] = {item: text(v) for item, v in tp.items()}
+    files[0]["three_public"] = {**{item: text(v) for item, v in tp.items()},
+                                **{fund: v for fund, v in given.items() if isinstance(v, dict)}}
 
 
 def _assets(assets: dict, files: list[dict], rnd: random.Random) -> None:
@@ -155,6 +158,8 @@ def write(folder: Path, own: dict, units: list[dict], department: dict) -> Path:
         unit = {"department": {**department, "code": f"{department['code']}{n:03d}",
                                "name": f"{department['name']}所属单位{n}", "kind": "unit"}}
         unit.update({key: value for key, value in facts.items() if value})
+        if own.get("catalog"):  # the codes the department's file adds, for the lines it gave away
+            unit["catalog"] = own["catalog"]
         name = f"units/u{n}.yaml"
         (folder / name).write_text(yaml.safe_dump(unit, allow_unicode=True, sort_keys=False), encoding="utf-8")
         names.append(name)
@@ -172,12 +177,12 @@ def same_schedules(whole, original) -> None:
     assert whole.disclosure.figures == original.disclosure.figures
 
 
-ORIGINALS = {"524": run(EXAMPLE_2025), "612": run(EXAMPLE_2023)}
-PATHS = {"524": EXAMPLE_2025, "612": EXAMPLE_2023}
+PATHS = {"524": EXAMPLE_2025, "612": EXAMPLE_2023, "900": ROOT / "inputs" / "900-qingshan-2025.yaml"}
+ORIGINALS = {key: run(path) for key, path in PATHS.items()}
 
 
 @SETTINGS
-@given(which=st.sampled_from(["524", "612"]), k=st.integers(1, 3), seed=st.integers(0, 2**32))
+@given(which=st.sampled_from(sorted(PATHS)), k=st.integers(1, 3), seed=st.integers(0, 2**32))
 def test_splitting_a_department_across_units_changes_no_schedule(tmp_path_factory, which, k, seed):
     data = raw(PATHS[which])
     own, units = split(copy.deepcopy(data), k, random.Random(seed))
