@@ -403,11 +403,11 @@ def _items(blocks: list) -> dict[str, Decimal]:
 
 def _three_public(blocks: list[ThreePublic]) -> ThreePublic:
     """三公 item by item; the 政府性基金 and 国有资本经营 parts likewise, where any file has them."""
-    funds = {}
+    funds: dict[str, ThreePublicItems | None] = {}
     for fund in ("gov_fund", "soe"):
         have = [getattr(b, fund) for b in blocks if getattr(b, fund) is not None]
-        funds[fund] = ThreePublicItems(**_items(have)) if have else None
-    return ThreePublic(**_items(blocks), **funds)
+        funds[fund] = ThreePublicItems.model_validate(_items(have)) if have else None
+    return ThreePublic.model_validate({**_items(blocks), **funds})
 
 
 def _own_name(b: Budget, n: int) -> str:

@@ -87,7 +87,7 @@ def _single(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog, kind:
     result.problems += validate(budget, fig, doc, catalog)
 
 
-def _department(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog) -> None:
+def _department(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog | None) -> None:
     """A department with 所属单位: each unit, the 本级, then the consolidated whole."""
     cons, more = consolidate(budget, doc, _open_unit)
     result.consolidation = cons
