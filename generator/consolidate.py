@@ -488,12 +488,14 @@ def _assets(parts: list[Budget]) -> Assets | None:
 # --------------------------------------------------------------------------- for reviewers
 
 
-def explain(file: str, cons: Consolidation, net_total: Decimal | None) -> list[str]:
-    """What `check --verbose` prints about a department with units: the files, every
-    elimination, and how the totals follow."""
+def explain(file: str, cons: Consolidation, net_total: Decimal | None,
+            statuses: dict[str, str] | None = None) -> list[str]:
+    """What `check --verbose` prints about a department with units: the files (with how each
+    checked, from `statuses`), every elimination, and how the totals follow."""
+    statuses = statuses or {}
     out = [f"{file}：部门本级加{len(cons.units)}个所属单位汇总"]
     out += [f"  所属单位 {u.file}" + (f"（{u.budget.department.name}）" if u.budget else "")
-            for u in cons.units]
+            + (f"：{statuses[u.file]}" if u.file in statuses else "") for u in cons.units]
     if not cons.eliminations:
         out.append("  内部往来抵消：无")
     else:

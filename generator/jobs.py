@@ -46,8 +46,10 @@ def _notes(result) -> list[str]:
     if result.consolidation is None:
         return []
     from .consolidate import explain
+    from .report import summary
     return explain(result.file, result.consolidation,
-                   result.figures.total if result.figures is not None else None)
+                   result.figures.total if result.figures is not None else None,
+                   {u.file: summary(u.problems) for u in result.units})
 
 
 def _crash(path: str, start: float, exc: Exception) -> Outcome:
