@@ -317,16 +317,17 @@ def _eliminate(lines: list[_Line], kind: str, doc: RawDoc) -> tuple[list[_Line],
     given = sum((g.amounts[kind] for g in givers), ZERO)
     taken = sum((t.total for t in takers), ZERO)
     if given != taken:
-        by_file: dict[str, Decimal] = {}
-        for g in givers:
-            by_file[g.where.file] = by_file.get(g.where.file, ZERO) + g.amounts[kind]
+        by_file: dict[str, Decimal] = {}  # the units' side, file by file
+        for ln, value in ([(g, g.amounts[kind]) for g in givers] if kind == "remit"
+                          else [(t, t.total) for t in takers]):
+            by_file[ln.where.file] = by_file.get(ln.where.file, ZERO) + value
         listed = "、".join(f"{f} {fmt_text(v)}万元" for f, v in by_file.items()) or "无"
         if kind == "remit":
             message = (f"本级以{take}安排的支出{fmt_text(taken)}万元，与所属单位的{give}合计{fmt_text(given)}万元"
                        f"（{listed}）不一致：部门内部的上缴应两边相等，汇总时互相抵消")
         else:
-            message = (f"所属单位以{take}安排的支出合计{fmt_text(taken)}万元，与本级的{give}{fmt_text(given)}万元"
-                       f"（{listed}）不一致：部门内部的补助应两边相等，汇总时互相抵消")
+            message = (f"所属单位以{take}安排的支出合计{fmt_text(taken)}万元（{listed}），与本级的{give}"
+                       f"{fmt_text(given)}万元不一致：部门内部的补助应两边相等，汇总时互相抵消")
         where = (takers if kind == "remit" else givers)
         at = where[0].where if where else doc.locate_key(("units",))
         problems.append(error(TRANSFER, message, at, f"{fmt_text(given)}万元", f"{fmt_text(taken)}万元"))

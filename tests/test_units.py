@@ -361,7 +361,9 @@ def test_unbalanced_subsidy_is_an_error_naming_both_sides(tmp_path):
     found = [e for e in errors(result) if e[2] == "内部往来"]
     subsidy_line = line_of(path.read_text(encoding="utf-8"), "subsidy: 8.00")
     assert len(found) == 1 and found[0][:2] == (str(path), subsidy_line), errors(result)
-    assert "9.00万元" in found[0][3] and "8.00万元" in found[0][3]
+    a = tmp_path / "730-units" / UNIT_A.name
+    assert found[0][3] == (f"所属单位以上级补助收入安排的支出合计9.00万元（{a} 9.00万元），与本级的对附属单位补助支出"
+                           "8.00万元不一致：部门内部的补助应两边相等，汇总时互相抵消")
 
 
 def test_unbalanced_remittance_is_an_error(tmp_path):
