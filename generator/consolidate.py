@@ -436,6 +436,8 @@ def _expenditure(lines: list[_Line]) -> tuple[list[ExpenditureLine], list[Locati
     merged: dict[tuple[str, str], tuple[ExpenditureLine, dict[str, Decimal]]] = {}
     where: dict[tuple[str, str], Location] = {}
     for ln in lines:
+        if not any(ln.amounts.values()):  # e.g. a line whose only amount was eliminated
+            continue
         key = (ln.line.code, ln.source)
         if key not in merged:
             merged[key] = (ln.line, {m: ZERO for m in MEASURES})

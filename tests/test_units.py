@@ -539,3 +539,17 @@ def test_procurement_subtotals_by_unit_in_a_single_file(tmp_path):
     subtotals = [(r.cells[0], r.cells[7]) for r in table.rows if r.emphasis]
     assert subtotals == [("合\u3000计", D("172.82")), ("秦皇岛市海港区人民政府西港路街道办事处本级小计", D("134.62")),
                          ("某社区服务站小计", D("38.20"))]  # 18.20 + 5.00 + 15.00
+
+
+def test_department_income_names_the_lines_in_every_file(tmp_path):
+    path = _copy_example(tmp_path, dept_edit=lambda t: replace_once(t, "institution: 43.00", "institution: 44.00"))
+    found = errors(run(path))
+    text = path.read_text(encoding="utf-8")
+    a = tmp_path / "730-units" / UNIT_A.name
+    a_text = a.read_text(encoding="utf-8")
+    assert [(f, line, rule) for f, line, rule, _ in found] == [(str(path), line_of(text, "institution: 44.00"),
+                                                               "收支平衡")]
+    # the 事业收入 lines of the whole: the 本级's 行政运行 (paid from the remittance), and 推广站's
+    # own line and its line paid from the subsidy (检测站's line is added into the first)
+    assert (f"该来源的支出行在第{line_of(text, 'basic: 4.00, source: affiliate')}行，{a}第"
+            f"{line_of(a_text, 'source: institution')}、{line_of(a_text, 'source: superior')}行") in found[0][3]
