@@ -124,11 +124,14 @@ def _err(text: str) -> None:
     typer.echo(text, err=True)
 
 
-def _print_outcome(o: Outcome, quiet: bool = False) -> None:
+def _print_outcome(o: Outcome, quiet: bool = False, verbose: bool = False) -> None:
     for p in o.problems:
         typer.echo(format_problem(p))
     if o.detail and _STATE["debug"]:
         _err(o.detail.rstrip())
+    if verbose:
+        for line in o.notes:
+            typer.echo(line)
     if not quiet:
         tail = {"unreadable": "文件无法读取", "unwritable": "输出无法写入",
                 "crash": "内部错误"}.get(o.status) or summary(o.problems)
@@ -150,11 +153,13 @@ def _write(out: Path, data: bytes) -> None:
 
 
 @app.command("check", cls=_Command)
-def check_cmd(files: list[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE...")) -> None:
+def check_cmd(files: list[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
+              verbose: bool = typer.Option(False, "-v", "--verbose",
+                                           help="另列出所属单位和汇总时抵消的内部往来")) -> None:
     """只做检查：列出全部错误与警告（文件:行:列），不生成文件。"""
     outcomes = [check_file(str(f)) for f in files]
     for o in outcomes:
-        _print_outcome(o)
+        _print_outcome(o, verbose=verbose)
     raise typer.Exit(_exit_code(outcomes))
 
 
@@ -182,18 +187,19 @@ def render_cmd(
     report: Path | None = typer.Option(None, "--report",
                                           help="另把汇总写成 JSON 文件（每个文件的状态、问题及位置、"
                                                "生成的文件、页数、用时），供脚本读取"),
+    units: bool = typer.Option(False, "--units", help="部门文件列有所属单位时，另为每个所属单位生成单位预算"),
 ) -> None:
     """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
     formats = _parse_formats(fmt)
     names = [str(f) for f in files]
     if len(names) == 1:
-        outcomes = [render_file(names[0], str(out), formats)]
+        outcomes = [render_file(names[0], str(out), formats, units)]
         _print_outcome(outcomes[0])
         for path in outcomes[0].outputs:
             typer.echo(f"已生成 {path}")
     else:
         from .batch import render_batch
-        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1)
+        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units)
         if _STATE["debug"]:
             for o in outcomes:
                 if o.detail:
