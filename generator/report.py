@@ -40,7 +40,8 @@ def batch_report(outcomes: Sequence[Outcome], out_dir: str, exit_code: int) -> d
               "errors": sum(p.is_error for p in o.problems),
               "warnings": sum(not p.is_error for p in o.problems),
               "problems": [problem_record(p) for p in o.problems],
-              "outputs": list(o.outputs), "pages": o.pages, "seconds": round(o.seconds, 3)}
+              "outputs": list(o.outputs), "pages": o.pages, "seconds": round(o.seconds, 3),
+              "units": [{"file": u.file, "outputs": list(u.outputs), "pages": u.pages} for u in o.units]}
              for o in outcomes]
     counts: dict[str, int] = {}
     for o in outcomes:

@@ -225,3 +225,15 @@ def test_new_file_works_in_an_editor_outside_the_repository(tmp_path):
     schema_file.write_text("{}", encoding="utf-8")
     assert invoke("new", "-o", tmp_path / "two.yaml").exit_code == 0
     assert schema_file.read_text(encoding="utf-8") == "{}"
+
+
+def test_report_lists_the_unit_budgets_with_units(tmp_path):
+    dept = ROOT / "inputs" / "730-shixian-nongye-2025.yaml"
+    report = tmp_path / "r.json"
+    result = invoke("render", dept, "--units", "-f", "html", "-o", tmp_path / "o", "--report", report)
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(report.read_text(encoding="utf-8"))["files"]
+    units = entry["units"]
+    assert len(units) == 2 and all(len(u["outputs"]) == 1 for u in units)
+    assert len(entry["outputs"]) == 3 and all(Path(p).is_file() for p in entry["outputs"])
+    assert {u["outputs"][0] for u in units} < set(entry["outputs"])
