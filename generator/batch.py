@@ -25,8 +25,8 @@ import unicodedata
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-STATUS_LABELS = {"ok": "通过", "error": "有错误", "unreadable": "无法读取", "unwritable": "无法写入",
-                 "crash": "内部错误"}
+STATUS_LABELS = {"ok": "通过", "error": "有错误", "unreadable": "无法读取", "output": "无法写入",
+                 "timeout": "超时", "crash": "内部错误"}
 
 
 def _work(path: str, out_dir: str, formats: tuple[str, ...]):
@@ -279,7 +279,7 @@ def print_report(outcomes, out_dir, stream=None) -> None:
             continue
         for p in o.problems:
             say(format_problem(p))
-        tail = {"unreadable": "文件无法读取", "unwritable": "输出无法写入",
+        tail = {"unreadable": "文件无法读取", "output": "输出无法写入",
                 "crash": "生成时出现内部错误"}.get(o.status) or summary(o.problems)
         say(f"{o.file}：{tail}")
         say()

@@ -133,7 +133,7 @@ def _print_outcome(o: Outcome, quiet: bool = False, verbose: bool = False) -> No
         for line in o.notes:
             typer.echo(line)
     if not quiet:
-        tail = {"unreadable": "文件无法读取", "unwritable": "输出无法写入",
+        tail = {"unreadable": "文件无法读取", "output": "输出无法写入",
                 "crash": "内部错误"}.get(o.status) or summary(o.problems)
         typer.echo(f"{o.file}：{tail}")
 

@@ -33,7 +33,8 @@ STATUS_EXIT = {
     "ok": Exit.OK,
     "error": Exit.DATA_ERRORS,
     "unreadable": Exit.UNREADABLE,
-    "unwritable": Exit.OUTPUT_FAILED,
+    "output": Exit.OUTPUT_FAILED,
+    "timeout": Exit.DATA_ERRORS,  # over the per-file time limit: the file is too large
     "crash": Exit.INTERNAL,
 }
 

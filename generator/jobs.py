@@ -19,7 +19,7 @@ FORMATS = ("pdf", "xlsx", "html")
 @dataclass
 class Outcome:
     file: str
-    status: str  # ok | error | unreadable | unwritable | crash (see exitcodes.STATUS_EXIT)
+    status: str  # ok | error | unreadable | output | timeout | crash (see exitcodes.STATUS_EXIT)
     seconds: float = 0.0
     pages: int = 0
     outputs: list[str] = field(default_factory=list)
@@ -93,7 +93,7 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
                     written.append(str(dest))
                 outcomes.append(Outcome(file, "ok", 0.0, pages, outputs))
         except OSError as exc:  # the output, not the input, is at fault: its own exit status
-            return Outcome(path, "unwritable", time.perf_counter() - start, 0, written,
+            return Outcome(path, "output", time.perf_counter() - start, 0, written,
                            result.problems + [error("输出写入", f"无法写入输出文件：{exc.strerror or exc}",
                                                     Location(str(exc.filename or target)))])
         main, *subs = outcomes

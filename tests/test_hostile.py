@@ -932,7 +932,7 @@ def test_interrupted_write_leaves_no_partial_or_temporary_file(tmp_path, example
         monkeypatch.setattr(output.os, "fdopen", lambda fd, mode: Half(real_fdopen(fd, mode)))
     _render_with(monkeypatch, lambda fmt, d: b"PARTIAL? " * 1000)
     outcome = jobs.render_file(str(example_file), str(out), ("xlsx",))
-    assert outcome.status == "unwritable" and outcome.exit_code == 4  # the disk, not a bug
+    assert outcome.status == "output" and outcome.exit_code == 4  # the disk, not a bug
     assert outcome.problems[-1].rule == "输出写入"
     assert target.read_bytes() == good
     assert [p.name for p in out.iterdir()] == [target.name]
