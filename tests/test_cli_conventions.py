@@ -237,3 +237,11 @@ def test_report_lists_the_unit_budgets_with_units(tmp_path):
     assert len(units) == 2 and all(len(u["outputs"]) == 1 for u in units)
     assert len(entry["outputs"]) == 3 and all(Path(p).is_file() for p in entry["outputs"])
     assert {u["outputs"][0] for u in units} < set(entry["outputs"])
+
+
+def test_module_main_does_not_rerun_in_a_spawned_worker(tmp_path):
+    """A 'spawn' worker re-imports `python -m generator`'s main module as __mp_main__."""
+    code = "import runpy; runpy.run_module('generator', run_name='__mp_main__'); print('imported')"
+    done = subprocess.run([sys.executable, "-c", code, "--version"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert (done.returncode, done.stdout) == (0, "imported\n"), done.stderr
