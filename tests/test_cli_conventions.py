@@ -43,6 +43,14 @@ def test_version_and_short_help(tmp_path):
     assert (done.returncode, done.stdout) == (0, f"budgetgen {__version__}\n")
 
 
+def test_every_command_has_short_help_in_chinese():
+    import typer.main
+    for name in typer.main.get_command(app).commands:
+        result = invoke(name, "-h")
+        assert result.exit_code == 0 and "显示本帮助后退出" in result.stdout, name
+        assert "Show this message" not in result.stdout, name
+
+
 def test_help_lists_every_exit_status_and_completion():
     text = invoke("--help").stdout
     for code, label in LABELS.items():
