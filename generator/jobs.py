@@ -9,6 +9,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .compute.tables import Disclosure
 from .exitcodes import STATUS_EXIT, Exit
 from .pipeline import Checked, Result, run
 from .problems import Location, Problem, error
@@ -103,7 +104,7 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
         return _crash(path, start, exc)
 
 
-def _render(fmt: str, disclosure) -> tuple[bytes, int]:
+def _render(fmt: str, disclosure: Disclosure) -> tuple[bytes, int]:
     """(bytes, PDF page count or 0) for one format."""
     if fmt == "pdf":
         from .render.pdf import render_pdf_pages

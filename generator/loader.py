@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +39,7 @@ class RawDoc:
     key_marks: dict = field(default_factory=dict)  # path of a mapping value → mark of its key
     encoding: str = "utf-8"
 
-    def locate(self, path=()) -> Location:
+    def locate(self, path: Iterable[str | int] = ()) -> Location:
         """The location of `path`, or of its nearest ancestor that exists in the file."""
         path = tuple(path)
         while path and path not in self.marks:
@@ -46,7 +47,7 @@ class RawDoc:
         line, col = self.marks.get(path, (1, 1))
         return Location(self.file, line, col)
 
-    def locate_key(self, path) -> Location:
+    def locate_key(self, path: Iterable[str | int]) -> Location:
         path = tuple(path)
         if path in self.key_marks:
             line, col = self.key_marks[path]
