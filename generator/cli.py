@@ -39,10 +39,18 @@ class _Command(TyperCommand):
 
 class _Group(TyperGroup):
     """Turns an exception that escapes a command (a bug, not the clerk's fault) into one Chinese
-    line and exit status 5; `--debug` prints the traceback instead. Ctrl-C exits 130."""
+    line and exit status 5; `--debug` prints the traceback instead. Ctrl-C exits 130. A usage
+    error (exit status 2) is explained in Chinese."""
 
     def get_help_option(self, ctx: Any) -> Any:
         return _chinese_help_option(super().get_help_option(ctx))
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except Exception as exc:
+            _in_chinese(exc)
+            raise
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -52,9 +60,62 @@ class _Group(TyperGroup):
             ctx.exit(130)
         except Exception as exc:
             if _is_framework(exc):  # Exit, usage errors: the framework's own control flow
+                _in_chinese(exc)
                 raise
             _internal_error(exc)
             ctx.exit(int(Exit.INTERNAL))
+
+
+# click's usage errors, in Chinese (the English text is kept for any message not listed here)
+_USAGE_MESSAGES = (
+    (r"No such option: (\S+?)(?:\s+Did you mean (\S+?)\?)?$", "没有选项 {0}{1}"),
+    (r"No such command '(.+?)'\.?(?:\s+Did you mean '(.+?)'\?)?$", "没有命令 {0}{1}"),
+    (r"Missing argument (.+?)\.?$", "缺少参数 {0}"),
+    (r"Missing option (.+?)\.?$", "缺少选项 {0}"),
+    (r"Option (.+?) requires an argument\.?$", "选项 {0} 后面缺少值"),
+    (r"Option (.+?) does not take a value\.?$", "选项 {0} 不带值"),
+    (r"Got unexpected extra arguments? \((.*)\)$", "多余的参数：{0}"),
+    (r"Invalid value(?: for (.+?))?: (.*)$", "{0}值无效：{1}"),
+)
+_VALUE_MESSAGES = (  # what a type conversion says, inside "Invalid value for …"
+    (r"(?:'(.*)' is not a valid integer|Input should be a valid integer).*$", "应为整数"),
+    (r"(?:'(.*)' is not a valid float|Input should be a valid number).*$", "应为数字"),
+)
+
+
+def _chinese(message: str) -> str:
+    import re
+    message = message.strip()
+    for pattern, text in _USAGE_MESSAGES:
+        m = re.match(pattern, message, re.S)
+        if not m:
+            continue
+        parts = [(g or "").replace("'", "") for g in m.groups()]
+        if pattern.startswith("No such"):
+            parts[1] = f"；是不是 {parts[1]}？" if parts[1] else ""
+        if pattern.startswith("Invalid value"):
+            parts[0] = f"{parts[0]} 的" if parts[0] else ""
+            value = m.group(2)
+            parts[1] = next((t for p, t in _VALUE_MESSAGES if re.match(p, value, re.S)), value)
+        return text.format(*parts)
+    return message
+
+
+def _in_chinese(exc: BaseException) -> None:
+    """Give a usage error a Chinese show(): the usage line, how to get help, the error."""
+    if not hasattr(exc, "format_message") or type(exc).__name__ == "NoArgsIsHelpError":
+        return
+    ctx = getattr(exc, "ctx", None)
+
+    def show(file: Any = None) -> None:
+        lines = []
+        if ctx is not None:
+            lines.append(ctx.get_usage().replace("Usage: ", "用法：", 1))
+            lines.append(f"运行 {ctx.command_path} -h 查看帮助。")
+        lines.append(f"错误：{_chinese(exc.format_message())}")  # type: ignore[attr-defined]
+        typer.echo("\n".join(lines), err=True)
+
+    exc.show = show  # type: ignore[attr-defined]
 
 
 def _is_framework(exc: BaseException) -> bool:
@@ -167,7 +228,7 @@ def _parse_formats(text: str) -> tuple[str, ...]:
     formats = tuple(x.strip().lower() for x in text.split(",") if x.strip())
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
-        raise typer.BadParameter(f"格式只能是 {', '.join(FORMATS)}，收到：{text}")
+        raise typer.BadParameter(f"格式只能是 {', '.join(FORMATS)}，收到：{text}", param_hint="'-f' / '--format'")
     return formats
 
 

@@ -253,3 +253,22 @@ def test_module_main_does_not_rerun_in_a_spawned_worker(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, "--version"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert (done.returncode, done.stdout) == (0, "imported\n"), done.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--nope"], "错误：没有选项 --nope"),
+    (["rendr", "x"], "错误：没有命令 rendr；是不是 render？"),
+    (["render"], "错误：缺少参数 FILE..."),
+    (["new"], "错误：缺少选项 -o / --out"),
+    (["render", "x", "-j", "abc"], "错误：-j / --jobs 的值无效：应为整数"),
+    (["render", "x", "-j", "-2"], "错误：-j / --jobs 的值无效：并行进程数应为正整数（0 表示按 CPU 核数），收到：-2"),
+    (["render", "x", "-f", "docx"], "错误：-f / --format 的值无效：格式只能是 pdf, xlsx, html，收到：docx"),
+    (["new", "-o", "a.yaml", "--year", "x"], "错误：--year 的值无效：应为整数"),
+])
+def test_usage_errors_are_explained_in_chinese(args, message):
+    result = invoke(*args)
+    assert result.exit_code == Exit.USAGE
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == message, result.stderr
+    assert lines[0].startswith("用法：") and lines[1].endswith("-h 查看帮助。"), lines
+    assert "Error" not in result.stderr and "Usage" not in result.stderr
