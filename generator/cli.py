@@ -112,7 +112,7 @@ def _in_chinese(exc: BaseException) -> None:
         if ctx is not None:
             lines.append(ctx.get_usage().replace("Usage: ", "用法：", 1))
             lines.append(f"运行 {ctx.command_path} -h 查看帮助。")
-        lines.append(f"错误：{_chinese(exc.format_message())}")  # type: ignore[attr-defined]
+        lines.append(f"错误：{_chinese(exc.format_message())}")
         typer.echo("\n".join(lines), err=True)
 
     exc.show = show  # type: ignore[attr-defined]
