@@ -32,9 +32,25 @@ def _chinese_help_option(option: Any) -> Any:
     return option
 
 
+# the headings and labels of click's help text, in Chinese
+_HELP_WORDS = (("Usage: ", "用法："), ("Options:", "选项："), ("Arguments:", "参数："),
+               ("Commands:", "命令："), ("[required]", "[必填]"), ("[default: ", "[默认："))
+
+
+def _chinese_help(formatter: Any) -> None:
+    text = "".join(formatter.buffer)
+    for english, chinese in _HELP_WORDS:
+        text = text.replace(english, chinese)
+    formatter.buffer[:] = [text]
+
+
 class _Command(TyperCommand):
     def get_help_option(self, ctx: Any) -> Any:
         return _chinese_help_option(super().get_help_option(ctx))
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        super().format_help(ctx, formatter)
+        _chinese_help(formatter)
 
 
 class _Group(TyperGroup):
@@ -44,6 +60,10 @@ class _Group(TyperGroup):
 
     def get_help_option(self, ctx: Any) -> Any:
         return _chinese_help_option(super().get_help_option(ctx))
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        super().format_help(ctx, formatter)
+        _chinese_help(formatter)
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
         try:

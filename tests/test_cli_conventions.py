@@ -49,6 +49,10 @@ def test_every_command_has_short_help_in_chinese():
         result = invoke(name, "-h")
         assert result.exit_code == 0 and "显示本帮助后退出" in result.stdout, name
         assert "Show this message" not in result.stdout, name
+        assert result.stdout.startswith("用法：") and "选项：" in result.stdout, name
+        assert not any(w in result.stdout for w in ("Usage:", "Options:", "Arguments:", "[required]")), name
+    top = invoke("-h").stdout
+    assert top.startswith("用法：") and "命令：" in top and "Commands:" not in top
 
 
 def test_help_lists_every_exit_status_and_completion():
