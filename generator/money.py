@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -100,13 +100,34 @@ def _why_not(text: str, body: str, what: str) -> str:
     return f"{what}“{text}”不是有效的数字"
 
 
+# Units an amount is typed or printed in, as multiples of the model's unit (万元).
+UNITS = {"万元": Decimal(1), "元": Decimal(10000)}
+
+
+def round_half_up(value: Decimal, places: int = 2) -> Decimal:
+    """The one rounding rule: 四舍五入 to `places` decimals (0.125 → 0.13, never banker's)."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def to_unit(value: Decimal, unit: str = "万元", places: int = 2) -> Decimal:
+    """An exact amount in 万元 as printed in `unit`: converted exactly, then rounded 四舍五入 to
+    `places` decimals. For display only: every check runs on the exact value."""
+    return round_half_up(value * UNITS[unit], places)
+
+
+def from_unit(value: Decimal, unit: str) -> Decimal:
+    """An amount typed in `unit` as exact 万元 (元 → 万元 divides by 10000, exactly)."""
+    factor = UNITS[unit]
+    return value if factor == 1 else value / factor
+
+
 def fmt(value: Decimal | None, blank_zero: bool = True) -> str:
     """2-decimal text for a table cell; zero prints blank, as the published schedules do."""
     if value is None or (blank_zero and value == 0):
         return ""
-    return f"{value.quantize(CENT):.2f}"
+    return f"{round_half_up(value):.2f}"
 
 
-def fmt_text(value: Decimal) -> str:
-    """2-decimal text for the explanatory prose (zero prints 0.00)."""
-    return f"{value.quantize(CENT):.2f}"
+def fmt_text(value: Decimal, places: int = 2) -> str:
+    """Text for the explanatory prose, rounded 四舍五入 (zero prints 0.00)."""
+    return f"{round_half_up(value, places):.{places}f}"

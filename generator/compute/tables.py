@@ -61,7 +61,7 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class ProjectTable:
-    """A project's performance-goal table (绩效目标表), in the edition's format."""
+    """A project's performance-goal table (绩效目标表), in the layout's format."""
     number: int
     name: str
     format: str  # full | goals
@@ -73,6 +73,7 @@ class ProjectTable:
     plan: tuple  # 4 Decimals or ()
     goals: tuple[str, ...]
     indicators: tuple[tuple[str, ...], ...]  # 6 cells; 一级指标 blank where it repeats
+    unit: str = "万元"  # the unit its amounts are printed in
 
     @property
     def title(self) -> str:
@@ -88,14 +89,19 @@ class Section:
 
 @dataclass(frozen=True)
 class Disclosure:
-    """Everything the renderers need, computed: the nine schedules and the explanatory text."""
+    """Everything the renderers need, computed: the tables and the explanatory text, in the
+    layout's order, with the labels it prints."""
     department_code: str
     department_name: str
     year: int
-    edition: str
+    edition: str  # the layout's key
     title: str  # 秦皇岛市…2025年部门预算公开
     schedules: tuple[Table, ...]
     sections: tuple[Section, ...]
     annex_tables: tuple[Table, ...] = ()  # procurement, assets … as sheets
     projects: tuple[ProjectTable, ...] = ()
     figures: dict = field(default_factory=dict)  # headline figures by name (for tests, text)
+    schedule_labels: tuple[str, ...] = ()  # each table's number in the 目录: 一、 / 表1 …
+    parts: tuple[tuple[str, str], ...] = ()  # ("tables" | "text", part title), in print order
+    intro: str = ""  # the paragraph opening the text part
+    unit: str = "万元"

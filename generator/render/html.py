@@ -92,7 +92,8 @@ def project_view(project: ProjectTable) -> dict:
             "other": format_cell(project.other, "money"),
             "purpose": project.purpose,
             "plan": [format_cell(v, "money") for v in project.plan],
-            "goals": list(project.goals), "indicators": indicator_rows(project)}
+            "goals": list(project.goals), "indicators": indicator_rows(project),
+            "unit": project.unit}
 
 
 def _heading_class(block: Heading) -> str:
@@ -153,17 +154,18 @@ def _chinese_number(n: int) -> str:
 
 
 def context(d: Disclosure) -> dict:
-    name = d.department_name
+    titles = dict(d.parts)
+    labels = d.schedule_labels or tuple(f"{_chinese_number(i)}、" for i in range(1, len(d.schedules) + 1))
     return {
         "d": d,
         "lang": "zh-CN",
         "date": f"{d.year:04d}-01-01",
-        "part1": "第一部分 部门预算公开表",
-        "part2": f"第二部分 {name}{d.year}年部门预算信息公开情况说明",
-        "intro": (f"按照《中华人民共和国预算法》、《地方预决算公开操作规程》和《关于进一步推进预算公开工作的"
-                  f"实施意见》规定，现将{name}{d.year}年部门预算公开如下："),
-        "schedules": [dict(table_view(t), number=_chinese_number(i))
-                      for i, t in enumerate(d.schedules, 1)],
+        "part1": titles.get("tables", ""),
+        "part2": titles.get("text", ""),
+        "order": [kind for kind, _ in d.parts] or ["tables", "text"],
+        "intro": d.intro,
+        "schedules": [dict(table_view(t), number=label)
+                      for label, t in zip(labels, d.schedules)],
         "sections": [{"key": s.key, "heading": s.heading, "items": section_items(s.blocks),
                       "page": _page_class(s.blocks)} for s in d.sections],
     }

@@ -230,7 +230,7 @@ def project_form(p: ProjectTable) -> tuple[list[tuple[Placed, object, str]], int
         put(r, 4, p.purpose, rowspan=3, colspan=2)
         r += 3
         if p.plan:
-            put(r, 0, "资金支出计划（万元）", "label", rowspan=2)
+            put(r, 0, f"资金支出计划（{p.unit}）", "label", rowspan=2)
             for i, (label, amount) in enumerate(zip(("3月底", "6月底", "10月底", "12月底"), p.plan)):
                 put(r, 1 + i, label, "label", colspan=2 if i == 3 else 1)
                 put(r + 1, 1 + i, amount, "money", colspan=2 if i == 3 else 1)
@@ -257,7 +257,7 @@ def _project_sheet(wb, st: _Styles, p: ProjectTable, department: str, name: str)
     units = [column_units(c.width) for c in PROJECT_COLUMNS]
     for c, u in enumerate(units):
         ws.set_column(c, c, u)
-    meta = (department, "单位：万元") if p.format == "full" else (department,)
+    meta = (department, f"单位：{p.unit}") if p.format == "full" else (department,)
     top = _title_and_meta(ws, st, p.title, meta, units, size=14)
     cells, head = project_form(p)
     for pos, value, role in cells:
