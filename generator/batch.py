@@ -28,10 +28,10 @@ from concurrent.futures.process import BrokenProcessPool
 STATUS_LABELS = {"ok": "通过", "error": "有错误", "unreadable": "无法读取", "crash": "内部错误"}
 
 
-def _work(path: str, out_dir: str, formats: tuple[str, ...]):
+def _work(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None):
     """Runs in a worker: one file through the pipeline to its outputs (never raises)."""
     from .jobs import render_file  # imported here: module import stays cheap for 'spawn'
-    return render_file(path, out_dir, formats)
+    return render_file(path, out_dir, formats, layout=layout)
 
 
 def _crashed(path: str, seconds: float, detail: str, died: bool = True):
@@ -113,12 +113,12 @@ class _Progress:
 # --------------------------------------------------------------------------- running
 
 
-def _run_serial(files, out_dir, formats, progress) -> dict:
+def _run_serial(files, out_dir, formats, progress, layout=None) -> dict:
     results = {}
     for i, path in enumerate(files):
         start = time.perf_counter()
         try:
-            outcome = _work(path, out_dir, formats)
+            outcome = _work(path, out_dir, formats, layout)
         except Exception as exc:  # render_file never raises; a bug here must not stop the batch
             outcome = _crashed(path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
                                died=False)
@@ -153,7 +153,7 @@ def _executor(workers: int, method: str | None, formats=()) -> ProcessPoolExecut
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
-def _run_pool(files, out_dir, formats, workers, method, progress) -> dict:
+def _run_pool(files, out_dir, formats, workers, method, progress, layout=None) -> dict:
     results: dict = {}
     started = time.perf_counter()
     pool = _executor(workers, method, formats)
@@ -161,7 +161,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress) -> dict:
     try:
         # Submit everything before the progress bar starts its thread: with 'fork' the pool
         # starts all its workers at the first submit, while this process is single-threaded.
-        futures: dict[Future, int] = {pool.submit(_work, path, out_dir, formats): i
+        futures: dict[Future, int] = {pool.submit(_work, path, out_dir, formats, layout): i
                                       for i, path in enumerate(files)}
         with progress:
             pending = set(futures)
@@ -187,7 +187,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress) -> dict:
                 start = time.perf_counter()
                 with progress.paused(), _executor(1, method, formats) as single:
                     try:
-                        outcome = single.submit(_work, files[i], out_dir, formats).result()
+                        outcome = single.submit(_work, files[i], out_dir, formats, layout).result()
                     except BrokenProcessPool:
                         outcome = _crashed(files[i], time.perf_counter() - start, "进程被终止")
                     except Exception as exc:
@@ -203,7 +203,8 @@ def _run_pool(files, out_dir, formats, workers, method, progress) -> dict:
 
 
 def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
-                 start_method: str | None = "auto", stream=None, progress_stream=None) -> list:
+                 start_method: str | None = "auto", stream=None, progress_stream=None,
+                 layout: str | None = None) -> list:
     """Render every file; print each file's problems and a summary table; return the Outcomes
     in the order of `files`. jobs == 1 runs in this process. The caller sets the exit status."""
     files = [str(f) for f in files]
@@ -214,9 +215,9 @@ def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
     progress = _Progress(len(files), progress_stream)
     if workers == 1:
         with progress:
-            results = _run_serial(files, out_dir, formats, progress)
+            results = _run_serial(files, out_dir, formats, progress, layout)
     else:
-        results = _run_pool(files, out_dir, formats, workers, start_method, progress)
+        results = _run_pool(files, out_dir, formats, workers, start_method, progress, layout)
     outcomes = [results[i] for i in range(len(files))]
     print_report(outcomes, out_dir, stream)
     return outcomes

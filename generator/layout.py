@@ -544,7 +544,7 @@ def _message(err: dict) -> str:
         return "只能用字母、数字、“-”、“_”、“.”"
     if kind == "extra_forbidden":
         return f"未知的键“{err['loc'][-1]}”（可能拼写有误；可用的键见 docs/layouts.md）"
-    return model_message(err)
+    return model_message(err).replace("' or '", "'或'")
 
 
 def build_layout(doc: RawDoc) -> tuple[Layout | None, list[Problem]]:

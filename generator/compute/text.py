@@ -30,12 +30,12 @@ def _change(ctx: Ctx, diff: Decimal) -> str:
 
 
 def _duties(ctx: Ctx, with_table: bool = True) -> list:
-    blocks: list = [Paragraph("部门职责：", indent=False)]
-    blocks += [Paragraph(p) for p in ctx.budget.duties]
-    if with_table:
-        blocks += [Paragraph("机构设置：", indent=False), Heading("部门机构设置情况", 3),
-                   institutions_table(ctx)]
-    return blocks
+    """部门职责 (with its label and the 机构设置 table), or the duty paragraphs alone."""
+    duties = [Paragraph(p) for p in ctx.budget.duties]
+    if not with_table:
+        return duties
+    return [Paragraph("部门职责：", indent=False), *duties, Paragraph("机构设置：", indent=False),
+            Heading("部门机构设置情况", 3), institutions_table(ctx)]
 
 
 def _versus_prior(ctx: Ctx) -> list:
@@ -107,9 +107,10 @@ def _assets(ctx: Ctx, item: BlockItem) -> list:
     a = ctx.budget.assets
     if a is None:
         return [Paragraph(f"{name}无固定资产信息。")]
+    see = "（详见下表）" if item.table else ""
     blocks: list = [Paragraph(
         f"{name}（含所属单位）上年末固定资产金额为{ctx.text_money(ctx.fig.assets_total or ZERO)}"
-        f"{ctx.unit}（详见下表）。本年度拟购置固定资产总额为{ctx.text_money(a.planned_purchase)}{ctx.unit}，"
+        f"{ctx.unit}{see}。本年度拟购置固定资产总额为{ctx.text_money(a.planned_purchase)}{ctx.unit}，"
         f"已按要求列入政府采购预算，详见政府采购预算表。")]
     table = assets_table(ctx, DEFAULT_ASSETS)
     if item.table and table is not None:
