@@ -34,6 +34,11 @@ def _work(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None 
     return render_file(path, out_dir, formats, layout=layout)
 
 
+def _args(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None) -> tuple:
+    """_work's arguments; the layout only when --layout was given."""
+    return (path, out_dir, formats) + ((layout,) if layout else ())
+
+
 def _crashed(path: str, seconds: float, detail: str, died: bool = True):
     from .jobs import Outcome
     from .problems import Location, error
@@ -118,7 +123,7 @@ def _run_serial(files, out_dir, formats, progress, layout=None) -> dict:
     for i, path in enumerate(files):
         start = time.perf_counter()
         try:
-            outcome = _work(path, out_dir, formats, layout)
+            outcome = _work(*_args(path, out_dir, formats, layout))
         except Exception as exc:  # render_file never raises; a bug here must not stop the batch
             outcome = _crashed(path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
                                died=False)
@@ -161,7 +166,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress, layout=None) -
     try:
         # Submit everything before the progress bar starts its thread: with 'fork' the pool
         # starts all its workers at the first submit, while this process is single-threaded.
-        futures: dict[Future, int] = {pool.submit(_work, path, out_dir, formats, layout): i
+        futures: dict[Future, int] = {pool.submit(_work, *_args(path, out_dir, formats, layout)): i
                                       for i, path in enumerate(files)}
         with progress:
             pending = set(futures)
@@ -187,7 +192,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress, layout=None) -
                 start = time.perf_counter()
                 with progress.paused(), _executor(1, method, formats) as single:
                     try:
-                        outcome = single.submit(_work, files[i], out_dir, formats, layout).result()
+                        outcome = single.submit(_work, *_args(files[i], out_dir, formats, layout)).result()
                     except BrokenProcessPool:
                         outcome = _crashed(files[i], time.perf_counter() - start, "进程被终止")
                     except Exception as exc:
