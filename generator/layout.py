@@ -12,10 +12,19 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag,
-                      ValidationError, field_validator, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .loader import RawDoc, load_file
 from .problems import Location, Problem, error
@@ -202,12 +211,11 @@ class FunctionTable(_Table):
     """A 类/款/项 function-classification tree, its lines from `funds`, amounts in `columns`."""
     kind: Literal["function"]
     funds: list[str] = ["all"]
-    columns: list[Annotated[Union[Annotated[AmountColumn, Tag("column")],
-                                  Annotated[ColumnGroup, Tag("group")]],
+    columns: list[Annotated[Annotated[AmountColumn, Tag("column")] | Annotated[ColumnGroup, Tag("group")],
                             Discriminator(lambda v: "group" if isinstance(v, dict) and "group" in v
                                           or isinstance(v, ColumnGroup) else "column")]] = \
         Field(min_length=1)
-    widths: Widths = Widths()
+    widths: Widths = Widths(name=22, money=9)
     lanci: bool = True  # the 栏次 row under the header
 
     @field_validator("funds")
@@ -304,9 +312,7 @@ TABLE_KINDS = {"summary": "收支总表", "function": "按功能分类科目的�
                "project_goals": "项目支出绩效目标表", "department_goals": "部门整体支出绩效目标表",
                "assets": "固定资产占用情况表", "institutions": "机构设置情况表"}
 
-TableSpec = Annotated[Union[SummaryTable, FunctionTable, FiscalSummaryTable, EconomicTable,
-                            ThreePublicTable, ProjectListTable, ProcurementTable, ServicesTable,
-                            ProjectGoalsTable, DepartmentGoalsTable, AssetsTable, InstitutionsTable],
+TableSpec = Annotated[SummaryTable | FunctionTable | FiscalSummaryTable | EconomicTable | ThreePublicTable | ProjectListTable | ProcurementTable | ServicesTable | ProjectGoalsTable | DepartmentGoalsTable | AssetsTable | InstitutionsTable,
                       Field(discriminator="kind")]
 
 
@@ -398,7 +404,7 @@ def _content_tag(v: Any) -> str:
 class Subsection(_Strict):
     """A numbered heading with its own content (（一）…, 1、…)."""
     heading: Template
-    content: list["Content"] = Field(min_length=1)
+    content: list[Content] = Field(min_length=1)
     numbering: str | None = None  # default: numbering.subsections
     level: int = Field(2, ge=2, le=3)
     keep_empty: bool = False  # print the heading even when its content is empty
@@ -416,9 +422,7 @@ class Subsection(_Strict):
 
 BlockName = Annotated[str, AfterValidator(_check_block)]
 
-Content = Annotated[Union[Annotated[BlockName, Tag("name")], Annotated[TextItem, Tag("text")],
-                          Annotated[BlockItem, Tag("block")], Annotated[TableItem, Tag("table")],
-                          Annotated[Subsection, Tag("sub")]],
+Content = Annotated[Annotated[BlockName, Tag("name")] | Annotated[TextItem, Tag("text")] | Annotated[BlockItem, Tag("block")] | Annotated[TableItem, Tag("table")] | Annotated[Subsection, Tag("sub")],
                     Discriminator(_content_tag, custom_error_type="content_kind",
                                   custom_error_message="内容项应为内容块名、{block: …}、{text: …}、"
                                   "{table: …} 或 {heading: …, content: […]}")]
@@ -530,7 +534,7 @@ def _walk(loc: tuple, data: Any) -> tuple[tuple, str]:
     return tuple(path), label or "版式文件"
 
 
-def _message(err: dict) -> str:
+def _message(err: Any) -> str:
     from .model import _message as model_message
     kind = err["type"]
     if kind == "union_tag_invalid":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
-from typing import Optional
+from typing import Annotated
 
 import typer
 
@@ -21,12 +21,13 @@ def _pad(text: str, width: int) -> str:
 
 
 def layouts_cmd(
-    export: Optional[str] = typer.Option(None, "--export", metavar="KEY",
-                                         help="导出一个内置版式（带注释的 YAML），作为新版式的起点"),
-    out: Optional[Path] = typer.Option(None, "-o", "--out", help="导出到此文件（默认输出到屏幕）"),
-    check: Optional[Path] = typer.Option(None, "--check", metavar="FILE",
-                                         help="检查一个版式文件，列出全部错误（文件:行:列）"),
-    force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
+    export: Annotated[str | None, typer.Option(
+        "--export", metavar="KEY", help="导出一个内置版式（带注释的 YAML），作为新版式的起点")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "-o", "--out", help="导出到此文件（默认输出到屏幕）")] = None,
+    check: Annotated[Path | None, typer.Option(
+        "--check", metavar="FILE", help="检查一个版式文件，列出全部错误（文件:行:列）")] = None,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有文件")] = False,
 ) -> None:
     """列出内置版式（名称、标题、表数、金额单位）；--export 导出一个作为新版式的起点。"""
     if check is not None:

@@ -7,23 +7,36 @@ the result and never recompute.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from ..catalog import Catalog
 from ..layout import Layout, number_label
 from ..model import Budget
-from .annex import (department_goals_table, institutions_table, procurement_table,
-                    project_goals_table, project_list_table, services_table, assets_table)
+from .annex import (
+    assets_table,
+    department_goals_table,
+    institutions_table,
+    procurement_table,
+    project_goals_table,
+    project_list_table,
+    services_table,
+)
 from .context import Ctx
 from .figures import Figures, compute_figures
-from .schedules import (economic_table, fiscal_summary_table, function_table, summary_table,
-                        three_public_table)
+from .schedules import (
+    economic_table,
+    fiscal_summary_table,
+    function_table,
+    summary_table,
+    three_public_table,
+)
 from .tables import Disclosure, Table
 from .text import build_sections, section_projects
 
-__all__ = ["compute", "Figures", "Disclosure", "TABLE_BUILDERS"]
+__all__ = ["TABLE_BUILDERS", "Disclosure", "Figures", "compute"]
 
 # table kind (as a layout names it) → builder(ctx, spec, key)
-TABLE_BUILDERS = {
+TABLE_BUILDERS: dict[str, Callable[..., Table | None]] = {
     "summary": summary_table, "function": function_table, "fiscal_summary": fiscal_summary_table,
     "economic": economic_table, "three_public": three_public_table, "projects": project_list_table,
     "procurement": procurement_table, "services": services_table,

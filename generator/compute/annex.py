@@ -9,8 +9,16 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ..layout import (INDICATOR_COLUMNS, AssetsTable, DepartmentGoalsTable, InstitutionsTable,
-                      ProcurementTable, ProjectGoalsTable, ProjectListTable, ServicesTable)
+from ..layout import (
+    INDICATOR_COLUMNS,
+    AssetsTable,
+    DepartmentGoalsTable,
+    InstitutionsTable,
+    ProcurementTable,
+    ProjectGoalsTable,
+    ProjectListTable,
+    ServicesTable,
+)
 from ..money import UNITS, ZERO
 from .context import Ctx, expand_funds
 from .figures import dsum

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import overload
 
 from ..catalog import Catalog
 from ..layout import FIELD, FUND_GROUPS, Layout
@@ -40,6 +41,12 @@ class Ctx:
     @property
     def unit(self) -> str:
         return self.layout.unit
+
+    @overload
+    def money(self, value: Decimal) -> Decimal: ...
+
+    @overload
+    def money(self, value: None) -> None: ...
 
     def money(self, value: Decimal | None) -> Decimal | None:
         """An exact amount (万元) as printed: in the layout's unit, rounded 四舍五入."""

@@ -6,8 +6,14 @@ columns, fixed rows) and returns a plain Table; amounts are printed in the layou
 """
 from __future__ import annotations
 
-from ..layout import (AmountColumn, EconomicTable, FiscalSummaryTable, FunctionTable, SummaryTable,
-                      ThreePublicTable)
+from ..layout import (
+    AmountColumn,
+    EconomicTable,
+    FiscalSummaryTable,
+    FunctionTable,
+    SummaryTable,
+    ThreePublicTable,
+)
 from ..money import ZERO
 from .context import Ctx, expand_funds
 from .figures import dsum
@@ -171,10 +177,10 @@ def three_public_table(ctx: Ctx, spec: ThreePublicTable, key: str) -> Table:
     fig, m = ctx.fig, ctx.money
     if spec.across:
         amounts = [m(dsum(fig.three_public[i] for i in c.items)) for c in spec.across]
-        header = (tuple(Head(c.label) for c in spec.across),)
         cols = tuple(MONEY for _ in spec.across)
-        return _table(ctx, spec, key, header, cols, [Row(tuple(amounts))])
-    rows = []
+        return _table(ctx, spec, key, (tuple(Head(c.label) for c in spec.across),), cols,
+                      [Row(tuple(amounts))])
+    rows: list[Row] = []
     for r in spec.rows:
         amount = m(dsum(fig.three_public[i] for i in r.items))
         rows.append(Row((len(rows) + 1, r.label, amount, amount, ZERO, ZERO), emphasis=r.level == 0))

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..money import ZERO
-
-from ..layout import (AssetsTable, BlockItem, Subsection, TableItem, TextItem, number_label)
+from ..layout import (
+    AssetsTable,
+    BlockItem,
+    Subsection,
+    TableItem,
+    TextItem,
+    number_label,
+)
 from ..layout import Section as SectionSpec
+from ..money import ZERO
 from .annex import assets_table, institutions_table, project_groups, project_tables
 from .context import Ctx
 from .tables import Heading, Paragraph, ProjectTable, Section, Table
@@ -167,7 +173,7 @@ def _content(ctx: Ctx, items) -> list:
     n = 0
     for item in items:
         if isinstance(item, str):
-            blocks += _block(ctx, BlockItem(block=item))
+            blocks += _block(ctx, BlockItem.model_validate({"block": item}))
         elif isinstance(item, BlockItem):
             blocks += _block(ctx, item)
         elif isinstance(item, TextItem):
