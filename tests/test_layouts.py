@@ -231,7 +231,8 @@ def test_department_typed_in_yuan_is_exact_and_rounded_for_display_only():
     assert "基本支出0.13万元" in text
     # checks run on exact values: a control total 1 元 off is an error
     bad = run_text(DEPT_IN_YUAN.replace("total: 2500.00", "total: 2501.00"), "dept.yaml")
-    assert not bad.ok and any(p.rule == "控制数" for p in bad.problems)
+    (p,) = [p for p in bad.problems if p.rule == "控制数"]
+    assert not bad.ok and "2501.00元" in p.message and "差-1.00元" in p.message, p.message
 
 
 def test_rounding_note_printed_only_where_rounding_happened(tmp_path):

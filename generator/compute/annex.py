@@ -64,8 +64,8 @@ def project_list_table(ctx: Ctx, spec: ProjectListTable, key: str) -> Table:
     b = ctx.budget
     header = ((Head("序号"), Head("项目编码"), Head("项目名称"), Head("功能分类科目编码"),
                Head("功能分类科目名称"), Head("合计"), Head("财政拨款"), Head("其他资金")),)
-    cols = (Column("seq", 3.5), Column("code", 12), Column("text", 20), Column("code", 8),
-            Column("text", 14), Column("money", 9), Column("money", 9), Column("money", 9))
+    cols = (Column("seq", 3.5), Column("code", 15), Column("text", 20), Column("code", 8),
+            Column("text", 13), Column("money", 8), Column("money", 8), Column("money", 8))
     if not b.projects:
         return _table(ctx, spec, key, header, cols, [Row((None,) * len(cols))], empty=True)
     total = (dsum(p.budget for p in b.projects), dsum(p.amount for p in b.projects),
