@@ -328,3 +328,44 @@ def test_no_code_knows_a_layout_by_name():
     for path in (ROOT / "generator").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not KEY_LITERAL.search(text), f"{path.relative_to(ROOT)} branches on a layout key"
+
+
+def test_layout_decimals_set_the_printed_places(tmp_path):
+    """A 元 layout printing whole 元: 1250 元 exactly, 2256.69万元 as 22566900; the workbook's
+    number format agrees with the PDF."""
+    openpyxl = pytest.importorskip("openpyxl")
+    import io
+    layout = _yuan_layout(tmp_path)
+    layout.write_text(replace_once(layout.read_text(encoding="utf-8"), "decimals: 2", "decimals: 0"),
+                      encoding="utf-8")
+    result = run(EXAMPLE_2025, layout=str(layout))
+    assert result.ok
+    d = result.disclosure
+    assert d.schedules[2].rows[0].cells[3] == D("22566900")
+    html = render_html(d)
+    assert ">22566900<" in html and "22566900.00" not in html
+    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(d)))
+    ws = wb[d.schedules[2].sheet]
+    cell = next(c for r in ws.iter_rows() for c in r if c.value == 22566900)
+    assert cell.number_format == "0"
+    text = " ".join(b.text for s in d.sections for b in s.blocks if isinstance(b, Paragraph))
+    assert "支出预算22566900元" in text
+
+
+def test_roll_keeps_the_unit_a_file_is_typed_in(tmp_path):
+    src = tmp_path / "dept.yaml"
+    src.write_text(DEPT_IN_YUAN, encoding="utf-8")
+    out = tmp_path / "next.yaml"
+    result = invoke("roll", src, "--to", "2026", "-o", out)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "basic: 1250.00" in text and "project: 1250.00" in text  # 元, as the file is typed
+    assert run(out).ok
+
+
+def test_new_starter_for_every_builtin_layout_checks_clean(tmp_path):
+    for key in builtin_keys():
+        path = tmp_path / f"{key}.yaml"
+        assert invoke("new", "-o", path, "--edition", key, "--year", "2026").exit_code == 0
+        result = run(path)
+        assert result.ok and result.disclosure.edition == key, [str(p) for p in result.problems]

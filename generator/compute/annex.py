@@ -54,7 +54,8 @@ def project_tables(ctx: Ctx, form: str) -> tuple[ProjectTable, ...]:
     for n, p in enumerate(ctx.budget.projects, 1):
         out.append(ProjectTable(n, p.name, form, p.code, m(p.budget), m(p.amount),
                                 m(p.other_funds), p.purpose, tuple(m(v) for v in p.plan or ()),
-                                tuple(p.goals), _indicators(p.indicators), unit=ctx.unit))
+                                tuple(p.goals), _indicators(p.indicators), unit=ctx.unit,
+                                places=ctx.layout.decimals))
     return tuple(out)
 
 

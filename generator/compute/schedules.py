@@ -6,6 +6,8 @@ columns, fixed rows) and returns a plain Table; amounts are printed in the layou
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..layout import (
     AmountColumn,
     EconomicTable,
@@ -195,6 +197,9 @@ def _table(ctx: Ctx, spec, key: str, header, columns, rows, empty: bool = False,
            notes: tuple[str, ...] = ()) -> Table:
     """A Table from a layout entry: its title, meta line, sheet, orientation and notes."""
     more = tuple(ctx.fill(n) for n in spec.notes) + notes
+    places = ctx.layout.decimals
+    columns = tuple(replace(c, places=places) if c.kind == "money" and c.places != places else c
+                    for c in columns)
     return Table(key, ctx.fill(spec.title), ctx.meta(spec.meta), tuple(header), tuple(columns),
                  tuple(rows), note=ctx.fill(spec.empty_note) if empty and spec.empty_note else None,
                  landscape=spec.landscape, sheet=ctx.fill(spec.sheet), notes_after=more)

@@ -21,6 +21,7 @@ class Head:
 class Column:
     kind: str  # seq | code | text | money | qty | price
     width: float  # relative width, in 五号 characters (also the xlsx column width basis)
+    places: int = 2  # decimals a money column prints (the layout's `decimals`)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class ProjectTable:
     goals: tuple[str, ...]
     indicators: tuple[tuple[str, ...], ...]  # 6 cells; 一级指标 blank where it repeats
     unit: str = "万元"  # the unit its amounts are printed in
+    places: int = 2  # decimals its amounts print with
 
     @property
     def title(self) -> str:

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..money import round_half_up
 from ..resources import resource_dir
 
 from ..compute.tables import Disclosure, Heading, Paragraph, ProjectTable, Table
@@ -23,9 +24,10 @@ _NUMBERED = re.compile(r"^\s*[0-9０-９]+[、.．]")
 CN_NUM = "一二三四五六七八九十"
 
 
-def format_cell(value, kind: str) -> str:
-    """A cell's printed text: money 2 decimals, qty integer-looking, price 2 decimals (4 when it
-    would round to 0.00), seq an integer; zero money, qty and price print blank."""
+def format_cell(value, kind: str, places: int = 2) -> str:
+    """A cell's printed text: money `places` decimals, qty integer-looking, price 2 decimals (4
+    when it would round to 0.00), seq an integer; zero money, qty and price print blank.
+    Rounding is money.py's 四舍五入 (a no-op for figures compute already rounded)."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -43,9 +45,9 @@ def format_cell(value, kind: str) -> str:
             return str(value.quantize(Decimal(1)))
         return format(value.normalize(), "f")
     if kind == "price":
-        cents = value.quantize(CENT)
-        return f"{value.quantize(Decimal('0.0001')):.4f}" if cents == 0 else f"{cents:.2f}"
-    return f"{value.quantize(CENT):.2f}"
+        cents = round_half_up(value, 2)
+        return f"{round_half_up(value, 4):.4f}" if cents == 0 else f"{cents:.2f}"
+    return f"{round_half_up(value, places):.{places}f}"
 
 
 def _widths(table: Table) -> list[str]:
@@ -55,10 +57,10 @@ def _widths(table: Table) -> list[str]:
 
 def table_view(table: Table) -> dict:
     """A Table as the template wants it: column widths in %, cells as (text, align class)."""
-    kinds = [c.kind for c in table.columns]
     rows = []
     for row in table.rows:
-        cells = [(format_cell(v, k), ALIGN.get(k, "l")) for v, k in zip(row.cells, kinds)]
+        cells = [(format_cell(v, c.kind, c.places), ALIGN.get(c.kind, "l"))
+                 for v, c in zip(row.cells, table.columns)]
         rows.append({"emphasis": row.emphasis, "cells": cells,
                      "empty": all(not text for text, _ in cells)})
     meta = list(table.meta)
@@ -87,11 +89,11 @@ def indicator_rows(project: ProjectTable) -> list[list[tuple[str, int]]]:
 def project_view(project: ProjectTable) -> dict:
     return {"number": project.number, "title": project.title, "format": project.format,
             "code": project.code, "name": project.name,
-            "amount": format_cell(project.amount, "money") or "0.00",
-            "fiscal": format_cell(project.fiscal, "money"),
-            "other": format_cell(project.other, "money"),
+            "amount": format_cell(project.amount, "money", project.places) or f"{0:.{project.places}f}",
+            "fiscal": format_cell(project.fiscal, "money", project.places),
+            "other": format_cell(project.other, "money", project.places),
             "purpose": project.purpose,
-            "plan": [format_cell(v, "money") for v in project.plan],
+            "plan": [format_cell(v, "money", project.places) for v in project.plan],
             "goals": list(project.goals), "indicators": indicator_rows(project),
             "unit": project.unit}
 

@@ -95,7 +95,7 @@ class _Styles:
                         num_format=num_format, border=1)
 
 
-def number_format(kind: str, value: Decimal | int) -> str | None:
+def number_format(kind: str, value: Decimal | int, places: int = 2) -> str | None:
     """The Excel number format for a figure in a column of `kind`; None prints blank."""
     if kind == "seq":
         return "0"
@@ -105,6 +105,8 @@ def number_format(kind: str, value: Decimal | int) -> str | None:
         return "0" if value == int(value) else "0.####"
     if kind == "price" and abs(value) < Decimal("0.005"):
         return "0.0000"  # a unit price that would round to 0.00
+    if kind == "money" and places != 2:
+        return "0." + "0" * places if places else "0"
     return "0.00"
 
 
@@ -113,13 +115,14 @@ def _write_decimal(ws, row: int, col: int, value: Decimal | int, fmt) -> None:
     ws.write_number(row, col, float(value), fmt)
 
 
-def _write_cell(ws, st: _Styles, row: int, col: int, value, kind: str, bold: bool = False) -> None:
+def _write_cell(ws, st: _Styles, row: int, col: int, value, kind: str, bold: bool = False,
+                places: int = 2) -> None:
     if value is None or value == "":
         ws.write_blank(row, col, None, st.text(kind, bold))
     elif isinstance(value, str):
         ws.write_string(row, col, value, st.text(kind, bold, value.startswith(FORMULA_LIKE)))
     elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        fmt = number_format(kind, value)
+        fmt = number_format(kind, value, places)
         if fmt is None:
             ws.write_blank(row, col, None, st.text(kind, bold))
         else:
@@ -184,7 +187,7 @@ def _table_sheet(wb, st: _Styles, table: Table, name: str) -> None:
                              f"the table {table.width} columns")
         lines = 1
         for c, (value, col) in enumerate(zip(row.cells, table.columns)):
-            _write_cell(ws, st, r, c, value, col.kind, row.emphasis)
+            _write_cell(ws, st, r, c, value, col.kind, row.emphasis, col.places)
             if isinstance(value, str):
                 lines = max(lines, line_count(value, units[c]))
         ws.set_row(r, row_height(lines))
@@ -267,7 +270,7 @@ def _project_sheet(wb, st: _Styles, p: ProjectTable, department: str, name: str)
             continue
         if first != last:
             ws.merge_range(*first, *last, "", st.text(role))
-        _write_cell(ws, st, *first, value, role)
+        _write_cell(ws, st, *first, value, role, places=p.places)
     rows = max(pos.last_row for pos, _, _ in cells) + 1
     for i, h in enumerate(span_heights([pos for pos, _, _ in cells], units, rows)):
         ws.set_row(top + i, h)
