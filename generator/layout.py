@@ -494,6 +494,15 @@ class Layout(_Strict):
             check_template(t)
         return v
 
+    @field_validator("sections")
+    @classmethod
+    def _unique_keys(cls, v: list[Section]) -> list[Section]:
+        keys = [s.key for s in v if s.key]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"节的 key 重复：{'、'.join(twice)}（每节的 key 应不同）")
+        return v
+
     @property
     def table_count(self) -> int:
         return len(self.tables)
@@ -594,12 +603,16 @@ def resolve(name: str, base: Path | None, where: Location, what: str = "departme
         if not candidate.is_absolute() and base is not None:
             candidate = base / candidate
         looks_like_file = candidate.suffix in LAYOUT_SUFFIXES or "/" in name or "\\" in name
-        if looks_like_file and candidate.is_file():
+        if candidate.suffix in LAYOUT_SUFFIXES and candidate.is_file():
             path = candidate
         else:
             keys = "、".join(builtin_keys())
-            hint = (f"版式文件“{candidate}”不存在" if looks_like_file
-                    else f"“{name}”不是内置版式（可选：{keys}）；版式文件请写路径，如 layouts/my.yaml")
+            if candidate.suffix not in LAYOUT_SUFFIXES and looks_like_file:
+                hint = f"版式文件“{name}”应以 .yaml 或 .yml 结尾"
+            elif looks_like_file:
+                hint = f"版式文件“{candidate}”不存在"
+            else:
+                hint = f"“{name}”不是内置版式（可选：{keys}）；版式文件请写路径，如 layouts/my.yaml"
             return None, [error("版式", f"{what}：{hint}", where, expected=keys, found=name)]
     return load_layout_file(path)
 

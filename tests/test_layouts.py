@@ -369,3 +369,15 @@ def test_new_starter_for_every_builtin_layout_checks_clean(tmp_path):
         assert invoke("new", "-o", path, "--edition", key, "--year", "2026").exit_code == 0
         result = run(path)
         assert result.ok and result.disclosure.edition == key, [str(p) for p in result.problems]
+
+
+def test_purchased_services_cannot_exceed_their_source():
+    text = example_text("2025") + """
+purchased_services:
+  - {name: 社区物业管理服务, category: 城市维护服务, amount: 12.50}
+  - {name: 基金项目服务, category: 其他, amount: 1.00, source: gov_fund}
+"""
+    result = run_text(text, "dept.yaml")
+    (p,) = [p for p in result.problems if p.rule == "购买服务-预算"]
+    assert "政府性基金" in p.message and "1.00万元" in p.message and "0.00万元" in p.message
+    assert p.location.line == line_of(text, "基金项目服务")
