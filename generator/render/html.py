@@ -45,8 +45,8 @@ def format_cell(value, kind: str, places: int = 2) -> str:
             return str(value.quantize(Decimal(1)))
         return format(value.normalize(), "f")
     if kind == "price":
-        cents = round_half_up(value, 2)
-        return f"{round_half_up(value, 4):.4f}" if cents == 0 else f"{cents:.2f}"
+        cents = value.quantize(CENT)
+        return f"{value.quantize(Decimal('0.0001')):.4f}" if cents == 0 else f"{cents:.2f}"
     return f"{round_half_up(value, places):.{places}f}"
 
 
