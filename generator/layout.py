@@ -617,6 +617,14 @@ def resolve(name: str, base: Path | None, where: Location, what: str = "departme
     return load_layout_file(path)
 
 
+def layout_schema() -> dict:
+    """JSON Schema of a layout file, for editors (schemas/layout.schema.json)."""
+    schema = Layout.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://budgetgen.invalid/schemas/layout.schema.json"
+    return schema
+
+
 def builtin(key: str) -> Layout:
     """A built-in layout by key (raises ValueError with the problems when it does not load)."""
     path = builtin_path(key)

@@ -27,9 +27,22 @@ def layouts_cmd(
         "-o", "--out", help="导出到此文件（默认输出到屏幕）")] = None,
     check: Annotated[Path | None, typer.Option(
         "--check", metavar="FILE", help="检查一个版式文件，列出全部错误（文件:行:列）")] = None,
+    schema: Annotated[bool, typer.Option(
+        "--schema", help="输出版式文件的 JSON Schema（供编辑器补全与校验）")] = False,
     force: Annotated[bool, typer.Option("--force", help="覆盖已有文件")] = False,
 ) -> None:
     """列出内置版式（名称、标题、表数、金额单位）；--export 导出一个作为新版式的起点。"""
+    if schema:
+        import json
+        from .layout import layout_schema
+        text = json.dumps(layout_schema(), ensure_ascii=False, indent=2) + "\n"
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            from .render.output import atomic_write
+            atomic_write(out, text.encode("utf-8"))
+            typer.echo(f"已写出 {out}")
+        return
     if check is not None:
         layout, problems = load_layout_file(check)
         for p in problems:

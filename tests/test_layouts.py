@@ -381,3 +381,18 @@ purchased_services:
     (p,) = [p for p in result.problems if p.rule == "购买服务-预算"]
     assert "政府性基金" in p.message and "1.00万元" in p.message and "0.00万元" in p.message
     assert p.location.line == line_of(text, "基金项目服务")
+
+
+def test_layout_schema_validates_the_builtins_and_matches_committed(tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    import json
+    import yaml
+    out = tmp_path / "layout.schema.json"
+    assert invoke("layouts", "--schema", "-o", out).exit_code == 0
+    assert out.read_bytes() == (ROOT / "schemas" / "layout.schema.json").read_bytes(), \
+        "schemas/layout.schema.json 已过期：请运行 budgetgen layouts --schema -o schemas/layout.schema.json"
+    validator = jsonschema.Draft202012Validator(json.loads(out.read_text(encoding="utf-8")))
+    for key in builtin_keys():
+        data = yaml.safe_load((ROOT / "generator" / "layouts" / f"{key}.yaml").read_text(encoding="utf-8"))
+        assert list(validator.iter_errors(data)) == [], key
+    assert list(validator.iter_errors(yaml.safe_load(BAD_LAYOUT)))
