@@ -174,6 +174,10 @@ def _yuan_layout(tmp_path: Path) -> Path:
     return path
 
 
+def xigang_width(index: int) -> float:
+    return run(EXAMPLE_2025).disclosure.schedules[1].columns[index].width
+
+
 def test_exported_layout_edited_to_yuan_renders_in_yuan(tmp_path):
     layout = _yuan_layout(tmp_path)
     dept = tmp_path / "dept.yaml"
@@ -187,6 +191,8 @@ def test_exported_layout_edited_to_yuan_renders_in_yuan(tmp_path):
     assert s3.rows[0].cells[3:6] == (D("22566900.00"), D("18226900.00"), D("4340000.00"))
     assert d.schedules[0].title == "部门预算收支总表"
     assert not s3.notes_after  # exact: nothing was rounded, so no rounding note
+    # 11-character figures get a wider column than the 万元 layout's 7 characters
+    assert d.schedules[1].columns[3].width > 7 and xigang_width(3) == 7
     text = " ".join(b.text for s in d.sections for b in s.blocks if isinstance(b, Paragraph))
     assert "2025年支出预算22566900.00元，其中基本支出18226900.00元" in text
     assert "万元" not in " ".join(t for t in text.split("。") if "支出预算" in t)

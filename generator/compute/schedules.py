@@ -7,6 +7,7 @@ columns, fixed rows) and returns a plain Table; amounts are printed in the layou
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from ..layout import (
     AmountColumn,
@@ -193,13 +194,22 @@ def three_public_table(ctx: Ctx, spec: ThreePublicTable, key: str) -> Table:
     return _table(ctx, spec, key, header, (SEQ, Column("text", 30), MONEY, MONEY, MONEY, MONEY), rows)
 
 
+def _fit(column: Column, index: int, rows) -> Column:
+    """A money column wide enough for its longest figure (amounts in 元 run to 11 digits and
+    more): about 0.65 character per digit, plus the cell's padding."""
+    longest = max((len(f"{r.cells[index]:.{column.places}f}") for r in rows
+                   if index < len(r.cells) and isinstance(r.cells[index], Decimal)), default=0)
+    need = round(0.65 * longest + 1.5, 1)
+    return replace(column, width=need) if need > column.width else column
+
+
 def _table(ctx: Ctx, spec, key: str, header, columns, rows, empty: bool = False,
            notes: tuple[str, ...] = ()) -> Table:
     """A Table from a layout entry: its title, meta line, sheet, orientation and notes."""
     more = tuple(ctx.fill(n) for n in spec.notes) + notes
     places = ctx.layout.decimals
-    columns = tuple(replace(c, places=places) if c.kind == "money" and c.places != places else c
-                    for c in columns)
+    columns = tuple(_fit(replace(c, places=places), i, rows) if c.kind == "money" else c
+                    for i, c in enumerate(columns))
     return Table(key, ctx.fill(spec.title), ctx.meta(spec.meta), tuple(header), tuple(columns),
                  tuple(rows), note=ctx.fill(spec.empty_note) if empty and spec.empty_note else None,
                  landscape=spec.landscape, sheet=ctx.fill(spec.sheet), notes_after=more)
