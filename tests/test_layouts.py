@@ -402,3 +402,15 @@ def test_layout_schema_validates_the_builtins_and_matches_committed(tmp_path):
         data = yaml.safe_load((ROOT / "generator" / "layouts" / f"{key}.yaml").read_text(encoding="utf-8"))
         assert list(validator.iter_errors(data)) == [], key
     assert list(validator.iter_errors(yaml.safe_load(BAD_LAYOUT)))
+
+
+def test_hebei_2023_glossary_and_headings_fit_the_department(nanguan):
+    """#16: the default glossary does not call a street office 省级; the two parts under 五 are
+    （一）/（二）, not a second 第一部分/第二部分 inside 第二部分."""
+    sections = {s.key: s for s in nanguan.disclosure.sections}
+    glossary = " ".join(b.text for b in sections["glossary"].blocks)
+    assert "省级" not in glossary and "本级财政当年拨付" in glossary and "各部门用财政拨款" in glossary
+    heads = [b.text for b in sections["performance"].blocks if isinstance(b, Heading)]
+    assert heads[0] == "（一）部门整体绩效目标" and "（二）预算项目绩效目标" in heads
+    assert heads[1:4] == ["1、总体绩效目标", "2、分项绩效目标", "3、工作保障措施"]
+    assert not any("第一部分" in h or "第二部分" in h for h in heads)
