@@ -27,28 +27,25 @@ from pydantic import (
 )
 
 from .loader import RawDoc, load_file
+from .model import ProcurementFund, Source, ThreePublic
 from .problems import Location, Problem, error
 
 LAYOUT_DIR = Path(__file__).resolve().parent / "layouts"
 LAYOUT_SUFFIXES = (".yaml", ".yml")
 
 # What a fund list may name: a 资金来源 of the department file, or a group of them.
-SOURCES = ("general", "gov_fund", "soe", "special_account", "institution", "operating",
-           "superior", "affiliate", "other", "carryover_general", "carryover_gov_fund",
-           "carryover_soe", "carryover_other")
+SOURCES = tuple(s.value for s in Source)
 FUND_GROUPS = {
     "all": SOURCES,
     "fiscal": ("general", "gov_fund", "soe"),
     "unit": ("institution", "operating", "superior", "affiliate", "other"),
-    "current": SOURCES[:9],
+    "current": tuple(s for s in SOURCES if not s.startswith("carryover")),
     "carryover": ("carryover_general", "carryover_gov_fund", "carryover_soe", "carryover_other"),
     "carryover_fiscal": ("carryover_general", "carryover_gov_fund", "carryover_soe"),
 }
 MEASURES = ("basic", "project", "operating", "remit", "subsidy")
-PROCUREMENT_FUNDS = ("general", "gov_fund", "soe", "special_account", "unit", "carryover",
-                     "carryover_fiscal", "carryover_other")
-THREE_PUBLIC_ITEMS = ("overseas", "overseas_research", "vehicle_purchase", "vehicle_operation",
-                      "reception")
+PROCUREMENT_FUNDS = tuple(f.value for f in ProcurementFund)
+THREE_PUBLIC_ITEMS = tuple(ThreePublic.model_fields)
 INDICATOR_COLUMNS = ("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据")
 
 # Placeholders a text template may use. {资金:a+b} sums 资金来源 (or groups), {占比:名称} is a
