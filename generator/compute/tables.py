@@ -104,6 +104,8 @@ class Disclosure:
     projects: tuple[ProjectTable, ...] = ()
     figures: dict = field(default_factory=dict)  # headline figures by name (for tests, text)
     schedule_labels: tuple[str, ...] = ()  # each table's number in the 目录: 一、 / 表1 …
-    parts: tuple[tuple[str, str], ...] = ()  # ("tables" | "text", part title), in print order
+    parts: tuple[tuple[str, str], ...] = (("tables", "第一部分 部门预算公开表"),
+                                          ("text", "第二部分 部门预算信息公开情况说明"))
+    # ("tables" | "text", part title), in print order
     intro: str = ""  # the paragraph opening the text part
     unit: str = "万元"
