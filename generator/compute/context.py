@@ -35,7 +35,7 @@ class Ctx:
     layout: Layout
     fig: Figures
     rounded: int = 0  # how many printed amounts differ from their exact value
-    _cache: dict = field(default_factory=dict)
+    memo: dict = field(default_factory=dict)
 
     # -- money
     @property
@@ -69,8 +69,8 @@ class Ctx:
         return tuple(self.fill(t) for t in (self.layout.meta if lines is None else lines))
 
     def values(self) -> dict[str, str]:
-        if "values" in self._cache:
-            return self._cache["values"]
+        if "values" in self.memo:
+            return self.memo["values"]
         b, f, M = self.budget, self.fig, self.text_money
         d = b.department
         assets = b.assets
@@ -88,7 +88,7 @@ class Ctx:
             "项目个数": str(len(b.projects)), "经营支出": M(f.operating), "上缴上级支出": M(f.remit),
             "对附属单位补助支出": M(f.subsidy), "上年结转": M(f.carryover),
         }
-        self._cache["values"] = values
+        self.memo["values"] = values
         return values
 
     def share(self, name: str) -> str:

@@ -179,7 +179,10 @@ def _content(ctx: Ctx, items) -> list:
         elif isinstance(item, TextItem):
             blocks += _text(ctx, item)
         elif isinstance(item, TableItem):
-            table = build_table(ctx, item.table, item.table.kind)
+            seen = ctx.memo.setdefault("table keys", {})
+            kind = item.table.kind
+            seen[kind] = seen.get(kind, 0) + 1
+            table = build_table(ctx, item.table, kind if seen[kind] == 1 else f"{kind}{seen[kind]}")
             if table is not None:
                 blocks += ([Heading(table.title, 3)] if item.caption else []) + [table]
         elif isinstance(item, Subsection):
