@@ -1,4 +1,4 @@
-"""The command line: `budgetgen check | render | new | roll | schema` (typer), messages in Chinese.
+"""The command line: `budgetgen check | render | new | roll | schema | catalog` (typer), messages in Chinese.
 
 Exit status: 0 all consistent (warnings allowed), 1 errors found, 2 a file could not be read.
 """
@@ -147,6 +147,10 @@ def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
 from .layouts_cmd import register as _register_layouts  # noqa: E402
 
 _register_layouts(app)
+
+from .catalog_cmd import register as _register_catalog  # noqa: E402  (budgetgen catalog)
+
+_register_catalog(app)
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from .loader import RawDoc, load_file
-from .model import ProcurementFund, Source, ThreePublic
+from .model import ProcurementFund, Source, ThreePublicItems
 from .problems import Location, Problem, error
 
 LAYOUT_DIR = Path(__file__).resolve().parent / "layouts"
@@ -45,7 +45,7 @@ FUND_GROUPS = {
 }
 MEASURES = ("basic", "project", "operating", "remit", "subsidy")
 PROCUREMENT_FUNDS = tuple(f.value for f in ProcurementFund)
-THREE_PUBLIC_ITEMS = tuple(ThreePublic.model_fields)
+THREE_PUBLIC_ITEMS = tuple(ThreePublicItems.model_fields)
 INDICATOR_COLUMNS = ("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据")
 
 # Placeholders a text template may use. {资金:a+b} sums 资金来源 (or groups), {占比:名称} is a

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog, catalog_for
 from .compute import Disclosure, Figures, compute
 from .layout import Layout, resolve as resolve_layout
 from .loader import RawDoc, load_file, load_text
@@ -67,7 +67,7 @@ def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None
     result.problems += more
     result.layout = chosen
     if budget is not None and chosen is not None:
-        catalog = catalog or load_catalog()
+        catalog = catalog_for(budget, catalog)  # the file's year's catalog + its `catalog:` codes
         disclosure, fig = compute(budget, catalog, chosen)
         result.budget, result.disclosure, result.figures = budget, disclosure, fig
         result.problems += validate(budget, fig, doc, catalog)

@@ -19,7 +19,7 @@ from ..layout import (
     ProjectListTable,
     ServicesTable,
 )
-from ..money import UNITS, ZERO
+from ..money import UNITS, ZERO, shown
 from .context import Ctx, expand_funds
 from .figures import dsum
 from .schedules import _table
@@ -82,9 +82,7 @@ def project_list_table(ctx: Ctx, spec: ProjectListTable, key: str) -> Table:
 def _unit_price(amount: Decimal, quantity: Decimal) -> Decimal | None:
     if not quantity:
         return None
-    price = amount / quantity
-    cents = price.quantize(Decimal("0.01"))
-    return cents if cents == price or cents else price.quantize(Decimal("0.0001"))
+    return shown(amount / quantity, "price")  # 四舍五入: 2 decimals, 4 when that would be 0.00
 
 
 def procurement_table(ctx: Ctx, spec: ProcurementTable, key: str) -> Table:

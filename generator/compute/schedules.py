@@ -19,7 +19,7 @@ from ..layout import (
 )
 from ..money import ZERO
 from .context import Ctx, expand_funds
-from .figures import dsum
+from .figures import FUNDS, dsum
 from .tables import Column, Head, Row, Table
 from .tree import CodeTree
 
@@ -177,6 +177,8 @@ def economic_table(ctx: Ctx, spec: EconomicTable, key: str) -> Table:
 
 
 def three_public_table(ctx: Ctx, spec: ThreePublicTable, key: str) -> Table:
+    """“三公”经费 by fund: 合计 and the 一般公共预算 / 政府性基金 / 国有资本经营 columns (rows), or
+    all funds together in one row (across)."""
     fig, m = ctx.fig, ctx.money
     if spec.across:
         amounts = [m(dsum(fig.three_public[i] for i in c.items)) for c in spec.across]
@@ -185,8 +187,10 @@ def three_public_table(ctx: Ctx, spec: ThreePublicTable, key: str) -> Table:
                       [Row(tuple(amounts))])
     rows: list[Row] = []
     for r in spec.rows:
-        amount = m(dsum(fig.three_public[i] for i in r.items))
-        rows.append(Row((len(rows) + 1, r.label, amount, amount, ZERO, ZERO), emphasis=r.level == 0))
+        by_fund = tuple(dsum((fig.three_public_by_fund or {}).get(f, {}).get(i, ZERO) for i in r.items)
+                        for f in FUNDS)
+        rows.append(Row((len(rows) + 1, r.label, m(dsum(by_fund))) + tuple(m(v) for v in by_fund),
+                        emphasis=r.level == 0))
     header = ((Head("序号", rowspan=2), Head(f"项{SP}目", rowspan=2), Head("资金性质", colspan=4)),
               (Head("合计"), Head("一般公共预算财政拨款"), Head("政府性基金预算拨款"),
                Head("国有资本经营预算财政拨款")),
