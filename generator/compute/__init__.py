@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Callable
 
 from ..catalog import Catalog
-from ..layout import Layout, number_label
+from ..layout import Layout, builtin, number_label
 from ..model import Budget
 from .annex import (
     assets_table,
@@ -56,7 +56,12 @@ def build_table(ctx: Ctx, spec, key: str) -> Table | None:
     return table
 
 
-def compute(budget: Budget, catalog: Catalog, layout: Layout) -> tuple[Disclosure, Figures]:
+def compute(budget: Budget, catalog: Catalog, layout: Layout | None = None
+            ) -> tuple[Disclosure, Figures]:
+    """The disclosure in `layout`; without one, in the built-in layout department.edition names
+    (the pipeline resolves paths and --layout, and reports unknown names)."""
+    if layout is None:
+        layout = builtin(budget.department.edition)
     fig = compute_figures(budget, catalog)
     ctx = Ctx(budget, catalog, layout, fig)
     schedules: list[Table] = []
