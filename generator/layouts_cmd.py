@@ -34,6 +34,7 @@ def layouts_cmd(
     """列出内置版式（名称、标题、表数、金额单位）；--export 导出一个作为新版式的起点。"""
     if schema:
         import json
+
         from .layout import layout_schema
         text = json.dumps(layout_schema(), ensure_ascii=False, indent=2) + "\n"
         if out is None:
