@@ -45,6 +45,9 @@ TABLE_BUILDERS: dict[str, Callable[..., Table | None]] = {
 }
 
 
+KINDS = ("部门预算", "单位预算")
+
+
 def build_table(ctx: Ctx, spec, key: str) -> Table | None:
     """One table of the layout; the layout's rounding note goes under it when a printed amount
     differs from its exact value."""
@@ -56,14 +59,21 @@ def build_table(ctx: Ctx, spec, key: str) -> Table | None:
     return table
 
 
-def compute(budget: Budget, catalog: Catalog, layout: Layout | None = None
-            ) -> tuple[Disclosure, Figures]:
+def compute(budget: Budget, catalog: Catalog, layout: Layout | str | None = None,
+            kind: str | None = None) -> tuple[Disclosure, Figures]:
     """The disclosure in `layout`; without one, in the built-in layout department.edition names
-    (the pipeline resolves paths and --layout, and reports unknown names)."""
+    (the pipeline resolves paths and --layout, and reports unknown names).
+
+    `kind`: 部门预算 or 单位预算 (default: as the file's department.kind says). A 单位预算 says
+    单位预算 where the layout's titles say 部门预算 (单位预算收支总表 …)."""
+    if isinstance(layout, str):  # compute(budget, catalog, "单位预算"): the kind, positionally
+        layout, kind = None, layout
+    if kind is None:
+        kind = "单位预算" if budget.department.kind == "unit" else "部门预算"
     if layout is None:
         layout = builtin(budget.department.edition)
     fig = compute_figures(budget, catalog)
-    ctx = Ctx(budget, catalog, layout, fig)
+    ctx = Ctx(budget, catalog, layout, fig, kind=kind)
     schedules: list[Table] = []
     labels: list[str] = []
     for i, spec in enumerate(layout.tables, 1):
@@ -74,17 +84,18 @@ def compute(budget: Budget, catalog: Catalog, layout: Layout | None = None
                           else number_label(layout.numbering.tables, len(schedules)))
     sections, annex = build_sections(ctx)
     d = budget.department
-    parts = (("tables", ctx.fill(layout.parts.tables)), ("text", ctx.fill(layout.parts.text)))
+    parts = (("tables", ctx.titled(ctx.fill(layout.parts.tables))),
+             ("text", ctx.titled(ctx.fill(layout.parts.text))))
     if layout.order == "text_first":
         parts = parts[::-1]
     disclosure = Disclosure(
         department_code=d.code, department_name=d.name, year=d.year, edition=layout.key,
-        title=ctx.fill(layout.title), schedules=tuple(schedules), sections=sections,
-        annex_tables=annex, projects=section_projects(sections),
+        title=ctx.titled(ctx.fill(layout.title)), kind=kind, schedules=tuple(schedules),
+        sections=sections, annex_tables=annex, projects=section_projects(sections),
         figures={"total": fig.total, "basic": fig.basic, "project": fig.project,
                  "personnel": fig.personnel, "public": fig.public,
                  "three_public": fig.three_public_total, "procurement": fig.procurement_total,
                  "assets": fig.assets_total},
-        schedule_labels=tuple(labels), parts=parts, intro=ctx.fill(layout.intro), unit=layout.unit,
+        schedule_labels=tuple(labels), parts=parts, intro=ctx.titled(ctx.fill(layout.intro)), unit=layout.unit,
     )
     return disclosure, fig

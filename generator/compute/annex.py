@@ -108,14 +108,21 @@ def procurement_table(ctx: Ctx, spec: ProcurementTable, key: str) -> Table:
     rows = []
     if items:
         totals = (m(ctx.fig.procurement_total),) + fund_split(items) + (m(ctx.fig.procurement_sme),)
-        unit = b.institutions[0].name if b.institutions else d.name + "本级"
+        own = b.institutions[0].name if b.institutions else d.name + "本级"
         rows.append(Row((f"合{SP}计", None, "", "", "", None, None) + totals, emphasis=True))
-        rows.append(Row((f"{unit}小计", None, "", "", "", None, None) + totals, emphasis=True))
+        by_unit: dict = {}  # a department with 所属单位: one 小计 per unit, in order
         for g in b.procurement:
-            for i in g.items:
-                rows.append(Row((g.source, m(g.budget), i.name, i.catalog, i.unit, i.quantity,
-                                 _unit_price(i.amount * factor, i.quantity), m(i.amount))
-                                + fund_split([i]) + (m(i.sme),)))
+            by_unit.setdefault(g.unit or own, []).append(g)
+        for unit, groups in by_unit.items():
+            mine = [i for g in groups for i in g.items]
+            subtotal = (m(dsum(i.amount for i in mine)),) + fund_split(mine) + \
+                (m(dsum(i.sme for i in mine)),)
+            rows.append(Row((f"{unit}小计", None, "", "", "", None, None) + subtotal, emphasis=True))
+            for g in groups:
+                for i in g.items:
+                    rows.append(Row((g.source, m(g.budget), i.name, i.catalog, i.unit, i.quantity,
+                                     _unit_price(i.amount * factor, i.quantity), m(i.amount))
+                                    + fund_split([i]) + (m(i.sme),)))
     else:
         rows.append(Row((None,) * len(columns)))
     return _table(ctx, spec, key, header, columns, rows, empty=not items)

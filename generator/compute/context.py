@@ -34,6 +34,7 @@ class Ctx:
     catalog: Catalog
     layout: Layout
     fig: Figures
+    kind: str = "部门预算"  # or 单位预算: a unit's own disclosure
     rounded: int = 0  # how many printed amounts differ from their exact value
     memo: dict = field(default_factory=dict)
 
@@ -60,6 +61,11 @@ class Ctx:
     def text_money(self, value: Decimal) -> str:
         """An amount for the prose: same digits as the tables."""
         return fmt_text(to_unit(value, self.layout.unit, self.layout.decimals), self.layout.decimals)
+
+    def titled(self, text: str) -> str:
+        """A title for this kind of disclosure: a 单位预算 says 单位预算 where the layout says
+        部门预算 (单位预算收支总表, 第一部分 单位预算公开表 …)."""
+        return text if self.kind == "部门预算" else text.replace("部门预算", self.kind)
 
     def source(self, *names: str) -> Decimal:
         return self.fig.source(*expand_funds(names))

@@ -214,6 +214,6 @@ def _table(ctx: Ctx, spec, key: str, header, columns, rows, empty: bool = False,
     places = ctx.layout.decimals
     columns = tuple(_fit(replace(c, places=places), i, rows) if c.kind == "money" else c
                     for i, c in enumerate(columns))
-    return Table(key, ctx.fill(spec.title), ctx.meta(spec.meta), tuple(header), tuple(columns),
+    return Table(key, ctx.titled(ctx.fill(spec.title)), ctx.meta(spec.meta), tuple(header), tuple(columns),
                  tuple(rows), note=ctx.fill(spec.empty_note) if empty and spec.empty_note else None,
                  landscape=spec.landscape, sheet=ctx.fill(spec.sheet), notes_after=more)
