@@ -414,3 +414,15 @@ def test_hebei_2023_glossary_and_headings_fit_the_department(nanguan):
     assert heads[0] == "（一）部门整体绩效目标" and "（二）预算项目绩效目标" in heads
     assert heads[1:4] == ["1、总体绩效目标", "2、分项绩效目标", "3、工作保障措施"]
     assert not any("第一部分" in h or "第二部分" in h for h in heads)
+
+
+def test_units_follow_the_layout_and_say_danwei_yusuan():
+    """--layout applies to the 所属单位 too; a unit's titles say 单位预算 where the layout says 部门预算."""
+    result = run(ROOT / "inputs" / "730-shixian-nongye-2025.yaml", layout="beijing-2025")
+    assert result.ok, [str(p) for p in result.problems]
+    assert result.disclosure.title == "示例县农业农村局2025年度部门预算"
+    unit = result.units[0].disclosure
+    assert unit.title == "示例县农业技术推广站2025年度单位预算" and len(unit.schedules) == 14
+    assert dict(unit.parts)["tables"] == "第二部分 2025年度单位预算报表"
+    hebei = run(ROOT / "inputs" / "730-shixian-nongye-2025.yaml").units[0].disclosure
+    assert hebei.schedules[0].title == "单位预算收支总表" and "第一部分 单位预算公开表" in dict(hebei.parts).values()
