@@ -201,6 +201,9 @@ def _root(
     _STATE["debug"] = debug
 
 
+LAYOUT_HELP = "版式：内置版式名（见 budgetgen layouts）或版式文件路径；覆盖部门文件中的 department.edition"
+
+
 def _err(text: str) -> None:
     typer.echo(text, err=True)
 
@@ -236,9 +239,11 @@ def _write(out: Path, data: bytes) -> None:
 @app.command("check", cls=_Command)
 def check_cmd(files: list[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
               verbose: bool = typer.Option(False, "-v", "--verbose",
-                                           help="另列出所属单位和汇总时抵消的内部往来")) -> None:
+                                           help="另列出所属单位和汇总时抵消的内部往来"),
+              layout: str | None = typer.Option(None, "--layout", help=LAYOUT_HELP,
+                                                metavar="KEY|PATH")) -> None:
     """只做检查：列出全部错误与警告（文件:行:列），不生成文件。"""
-    outcomes = [check_file(str(f)) for f in files]
+    outcomes = [check_file(str(f), layout) for f in files]
     for o in outcomes:
         _print_outcome(o, verbose=verbose)
     raise typer.Exit(_exit_code(outcomes))
@@ -269,18 +274,20 @@ def render_cmd(
                                           help="另把汇总写成 JSON 文件（每个文件的状态、问题及位置、"
                                                "生成的文件、页数、用时），供脚本读取"),
     units: bool = typer.Option(False, "--units", help="部门文件列有所属单位时，另为每个所属单位生成单位预算"),
+    layout: str | None = typer.Option(None, "--layout", help=LAYOUT_HELP, metavar="KEY|PATH"),
 ) -> None:
     """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
     formats = _parse_formats(fmt)
     names = [str(f) for f in files]
     if len(names) == 1:
-        outcomes = [render_file(names[0], str(out), formats, units)]
+        outcomes = [render_file(names[0], str(out), formats, units, layout=layout)]
         _print_outcome(outcomes[0])
         for path in outcomes[0].outputs:
             typer.echo(f"已生成 {path}")
     else:
         from .batch import render_batch
-        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units)
+        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units,
+                                layout=layout)
         if _STATE["debug"]:
             for o in outcomes:
                 if o.detail:
@@ -296,7 +303,7 @@ def render_cmd(
 @app.command("new", cls=_Command)
 def new_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml"),
-    edition: str = typer.Option("hebei-2025", "--edition", help="版式：hebei-2025 或 hebei-2023"),
+    edition: str = typer.Option("hebei-2025", "--edition", help="版式：内置版式名（见 budgetgen layouts）"),
     year: int | None = typer.Option(None, "--year", help="预算年度（默认：明年）"),
     force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
 ) -> None:
@@ -371,6 +378,10 @@ def schema_cmd(out: Path | None = typer.Option(None, "-o", "--out",
         _write(out, text.encode("utf-8"))
         typer.echo(f"已写出 {out}")
 
+
+from .layouts_cmd import register as _register_layouts  # noqa: E402
+
+_register_layouts(app, _Command)
 
 from .catalog_cmd import register as _register_catalog  # noqa: E402  (budgetgen catalog)
 

@@ -38,7 +38,7 @@ def amount_schema(places: int, what: str) -> dict[str, Any]:
     from .money import MAX_INTEGER_DIGITS
     step = Decimal(1).scaleb(-places)
     text = (rf"^{_SPACE}(0*[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{places}}}0*)?)?{_SPACE}$")
-    unit = "以万元为单位，" if what == "金额" else ""
+    unit = "以万元（department.unit 写了元时以元）为单位，" if what == "金额" else ""
     example = "1505.72" if places == 2 else "12.5"
     message = f"{what}{unit}只写数字，不能为负数，最多{places}位小数，不写逗号和单位（如 {example}）"
     return {"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 10 ** MAX_INTEGER_DIGITS,
