@@ -85,3 +85,7 @@ def test_installed_package_writes_its_schema_and_version(installed, tmp_path):
         (ROOT / "schemas" / "budget.schema.json").read_text(encoding="utf-8"))
     version = _run([sys.executable, "-m", "generator", "--version"], tmp_path, env)
     assert version.returncode == 0 and version.stdout.strip() == "budgetgen 0.1.0", version
+    script = installed / "bin" / "budgetgen"  # the console script pip wrote
+    assert script.is_file()
+    version = _run([str(script), "--version"], tmp_path, env)
+    assert version.returncode == 0 and version.stdout.strip() == "budgetgen 0.1.0", version
