@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -231,7 +232,7 @@ def test_new_file_works_in_an_editor_outside_the_repository(tmp_path):
     assert schema_file.read_text(encoding="utf-8") == (ROOT / "schemas" / "budget.schema.json").read_text(
         encoding="utf-8")
     validator = jsonschema.Draft202012Validator(json.loads(schema_file.read_text(encoding="utf-8"),
-                                                           parse_float=__import__("decimal").Decimal))
+                                                           parse_float=Decimal))
     assert list(validator.iter_errors(yaml.load(text, Loader=EditorYaml))) == []
     # someone else's file of that name is left alone
     schema_file.write_text("{}", encoding="utf-8")
