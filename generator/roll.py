@@ -153,7 +153,7 @@ def _carryover_items(root, budget) -> list:
 def draft_text(text: str, result: Checked, to_year: int, drop_carryover: bool = True) -> str:
     """Next year's draft of `text` (the file `result` was computed from). Last year's 上年结转
     lines are commented out (drop_carryover) or kept and marked 待复核."""
-    budget, doc = result.budget, result.doc
+    budget = result.budget
     year = budget.department.year
     nl = "\r\n" if "\r\n" in text else "\n"
     try:
