@@ -84,8 +84,8 @@ def summary(cat: Catalog) -> list[str]:
             "用法：budgetgen catalog 2130504（编码 → 名称、上级、下级）；budgetgen catalog 乡村振兴（按名称查找）"]
 
 
-def register(app: typer.Typer, cls: type | None = None) -> None:
-    @app.command("catalog", cls=cls)
+def register(app: typer.Typer) -> None:
+    @app.command("catalog")
     def catalog_cmd(
         query: str | None = typer.Argument(None, help="科目编码（3、5或7位）或名称中的词", metavar="[CODE|WORD]"),
         year: int | None = typer.Option(None, "--year", "-y", help="预算年度（默认：最新的目录）"),

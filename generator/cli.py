@@ -152,7 +152,14 @@ def _internal_error(exc: BaseException) -> None:
                    "请连同输入文件发给维护者）", err=True)
 
 
-app = typer.Typer(
+class _App(typer.Typer):
+    """Every command, including those registered by other modules, gets the Chinese help."""
+
+    def command(self, *args: Any, cls: Any = None, **kwargs: Any) -> Any:
+        return super().command(*args, cls=cls or _Command, **kwargs)
+
+
+app = _App(
     cls=_Group, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
     help="budgetgen：由一个 YAML 文件生成部门预算公开文件（九张表、说明、PDF 与 XLSX）。\n\n"
@@ -236,7 +243,7 @@ def _write(out: Path, data: bytes) -> None:
         raise typer.Exit(int(Exit.OUTPUT_FAILED)) from None
 
 
-@app.command("check", cls=_Command)
+@app.command("check")
 def check_cmd(files: list[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
               verbose: bool = typer.Option(False, "-v", "--verbose",
                                            help="另列出所属单位和汇总时抵消的内部往来"),
@@ -263,7 +270,7 @@ def _check_jobs(value: int) -> int:
     return value
 
 
-@app.command("render", cls=_Command)
+@app.command("render")
 def render_cmd(
     files: list[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
     out: Path = typer.Option(Path("output"), "-o", "--out", help="输出目录（默认 output/）"),
@@ -300,7 +307,7 @@ def render_cmd(
     raise typer.Exit(code)
 
 
-@app.command("new", cls=_Command)
+@app.command("new")
 def new_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml"),
     edition: str = typer.Option("hebei-2025", "--edition", help="版式：内置版式名（见 budgetgen layouts）"),
@@ -340,7 +347,7 @@ def _schema_beside(out: Path) -> Path | None:
     return target
 
 
-@app.command("roll", cls=_Command)
+@app.command("roll")
 def roll_cmd(
     file: Path = typer.Argument(..., help="本年度的部门 YAML 文件"),
     to: int = typer.Option(..., "--to", help="下一预算年度，如 2026"),
@@ -366,7 +373,7 @@ def roll_cmd(
     typer.echo(f"已写出 {out}（{to}年草稿）：请复核标有“待复核”的内容")
 
 
-@app.command("schema", cls=_Command)
+@app.command("schema")
 def schema_cmd(out: Path | None = typer.Option(None, "-o", "--out",
                                                   help="写入文件（默认输出到屏幕）")) -> None:
     """输出输入文件的 JSON Schema，供 VS Code 等编辑器补全与校验。"""
@@ -381,11 +388,11 @@ def schema_cmd(out: Path | None = typer.Option(None, "-o", "--out",
 
 from .layouts_cmd import register as _register_layouts  # noqa: E402
 
-_register_layouts(app, _Command)
+_register_layouts(app)
 
 from .catalog_cmd import register as _register_catalog  # noqa: E402  (budgetgen catalog)
 
-_register_catalog(app, _Command)
+_register_catalog(app)
 
 
 def main() -> None:

@@ -91,5 +91,5 @@ def _write(out: Path, data: bytes) -> None:
         raise typer.Exit(int(Exit.OUTPUT_FAILED)) from None
 
 
-def register(app: typer.Typer, cls: type | None = None) -> None:
-    app.command("layouts", cls=cls)(layouts_cmd)
+def register(app: typer.Typer) -> None:
+    app.command("layouts")(layouts_cmd)
