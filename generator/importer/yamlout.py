@@ -1,0 +1,138 @@
+"""Writing the imported department file: the input format's own style (flow mappings for table
+lines, as in inputs/), every imported line followed by a comment naming its sheet and cell, and
+at the end the list of workbook rows that were ignored, each with its reason."""
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+
+from .draft import IGNORED, Draft, Entry, amount_text
+
+_PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`0-9.+~][^,\[\]{}#&*!|>'\"%@`:]*")
+_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+MONEY_KEYS = {"basic", "project", "operating", "remit", "subsidy", "amount", "other_funds", "budget",
+              "value", "sme", "planned_purchase"}
+
+
+def scalar(value: object, key: str = "") -> str:
+    if isinstance(value, Decimal):
+        if key == "quantity":
+            return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+        return amount_text(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text.strip() == text and text.lower() not in _WORDS \
+            and " #" not in text and "\n" not in text:
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def flow(data: dict) -> str:
+    parts = []
+    for k, v in data.items():
+        if k == "code" and isinstance(v, str) and v.isdigit() and not v.startswith("0"):
+            parts.append(f"{k}: {v}")
+        else:
+            parts.append(f"{k}: {scalar(v, k)}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _comment(origin: str) -> str:
+    return f"  # {origin}" if origin else ""
+
+
+def _list(lines: list[str], name: str, entries: list[Entry], heading: str) -> None:
+    if not entries:
+        return
+    lines += ["", f"# {heading}", f"{name}:"]
+    for e in entries:
+        lines.append(f"  - {flow(e.data)}{_comment(e.origin)}")
+
+
+def _project(lines: list[str], e: Entry, prefix: str = "") -> None:
+    data = e.data
+    first = True
+    for k, v in data.items():
+        lead = f"{prefix}  - " if first else f"{prefix}    "
+        first = False
+        if k == "plan":
+            lines.append(f"{lead}{k}: [{', '.join(amount_text(x) for x in v)}]")
+        elif k == "goals":
+            lines.append(f"{lead}{k}:")
+            lines += [f"{prefix}      - {scalar(g)}" for g in v]
+        elif k == "indicators":
+            lines.append(f"{lead}{k}:")
+            lines += [f"{prefix}      - [{', '.join(scalar(c) for c in row)}]" for row in v]
+        else:
+            lines.append(f"{lead}{k}: {scalar(v, k)}" + (_comment(e.origin) if k in ("code", "name") and
+                                                          lead.endswith("- ") else ""))
+
+
+def write_yaml(d: Draft) -> str:
+    book = d.path.replace("\\", "/").rsplit("/", 1)[-1]
+    lines = [f"# 由 budgetgen import 从工作簿“{book}”导入。",
+             "# 只含末级数据；每行末尾的注释指出数字在工作簿中的位置（工作表!单元格）。",
+             "# 工作簿的合计、小计和类/款行已在导入时逐一核对，主要合计写入 control_totals，check 时再核对一次。",
+             "", "department:"]
+    dept = d.department
+    lines.append(f"  code: {json.dumps(str(dept.get('code', '')), ensure_ascii=False)}{_comment(d.department_origin)}")
+    lines.append(f"  name: {scalar(dept.get('name', ''))}")
+    lines.append(f"  year: {dept.get('year', '')}")
+    lines.append(f"  edition: {d.layout}{_comment(d.layout_origin)}")
+    _list(lines, "institutions", d.institutions, "机构设置")
+    _list(lines, "expenditure", d.expenditure, "支出（项级；来源为一般公共预算的省略 source）")
+    _list(lines, "basic_economic", d.basic_economic, "一般公共预算财政拨款基本支出（经济分类款级）")
+    if d.three_public:
+        lines += ["", "# 财政拨款“三公”经费", "three_public:"]
+        for e in d.three_public:
+            (k, v), = e.data.items()
+            lines.append(f"  {k}: {amount_text(v)}{_comment(e.origin)}")
+    if d.projects:
+        lines += ["", "# 项目及绩效目标表（function_code 工作簿中没有，可补填）", "projects:"]
+        for e in d.projects:
+            _project(lines, e)
+    if d.projects_without_amount:
+        lines += ["", "# 下列项目的绩效目标表不含预算数：填写 amount（万元）后去掉行首的 # 即可。"]
+        block: list[str] = ["projects:"] if not d.projects else []
+        for e in d.projects_without_amount:
+            _project(block, Entry(dict(e.data, amount="待填写"), e.origin))
+        lines += ["# " + x for x in block]
+    if d.procurement:
+        lines += ["", "# 政府采购预算（按项目来源分组）", "procurement:"]
+        for g in d.procurement:
+            lines.append(f"  - source: {scalar(g.data['source'])}{_comment(g.origin)}")
+            lines.append(f"    budget: {amount_text(g.data['budget'])}")
+            lines.append("    items:")
+            for item in g.data["items"]:
+                lines.append(f"      - {flow(item.data)}{_comment(item.origin)}")
+    if d.assets is not None:
+        lines += ["", "# 固定资产（上年末）", "assets:"]
+        for k, v in d.assets.data.items():
+            if isinstance(v, dict):
+                lines.append(f"  {k}: {flow(v) if v else '{}'}")
+            else:
+                lines.append(f"  {k}: {scalar(v, k)}{_comment(d.assets.origin) if k == 'as_of' else ''}")
+    if d.income:
+        lines += ["", "# 收入（收支总表所列，check 时与按来源安排的支出核对）", "income:"]
+        for e in d.income:
+            (k, v), = e.data.items()
+            lines.append(f"  {k}: {amount_text(v)}{_comment(e.origin)}")
+    seen: set[str] = set()
+    totals = []
+    for e in d.control_totals:
+        (k, v), = e.data.items()
+        if k not in seen:
+            seen.add(k)
+            totals.append(f"  {k}: {amount_text(v)}{_comment(e.origin)}")
+    if totals:
+        lines += ["", "# 工作簿所列的合计（批复控制数），只用于核对", "control_totals:"] + totals
+    ignored = [(sheet, r, reason) for (sheet, r), (status, reason) in d.ledger.items() if status == IGNORED]
+    if ignored:
+        lines += ["", "# 工作簿中未导入也未用于核对的行："]
+        for sheet, r, reason in ignored:
+            lines.append(f"#   {sheet} 第{r + 1}行：{reason}")
+    return "\n".join(lines) + "\n"
