@@ -51,7 +51,7 @@ class TableReader:
         self.draft, self.cells, self.unit = draft, Cells(draft), unit
 
     def open(self, found: Found, fields: tuple[Field, ...], label: str,
-             extra_words: set[str] = frozenset()) -> Opened | None:
+             extra_words: frozenset[str] | set[str] = frozenset()) -> Opened | None:
         sheet, d = found.sheet, self.draft
         start = max(found.title_row + 1, 0)
         span = find_header(sheet, start, header_words(fields) | set(extra_words))

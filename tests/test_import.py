@@ -1,0 +1,326 @@
+"""`budgetgen import`: workbooks of the standard schedules back into a department file.
+
+Round trip (render → import → render gives the same nine schedules, row for row) for both
+examples; a workbook in another shape written here (one header row, no 序号/栏次, sheets named
+表1…表9, amounts in 元, .xlsx and .xls) imports to the same schedules; each kind of bad workbook
+gives its located error; every non-empty row is imported, checked or listed as ignored.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import EXAMPLE_2023, EXAMPLE_2025
+from typer.testing import CliRunner
+
+from generator.cli import app
+from generator.importer import import_workbook
+from generator.pipeline import run, run_text
+from generator.render.xlsx import render_xlsx
+from generator.render.xlsx_layout import place_header
+
+runner = CliRunner()
+EXAMPLES = {"2025": EXAMPLE_2025, "2023": EXAMPLE_2023}
+
+
+@pytest.fixture(scope="module")
+def originals():
+    return {k: run(p) for k, p in EXAMPLES.items()}
+
+
+@pytest.fixture(scope="module")
+def rendered(originals, tmp_path_factory):
+    out = {}
+    for k, res in originals.items():
+        path = tmp_path_factory.mktemp(f"book{k}") / f"dept-{k}.xlsx"
+        path.write_bytes(render_xlsx(res.disclosure))
+        out[k] = path
+    return out
+
+
+def schedules_of(result):
+    return [(t.key, t.title, t.meta, t.rows) for t in result.disclosure.schedules]
+
+
+def imported(path, **kw):
+    res = import_workbook(path, **kw)
+    assert res.text is not None, "\n".join(map(str, res.problems))
+    again = run_text(res.text, "imported.yaml")
+    errors = [p for p in again.problems if p.is_error]
+    assert not errors, "\n".join(map(str, errors)) + "\n" + res.text
+    return res, again
+
+
+# ------------------------------------------------------------------- round trip
+
+
+@pytest.mark.parametrize("which", ["2025", "2023"])
+def test_round_trip_gives_the_same_schedules_row_for_row(which, originals, rendered):
+    res, again = imported(rendered[which])
+    assert not [p for p in res.problems if p.is_error]
+    before, after = schedules_of(originals[which]), schedules_of(again)
+    assert len(before) == len(after) == 9
+    for a, b in zip(before, after):
+        assert a == b, a[0]
+    # and the department, layout and leaf facts themselves
+    assert again.budget.department == originals[which].budget.department
+    assert again.budget.basic_economic == originals[which].budget.basic_economic
+    assert again.budget.three_public == originals[which].budget.three_public
+
+
+def test_round_trip_keeps_annex_tables(originals, rendered):
+    _, again = imported(rendered["2025"])
+    b, o = again.budget, originals["2025"].budget
+    assert b.procurement == o.procurement
+    assert b.institutions == o.institutions
+    assert b.assets == o.assets.model_copy(update={"planned_purchase": Decimal(0)})
+    assert [(p.code, p.name, p.amount, p.plan, p.goals, p.indicators) for p in b.projects] == \
+        [(p.code, p.name, p.amount, p.plan, p.goals, p.indicators) for p in o.projects]
+    # the workbook's totals became control totals that check compares again
+    ct = b.control_totals
+    assert (ct.total, ct.basic, ct.project, ct.personnel, ct.public, ct.three_public, ct.assets,
+            ct.procurement) == (Decimal("2256.69"), Decimal("1822.69"), Decimal("434.00"),
+                                Decimal("1759.32"), Decimal("63.37"), Decimal("2.48"),
+                                Decimal("501.43"), Decimal("172.82"))
+
+
+def test_2023_goal_tables_without_amounts_are_left_for_the_clerk(rendered):
+    res, again = imported(rendered["2023"])
+    assert list(again.budget.projects) == []
+    assert "# 下列项目的绩效目标表不含预算数" in res.text
+    assert "#   - name: 车辆保险费" in res.text
+
+
+def test_each_line_names_its_sheet_and_cell(rendered):
+    res, _ = imported(rendered["2025"])
+    line = next(l for l in res.text.splitlines() if "code: 2010301" in l)
+    # 表三: title, meta, two header rows, 栏次, 合计, 201, 20101, 2010108, 20103, 2010301 → row 11
+    assert line.endswith("# '表三 支出总表'!B11 '表二 收入总表'!B11"), line
+    econ = next(l for l in res.text.splitlines() if "code: 30101" in l)
+    assert econ.endswith("# '表六 一般公共预算基本支出表'!B8")
+
+
+def test_every_non_empty_row_is_accounted_for(rendered):
+    book = openpyxl.load_workbook(rendered["2025"])
+    extra = book.create_sheet("备忘")
+    extra["A1"] = "这张表不是预算表"
+    book["表三 支出总表"]["A40"] = "备注：本表由系统导出"
+    path = rendered["2025"].with_name("extra.xlsx")
+    book.save(path)
+    res = import_workbook(path)
+    non_empty = {(ws.title, r) for ws in book.worksheets for r, row in enumerate(ws.iter_rows(values_only=True))
+                 if any(v not in (None, "") for v in row)}
+    assert set(res.draft.ledger) == non_empty
+    ignored = {(s, r): why for s, r, why in res.ignored}
+    assert ignored[("备忘", 0)] == "工作表“备忘”不是可识别的表"
+    assert ignored[("表三 支出总表", 39)] == "注释行"
+    assert "#   备忘 第1行：工作表“备忘”不是可识别的表" in res.text
+
+
+# --------------------------------------------------------- a workbook in another shape
+
+
+def _leaf_headers(table) -> list[str]:
+    rows = [r for r in table.header if r[0].text != "栏次"]
+    labels = [""] * table.width
+    for p in place_header(tuple(rows), table.width):
+        if p.last_row == len(rows) - 1:  # the lowest label over a column
+            for c in range(p.col, p.last_col + 1):
+                labels[c] = p.text.replace("\u3000", "")
+    return labels
+
+
+def other_shape(disclosure, path: Path) -> None:
+    """表1…表9, title with the year, 编制部门 and 单位：元 above, one header row, no 序号/栏次,
+    codes as numbers, amounts in 元; 收支总表 headed 收入项目/支出项目."""
+    rows_by_sheet = []
+    for n, t in enumerate(disclosure.schedules, 1):
+        head = _leaf_headers(t)[1:]
+        if t.key == "s1":
+            head = ["收入项目", "预算数", "支出项目", "预算数"]
+        rows = [[f"{disclosure.year}年{t.title}"],
+                [f"编制部门：{disclosure.department_code}-{disclosure.department_name}", None, "单位：元"],
+                head]
+        for row in t.rows:
+            cells = []
+            for value, col in zip(row.cells[1:], t.columns[1:]):
+                if isinstance(value, Decimal):
+                    yuan = value * 10000
+                    cells.append(int(yuan) if yuan == yuan.to_integral() else float(yuan))
+                elif col.kind == "code" and isinstance(value, str) and value.isdigit():
+                    cells.append(int(value))
+                else:
+                    cells.append(value or None)
+            rows.append(cells)
+        if t.note:
+            rows.append([t.note])
+        rows_by_sheet.append((f"表{n}", rows))
+    if path.suffix == ".xls":
+        import xlwt
+        wb = xlwt.Workbook(encoding="utf-8")
+        for name, rows in rows_by_sheet:
+            ws = wb.add_sheet(name)
+            for r, row in enumerate(rows):
+                for c, v in enumerate(row):
+                    if v is not None:
+                        ws.write(r, c, v)
+        wb.save(str(path))
+    else:
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)
+        for name, rows in rows_by_sheet:
+            ws = wb.create_sheet(name)
+            for row in rows:
+                ws.append(row)
+        wb.save(path)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls"])
+@pytest.mark.parametrize("which", ["2025", "2023"])
+def test_another_shape_imports_to_the_same_schedules(which, suffix, originals, tmp_path):
+    path = tmp_path / f"表{which}{suffix}"
+    other_shape(originals[which].disclosure, path)
+    res, again = imported(path)
+    assert f"edition: hebei-{which}" in res.text
+    assert schedules_of(again) == schedules_of(originals[which])
+    line = next(l for l in res.text.splitlines() if "code: 2010301" in l)
+    assert re.search(r"# 表3!A\d+ 表2!A\d+$", line), line
+
+
+# ----------------------------------------------------------------- bad workbooks
+
+
+def _edit(src: Path, dst: Path, edit) -> Path:
+    book = openpyxl.load_workbook(src)
+    edit(book)
+    book.save(dst)
+    return dst
+
+
+def _messages(res) -> list[str]:
+    return [p.message for p in res.problems if p.is_error]
+
+
+def _row_of(ws, code: str) -> int:
+    return next(r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 2).value) == code)
+
+
+def test_missing_schedule(rendered, tmp_path):
+    path = _edit(rendered["2025"], tmp_path / "b.xlsx", lambda b: b.remove(b["表三 支出总表"]))
+    res = import_workbook(path)
+    assert res.text is None
+    assert any(m.startswith("工作簿中找不到“支出总表”") and "表一 收支总表" in m for m in _messages(res))
+
+
+def test_column_it_cannot_identify_lists_the_headers_it_saw(rendered, tmp_path):
+    def edit(b):
+        b["表三 支出总表"]["E3"] = "基本经费"
+    res = import_workbook(_edit(rendered["2025"], tmp_path / "b.xlsx", edit))
+    assert res.text is None
+    msg = next(m for m in _messages(res) if "找不到“基本支出”列" in m)
+    assert msg.startswith("'表三 支出总表'!A3：")
+    assert "看到的表头：序号、功能分类科目/科目编码、功能分类科目/科目名称、合计、基本经费、项目支出" in msg
+
+
+def test_text_in_an_amount_cell(rendered, tmp_path):
+    def edit(b):
+        ws = b["表三 支出总表"]
+        ws.cell(_row_of(ws, "2010301"), 5).value = "1,2O5.00"
+    res = import_workbook(_edit(rendered["2025"], tmp_path / "b.xlsx", edit))
+    assert res.text is None
+    assert "'表三 支出总表'!E11：金额“1,2O5.00”不是数字" in _messages(res)
+    assert str(res.problems[0]).startswith(str(tmp_path / "b.xlsx"))
+
+
+def test_numbers_written_as_text_are_read(rendered, tmp_path):
+    def edit(b):
+        ws = b["表三 支出总表"]
+        r = _row_of(ws, "2010301")
+        ws.cell(r, 4).value = "1,505.72"
+        ws.cell(r, 5).value = " 1505.72 "
+        ws.cell(r, 2).value = 2010301  # a code written as a number
+    _, again = imported(_edit(rendered["2025"], tmp_path / "b.xlsx", edit))
+    assert any(l.basic == Decimal("1505.72") and l.code == "2010301" for l in again.budget.expenditure)
+
+
+def test_class_row_not_the_sum_of_its_items_is_reported_and_leaves_kept(rendered, originals, tmp_path):
+    def edit(b):
+        ws = b["表三 支出总表"]
+        ws.cell(_row_of(ws, "201"), 4).value = 1938.71
+    res = import_workbook(_edit(rendered["2025"], tmp_path / "b.xlsx", edit))
+    assert "'表三 支出总表'!D7：表三 支出总表：类201“一般公共服务支出”“合计”为1938.71，其下各款之和为1938.72（已按明细导入）" \
+        in _messages(res)
+    assert res.text is not None  # the leaves are kept
+    again = run_text(res.text, "x.yaml")
+    assert schedules_of(again) == schedules_of(originals["2025"])
+
+
+def test_formula_without_a_cached_value(rendered, tmp_path):
+    def edit(b):
+        ws = b["表三 支出总表"]
+        ws.cell(_row_of(ws, "20103"), 4).value = "=SUM(D11:D12)"
+    res = import_workbook(_edit(rendered["2025"], tmp_path / "b.xlsx", edit))
+    assert res.text is None
+    msg = next(m for m in _messages(res) if "公式" in m)
+    assert msg.startswith("'表三 支出总表'!D10：金额是公式“=SUM(D11:D12)”，但工作簿没有保存它的计算结果")
+
+
+def test_no_unit_line_needs_unit_option(originals, tmp_path):
+    path = tmp_path / "b.xlsx"
+    other_shape(originals["2025"].disclosure, path)
+    book = openpyxl.load_workbook(path)
+    for ws in book.worksheets:
+        ws["C2"] = None
+    book.save(path)
+    res = import_workbook(path)
+    assert res.text is None
+    assert any("无法确定金额单位" in m and m.startswith("表1!A3：") for m in _messages(res))
+    _, again = imported(path, unit="元")
+    assert schedules_of(again) == schedules_of(originals["2025"])
+
+
+def test_amount_in_yuan_that_is_not_whole_hundreds(originals, tmp_path):
+    path = tmp_path / "b.xlsx"
+    other_shape(originals["2025"].disclosure, path)
+    book = openpyxl.load_workbook(path)
+    ws = book["表3"]
+    r = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == 2010301)
+    ws.cell(r, 4).value = 15057201.5
+    book.save(path)
+    res = import_workbook(path)
+    assert f"表3!D{r}：金额15057201.5元折合1505.72015万元，超过两位小数：budgetgen 的金额以万元计、最多两位小数（即整百元）" \
+        in _messages(res)
+
+
+def test_not_a_workbook(tmp_path):
+    path = tmp_path / "dept.xlsx"
+    path.write_text("not a workbook", encoding="utf-8")
+    res = import_workbook(path)
+    assert not res.readable
+    assert "不是 .xlsx 工作簿" in res.problems[0].message
+
+
+# ------------------------------------------------------------------------- CLI
+
+
+def test_cli_import_writes_a_file_that_passes_check(rendered, tmp_path):
+    out = tmp_path / "dept.yaml"
+    result = runner.invoke(app, ["import", str(rendered["2025"]), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"已写出 {out}" in result.output
+    assert "忽略 表七 政府性基金预算支出表 第7行：注释行" in result.output
+    assert f"{out}：检查通过" in result.output
+    assert runner.invoke(app, ["check", str(out)]).exit_code == 0
+    again = runner.invoke(app, ["import", str(rendered["2025"]), "-o", str(out)])
+    assert again.exit_code == 1 and "已存在" in again.output
+
+
+def test_cli_import_bad_workbook_exit_status(rendered, tmp_path):
+    path = _edit(rendered["2025"], tmp_path / "b.xlsx", lambda b: b.remove(b["表三 支出总表"]))
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "d.yaml")])
+    assert result.exit_code == 1
+    assert "未写出部门文件" in result.output
+    assert not (tmp_path / "d.yaml").exists()
