@@ -190,6 +190,21 @@ def test_another_shape_imports_to_the_same_schedules(which, suffix, originals, t
     assert re.search(r"# 表3!A\d+ 表2!A\d+$", line), line
 
 
+def test_unmerged_two_row_header_and_numbered_titles(originals, rendered, tmp_path):
+    """A system export: nothing merged (group labels only over their first column), sheets named
+    Sheet1…, titles numbered "2.3单位支出总表" without 部门预算, the department before the year."""
+    def edit(b):
+        for i, ws in enumerate(b.worksheets, 1):
+            for m in list(ws.merged_cells.ranges):
+                ws.unmerge_cells(str(m))
+            if i <= 9:
+                ws["A1"] = f"2.{i}单位" + ws["A1"].value.replace("部门预算", "")
+            ws.title = f"Sheet{i}"
+    _, again = imported(_edit(rendered["2025"], tmp_path / "b.xlsx", edit))
+    assert schedules_of(again) == schedules_of(originals["2025"])
+    assert again.budget.procurement == originals["2025"].budget.procurement
+
+
 # ----------------------------------------------------------------- bad workbooks
 
 

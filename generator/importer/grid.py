@@ -74,7 +74,8 @@ class Grid:
         return "、".join(c.shown for c in self.columns if c.shown) or "（无）"
 
 
-HEADER_WORDS = {"序号", "栏次", "项目", "金额", "预算数", "科目编码", "科目名称", "合计", "小计"}
+HEADER_WORDS = {"序号", "栏次", "项目", "金额", "预算数", "科目编码", "科目名称", "合计", "小计", "资金性质",
+                "本年收入", "收入", "支出"}
 
 
 def _is_lanci(sheet: Sheet, r: int) -> bool:
@@ -109,6 +110,9 @@ def find_header(sheet: Sheet, start: int, words: set[str], limit: int = 12) -> t
     for r in range(start, end_scan):
         if not _header_like(sheet, r, words):
             continue
+        # a group row above with only one known word (项目 | 资金性质 over 合计 | 一般公共预算…)
+        while r - 1 >= start and _group_row(sheet, r - 1, words):
+            r -= 1
         last = r
         while last + 1 < len(sheet.rows) and last - r < 3:
             nxt = last + 1
@@ -120,6 +124,15 @@ def find_header(sheet: Sheet, start: int, words: set[str], limit: int = 12) -> t
             break
         return r, last
     return None
+
+
+def _group_row(sheet: Sheet, r: int, words: set[str]) -> bool:
+    cells = [sheet.cell(r, c).value for c in range(sheet.width)]
+    if any(isinstance(v, Decimal) for v in cells):
+        return False
+    texts = [norm(v) for v in cells if isinstance(v, str) and v.strip()]
+    return len(texts) >= 2 and any(t in words for t in texts) and not any("单位:" in t or "年度" in t
+                                                                           for t in texts)
 
 
 def _covered_by_merge(sheet: Sheet, r: int, top: int) -> bool:
