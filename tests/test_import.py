@@ -190,6 +190,22 @@ def test_another_shape_imports_to_the_same_schedules(which, suffix, originals, t
     assert re.search(r"# 表3!A\d+ 表2!A\d+$", line), line
 
 
+def test_three_public_items_as_columns(originals, tmp_path):
+    """Many provinces print the 三公 table as one row with the items as columns."""
+    path = tmp_path / "b.xlsx"
+    other_shape(originals["2025"].disclosure, path)
+    book = openpyxl.load_workbook(path)
+    ws = book["表9"]
+    ws.delete_rows(3, ws.max_row)
+    ws.append(["合计", "因公出国（境）费", "公务用车购置及运维费", "公务用车购置费", "公务用车运行维护费", "公务接待费"])
+    ws.append([24800, None, 22500, 0, 22500, 2300])
+    book.save(path)
+    res, again = imported(path)
+    assert schedules_of(again) == schedules_of(originals["2025"])
+    assert "  vehicle_operation: 2.25  # 表9!E4" in res.text
+    assert "  reception: 0.23  # 表9!F4" in res.text
+
+
 def test_unmerged_two_row_header_and_numbered_titles(originals, rendered, tmp_path):
     """A system export: nothing merged (group labels only over their first column), sheets named
     Sheet1…, titles numbered "2.3单位支出总表" without 部门预算, the department before the year."""

@@ -12,13 +12,16 @@ from ..catalog import Catalog
 from ..money import ZERO
 from ..validate.codes import same_name
 from .draft import CHECKED, IGNORED, IMPORTED, Draft, Entry
-from .grid import Field, norm
+from .grid import Field, columns, find_header, norm
 from .layouts import LayoutInfo
 from .recognise import Found, label_key
 from .tables import Opened, TableReader, TRow
 
 CODE = Field("code", ("科目编码", "功能分类科目编码", "编码", "科目代码", "功能科目编码"), required=False)
 NAME = Field("name", ("科目名称", "功能分类科目名称", "功能分类科目", "科目"))
+# codes split over three columns under 科目编码: 类 | 款 | 项 (201 | 03 | 01)
+SPLIT = (Field("cls", ("类",), required=False), Field("kuan", ("款",), required=False),
+         Field("xiang", ("项",), required=False))
 ECODE = Field("code", ("科目编码", "经济分类科目编码", "部门经济分类科目编码", "编码", "科目代码"),
               required=False)
 ENAME = Field("name", ("科目名称", "经济分类科目名称", "支出部门经济分类科目", "部门经济分类科目", "科目"))
@@ -43,15 +46,15 @@ SOURCE_FIELDS = (
     Field("other", ("其他收入",), required=False),
     Field("carryover", ("上年结转", "上年结转结余", "上年结转和结余", "上年结转资金"), required=False),
 )
-INCOME_FIELDS = (CODE, NAME, TOTAL, Field("subtotal", ("小计", "本年收入小计", "本年收入合计"),
+INCOME_FIELDS = (CODE, *SPLIT, NAME, TOTAL, Field("subtotal", ("小计", "本年收入小计", "本年收入合计"),
                                           required=False)) + SOURCE_FIELDS
 MEASURES = ("basic", "project", "operating", "remit", "subsidy")
-EXPENDITURE_FIELDS = (CODE, NAME, TOTAL, BASIC, PROJECT,
+EXPENDITURE_FIELDS = (CODE, *SPLIT, NAME, TOTAL, BASIC, PROJECT,
                       Field("operating", ("经营支出",), required=False),
                       Field("remit", ("上解上级支出",), required=False),
                       Field("subsidy", ("对附属单位补助支出",), required=False))
-FUND_FIELDS = (CODE, NAME, TOTAL, BASIC, PROJECT)
-ECONOMIC_FIELDS = (ECODE, ENAME, TOTAL, Field("personnel", ("人员经费",)), Field("public", ("公用经费",)))
+FUND_FIELDS = (CODE, *SPLIT, NAME, TOTAL, BASIC, PROJECT)
+ECONOMIC_FIELDS = (ECODE, *SPLIT[:2], ENAME, TOTAL, Field("personnel", ("人员经费",)), Field("public", ("公用经费",)))
 THREE_FIELDS = (Field("label", ("项目", "项目名称", "科目名称", "科目")), TOTAL,
                 Field("general", ("一般公共预算财政拨款", "一般公共预算", "一般公共预算拨款"), required=False),
                 Field("gov_fund", ("政府性基金预算拨款", "政府性基金预算财政拨款", "政府性基金预算",
@@ -113,6 +116,8 @@ class Schedules:
 
     def open_all(self) -> None:
         for kind, f in self.found.items():
+            if kind == "three_public" and self._three_public_columns_probe(f):
+                continue  # opened by three_public() with the layout's row labels as columns
             extra = {norm(lbl) for lbl, _ in self.layout.income_rows} if kind == "summary" else set()
             o = self.reader.open(f, FIELDS[kind], f.sheet.name, extra)
             if o is not None:
@@ -194,11 +199,10 @@ class Schedules:
             if name and cat and not same_name(name, cat):
                 d.warning("导入-科目", o3.sheet.ref(row.r, o3.grid.col("name")),
                           f"科目{code}在工作簿中名为“{name}”，分类目录中为“{cat}”：已按目录名称导入")
-            refs = [o3.sheet.ref(row.r, o3.grid.col("code") if o3.grid.has("code") else o3.grid.col("name"))]
+            refs = [o3.sheet.ref(row.r, o3.code_col)]
             if code in inc:
                 oi = self.opened["income"]
-                refs.append(oi.sheet.ref(inc[code].r, oi.grid.col("code") if oi.grid.has("code")
-                                         else oi.grid.col("name")))
+                refs.append(oi.sheet.ref(inc[code].r, oi.code_col))
             for source, vec in lines:
                 data: dict = {"code": code}
                 if write_name:
@@ -333,8 +337,7 @@ class Schedules:
             if r.name and cat and same_name(r.name, cat):
                 data["name"] = r.name
             data["amount"] = amount
-            self.d.basic_economic.append(Entry(data, o.sheet.ref(r.r, o.grid.col("code") if o.grid.has("code")
-                                                                 else o.grid.col("name"))))
+            self.d.basic_economic.append(Entry(data, o.sheet.ref(r.r, o.code_col)))
             self.d.mark(o.sheet, r.r, IMPORTED)
         if total is not None:
             for key in ("personnel", "public"):
@@ -355,68 +358,113 @@ class Schedules:
                 self.d.control_totals.append(Entry({key: total.values[field]}, o.sheet.ref(total.r, o.grid.col(field))))
 
     # -------------------------------------------------------------- 三公
+    def _three_public_columns_probe(self, f: Found) -> bool:
+        words = {label_key(lbl) for lbl, _ in self.layout.three_public_rows}
+        span = find_header(f.sheet, max(f.title_row + 1, 0), words)
+        if span is None:
+            return False
+        cols = [c for c in columns(f.sheet, *span) if c.path]
+        if any(c.leaf in ("项目", "项目名称") for c in cols):
+            return False
+        return sum(1 for c in cols if label_key(c.leaf) in words) >= 2
+
+    def _three_public_columns(self, f: Found) -> Opened | None:
+        """A 三公 table with the items as columns (合计 | 因公出国（境）费 | 公务用车… ) instead of
+        rows, as many provinces print it: open it with one field per row label of the layout."""
+        if not self._three_public_columns_probe(f):
+            return None
+        fields = tuple(Field(f"r{i}", (label_key(lbl),), required=False)
+                       for i, (lbl, _) in enumerate(self.layout.three_public_rows))
+        return self.reader.open(f, fields, f.sheet.name)
+
     def three_public(self) -> None:
+        f = self.found.get("three_public")
+        if f is None:
+            return
         o = self.opened.get("three_public")
         if o is None:
-            return
+            o = self._three_public_columns(f)
+            if o is None:
+                return
+            self.opened["three_public"] = o
         d, sheet, g = self.d, o.sheet, o.grid
-        rows = {label_key(lbl): items for lbl, items in self.layout.three_public_rows}
-        found: list[tuple[tuple[str, ...], Decimal, int]] = []
-        col = "general" if g.has("general") else "total"
-        for r in self.reader.data_rows(o):
-            label = sheet.text(r, g.col("label"))
-            items = rows.get(label_key(label))
-            if items is None:
-                d.mark(sheet, r, IGNORED, f"“{label}”不是本版式“三公”经费表的行")
-                continue
-            vals = self.reader.amounts(o, r, ("total", "general", "gov_fund", "soe"))
-            if vals is None:
-                continue
-            for other, name in (("gov_fund", "政府性基金"), ("soe", "国有资本经营")):
-                if vals.get(other):
-                    d.error("导入-三公", sheet.ref(r, g.col(other)), f"“三公”经费中有{name}预算拨款：budgetgen "
-                            "目前只录入一般公共预算财政拨款的“三公”经费")
-            funds = [k for k in ("general", "gov_fund", "soe") if k in vals]
-            if funds and "total" in vals:
-                want = sum((vals[k] for k in funds), ZERO)
-                if vals["total"] != want:
-                    d.error("导入-核对", sheet.ref(r, g.col("total")), f"“{label.strip()}”合计{vals['total']:.2f}，"
-                            f"各资金性质之和{want:.2f}", f"{want:.2f}", f"{vals['total']:.2f}")
-            found.append((tuple(items), vals[col], r))
-        single: dict[str, tuple[Decimal, int]] = {}
-        for items, v, r in found:
+        layout_rows = self.layout.three_public_rows
+        rows = {label_key(lbl): items for lbl, items in layout_rows}
+        # (items, amount, cell reference, row)
+        found: list[tuple[tuple[str, ...], Decimal, str, int]] = []
+        if g.has("label"):
+            col = "general" if g.has("general") else "total"
+            for r in self.reader.data_rows(o):
+                label = sheet.text(r, g.col("label"))
+                items = rows.get(label_key(label))
+                if items is None:
+                    d.mark(sheet, r, IGNORED, f"“{label}”不是本版式“三公”经费表的行")
+                    continue
+                vals = self.reader.amounts(o, r, ("total", "general", "gov_fund", "soe"))
+                if vals is None:
+                    continue
+                for other, name in (("gov_fund", "政府性基金"), ("soe", "国有资本经营")):
+                    if vals.get(other):
+                        d.error("导入-三公", sheet.ref(r, g.col(other)), f"“三公”经费中有{name}预算拨款：budgetgen "
+                                "目前只录入一般公共预算财政拨款的“三公”经费")
+                funds = [k for k in ("general", "gov_fund", "soe") if k in vals]
+                if funds and "total" in vals:
+                    want = sum((vals[k] for k in funds), ZERO)
+                    if vals["total"] != want:
+                        d.error("导入-核对", sheet.ref(r, g.col("total")), f"“{label.strip()}”合计{vals['total']:.2f}，"
+                                f"各资金性质之和{want:.2f}", f"{want:.2f}", f"{vals['total']:.2f}")
+                found.append((tuple(items), vals[col], sheet.ref(r, g.col(col)), r))
+        else:
+            keys = tuple(k for k in (f"r{i}" for i in range(len(layout_rows))) if g.has(k))
+            data = list(self.reader.data_rows(o))
+            for n, r in enumerate(data):
+                if n:
+                    d.mark(sheet, r, IGNORED, "“三公”经费表按列排列时只读第一行数字（一般公共预算财政拨款）")
+                    continue
+                vals = self.reader.amounts(o, r, keys)
+                if vals is None:
+                    return
+                for k in keys:
+                    found.append((tuple(layout_rows[int(k[1:])][1]), vals[k], sheet.ref(r, g.col(k)), r))
+        self._three_public_items(o, found)
+
+    def _three_public_items(self, o: Opened, found: list[tuple[tuple[str, ...], Decimal, str, int]]) -> None:
+        """Each item from the row (or column) of its own, else from the smallest one holding it;
+        every row that is a sum is checked."""
+        d, sheet = self.d, o.sheet
+        single: dict[str, tuple[Decimal, str]] = {}
+        imported: set[int] = set()
+        for items, v, ref, r in found:
             if len(items) == 1 and items[0] not in single:
-                single[items[0]] = (v, r)
-        imported = {r for v, r in single.values()}
-        # an item without a row of its own: from the smallest row that holds it
-        for items, v, r in sorted(found, key=lambda x: len(x[0])):
+                single[items[0]] = (v, ref)
+                imported.add(r)
+        for items, v, ref, r in sorted(found, key=lambda x: len(x[0])):
             unknown = [i for i in items if i not in single]
             if not unknown:
                 continue
             known = sum((single[i][0] for i in items if i in single), ZERO)
-            single[unknown[0]] = (v - known, r)
+            single[unknown[0]] = (v - known, ref)
             imported.add(r)
             for i in unknown[1:]:
-                single[i] = (ZERO, r)
-        for items, v, r in found:
+                single[i] = (ZERO, ref)
+        for items, v, ref, r in found:
             d.mark(sheet, r, IMPORTED if r in imported else CHECKED)
             want = sum((single[i][0] for i in items), ZERO)
             if v != want:
-                d.error("导入-核对", sheet.ref(r, g.col(col)), f"“三公”经费表该行为{v:.2f}，其各项之和为{want:.2f}",
-                        f"{want:.2f}", f"{v:.2f}")
+                d.error("导入-核对", ref, f"“三公”经费表此处为{v:.2f}，其各项之和为{want:.2f}", f"{want:.2f}", f"{v:.2f}")
         all_items: list[str] = []
         for _, items in self.layout.three_public_rows:
             all_items += [i for i in items if i not in all_items]
         for i in all_items:
-            v, r = single.get(i, (ZERO, -1))
-            origin = sheet.ref(r, g.col(col)) if r >= 0 else sheet.name
+            v, ref = single.get(i, (ZERO, sheet.name))
             if v < 0:
-                d.error("导入-核对", origin, "“三公”经费各项之和大于其所在的合计行")
+                d.error("导入-核对", ref, "“三公”经费各项之和大于其所在的合计")
                 v = ZERO
-            d.three_public.append(Entry({i: v}, origin))
-        widest = [x for x in found if len(x[0]) == max((len(y[0]) for y in found), default=0)]
-        if widest:
-            d.control_totals.append(Entry({"three_public": widest[0][1]}, sheet.ref(widest[0][2], g.col(col))))
+            d.three_public.append(Entry({i: v}, ref))
+        widest = max((len(x[0]) for x in found), default=0)
+        top = [x for x in found if len(x[0]) == widest]
+        if top:
+            d.control_totals.append(Entry({"three_public": top[0][1]}, top[0][2]))
 
     # ---------------------------------------------------- 收支总表, 财政拨款收支总表
     def summaries(self) -> None:

@@ -38,6 +38,14 @@ class Opened:
     def sheet(self) -> Sheet:
         return self.found.sheet
 
+    @property
+    def code_col(self) -> int:
+        """The column a row's code is read from (for cell references)."""
+        for key in ("code", "cls", "name"):
+            if self.grid.has(key):
+                return self.grid.col(key)
+        return 0
+
 
 def header_words(fields: tuple[Field, ...]) -> set[str]:
     out = set()
@@ -106,6 +114,10 @@ class TableReader:
     def row_code(self, o: Opened, r: int) -> tuple[str, str]:
         sheet, g = o.sheet, o.grid
         code = code_text(sheet.cell(r, g.col("code")).value) if g.has("code") else ""
+        if not code and g.has("cls"):
+            parts = [code_text(sheet.cell(r, g.col(k)).value) for k in ("cls", "kuan", "xiang") if g.has(k)]
+            if parts[0]:
+                code = parts[0] + "".join(p.zfill(2) for p in parts[1:] if p)
         name = sheet.text(r, g.col("name"))
         if not code and name:
             code, rest = split_code(name)
@@ -134,7 +146,7 @@ class TableReader:
                     d.mark(sheet, r, IGNORED, "没有科目编码")
                 continue
             if not code.isdigit() or len(code) not in levels:
-                d.error("导入-科目", sheet.ref(r, o.grid.col("code") if o.grid.has("code") else o.grid.col("name")),
+                d.error("导入-科目", sheet.ref(r, o.code_col),
                         f"{label}：科目编码“{code}”应为{'、'.join(map(str, levels))}位数字")
                 d.mark(sheet, r, IGNORED, "科目编码无法识别")
                 continue
