@@ -216,12 +216,12 @@ class Annex:
         if o is None:
             return
         s, g, d = o.sheet, o.grid, self.d
-        as_of = ""
+        as_of, as_of_at = "", s.ref(max(f.title_row, 0))
         for r in range(g.header_start):
             for c in range(s.width):
                 m = re.search(r"截止(?:时间|日期)?\s*[:：]\s*(\S+)", s.text(r, c))
                 if m:
-                    as_of = m.group(1)
+                    as_of, as_of_at = m.group(1), s.ref(r, c)
         keys = {label_key(label): key for label, key in ASSET_ROWS}
         data: dict = {"as_of": as_of}
         if not as_of:
@@ -250,7 +250,7 @@ class Annex:
                 line["value"] = value
             data[key] = line
             d.mark(s, r, IMPORTED)
-        d.assets = Entry(data, s.ref(max(f.title_row, 0)))
+        d.assets = Entry(data, as_of_at)
 
     # ------------------------------------------------------------ institutions
     def institutions(self, f: Found) -> None:

@@ -99,7 +99,10 @@ def write_yaml(d: Draft) -> str:
         lines += ["", "# 下列项目的绩效目标表不含预算数：填写 amount（万元）后去掉行首的 # 即可。"]
         block: list[str] = ["projects:"] if not d.projects else []
         for e in d.projects_without_amount:
-            _project(block, Entry(dict(e.data, amount="待填写"), e.origin))
+            data = {k: v for k, v in e.data.items() if k in ("code", "name")}
+            data["amount"] = "待填写"
+            data.update(e.data)
+            _project(block, Entry(data, e.origin))
         lines += ["# " + x for x in block]
     if d.procurement:
         lines += ["", "# 政府采购预算（按项目来源分组）", "procurement:"]
@@ -113,14 +116,17 @@ def write_yaml(d: Draft) -> str:
         lines += ["", "# 固定资产（上年末）", "assets:"]
         for k, v in d.assets.data.items():
             if isinstance(v, dict):
-                lines.append(f"  {k}: {flow(v) if v else '{}'}")
+                if v:
+                    lines.append(f"  {k}: {flow(v)}")
             else:
                 lines.append(f"  {k}: {scalar(v, k)}{_comment(d.assets.origin) if k == 'as_of' else ''}")
+
     if d.income:
         lines += ["", "# 收入（收支总表所列，check 时与按来源安排的支出核对）", "income:"]
         for e in d.income:
             (k, v), = e.data.items()
-            lines.append(f"  {k}: {amount_text(v)}{_comment(e.origin)}")
+            if v:
+                lines.append(f"  {k}: {amount_text(v)}{_comment(e.origin)}")
     seen: set[str] = set()
     totals = []
     for e in d.control_totals:
