@@ -77,6 +77,11 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
         for r in range(len(s.rows)):
             if not s.is_blank_row(r):
                 d.mark(s, r, IGNORED, f"工作表“{s.name}”不是可识别的表")
+    for f in [a for a in annex if a.kind.startswith("other:")]:
+        for r in range(len(f.sheet.rows)):
+            if not f.sheet.is_blank_row(r):
+                d.mark(f.sheet, r, IGNORED, f"“{f.kind[6:]}”暂不导入")
+    annex = [a for a in annex if not a.kind.startswith("other:")]
     for f in duplicates:
         for r in range(len(f.sheet.rows)):
             if not f.sheet.is_blank_row(r):

@@ -7,7 +7,7 @@ how the layout definitions are stored.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..editions import EDITIONS
 
@@ -28,6 +28,8 @@ class LayoutInfo:
     income_rows: tuple[tuple[str, tuple[str, ...]], ...]  # 收支总表: label, sources
     three_public_rows: tuple[tuple[str, tuple[str, ...]], ...]  # 三公 table: label, items
     procurement_funds: tuple[tuple[str, tuple[str, ...]], ...]  # column label, funds
+    others: dict[str, str] = field(default_factory=dict)  # title → kind, for tables not imported
+    unit: str = "万元"
 
 
 def known_layouts() -> tuple[LayoutInfo, ...]:

@@ -55,22 +55,25 @@ def _candidates(sheet: Sheet) -> list[tuple[int, str]]:
 
 def classify(book: Book, layouts: tuple[LayoutInfo, ...]) -> tuple[dict[str, Found], list[Found],
                                                                     list[Sheet], list[Found]]:
-    """(schedules by kind, annex tables, unrecognised sheets, duplicate schedules)."""
-    cores: list[tuple[str, str]] = []
+    """(schedules by kind, annex tables and tables not imported, unrecognised sheets, duplicate
+    schedules). A sheet's kind is the one whose title is the longest contained in its text."""
+    keys: list[tuple[str, str]] = []  # (core of a title, kind)
     for lay in layouts:
         for kind in KINDS:
-            c = core(lay.titles[kind])
-            if (c, kind) not in cores:
-                cores.append((c, kind))
-    cores.sort(key=lambda ck: -len(ck[0]))
+            if kind in lay.titles:
+                keys.append((core(lay.titles[kind]), kind))
+        for title, kind in lay.others.items():
+            keys.append((core(title), "other:" + title))
+    keys += [(canon(key), kind) for kind, key in ANNEX_KEYS]
+    keys = sorted(set(k for k in keys if k[0]), key=lambda ck: (-len(ck[0]), ck[1]))
     schedules: dict[str, Found] = {}
     annex: list[Found] = []
     unknown: list[Sheet] = []
     duplicates: list[Found] = []
     for sheet in book.sheets:
-        hit = _match(sheet, cores)
+        hit = _match(sheet, keys)
         if hit is None:
-            if any(sheet.rows[r] and not sheet.is_blank_row(r) for r in range(len(sheet.rows))):
+            if any(not sheet.is_blank_row(r) for r in range(len(sheet.rows))):
                 unknown.append(sheet)
             continue
         if hit.kind in KINDS:
@@ -83,16 +86,13 @@ def classify(book: Book, layouts: tuple[LayoutInfo, ...]) -> tuple[dict[str, Fou
     return schedules, annex, unknown, duplicates
 
 
-def _match(sheet: Sheet, cores: list[tuple[str, str]]) -> Found | None:
+def _match(sheet: Sheet, keys: list[tuple[str, str]]) -> Found | None:
     for r, text in _candidates(sheet):
         t = canon(text)
-        if any(x in t for x in _EXCLUDE):
-            continue
-        for kind, key in ANNEX_KEYS:
-            if key in t:
-                return Found(kind, sheet, r, text)
-        for c, kind in cores:
-            if c and c in t:
+        for c, kind in keys:
+            if c in t:
+                if kind == "project" and any(x in t for x in _EXCLUDE):
+                    kind = "other:" + text.strip()
                 return Found(kind, sheet, r, text)
     return None
 
@@ -105,7 +105,8 @@ def layout_scores(schedules: dict[str, Found], layouts: tuple[LayoutInfo, ...],
     for lay in layouts:
         s = 0
         for kind, f in schedules.items():
-            if f.title_row >= 0 and _PREFIX.sub("", norm(lay.titles[kind])) in norm(f.title):
+            if kind in lay.titles and f.title_row >= 0 and \
+                    _PREFIX.sub("", norm(lay.titles[kind])) in norm(f.title):
                 s += 1
         s += sum(1 for label, _ in lay.income_rows if label_key(label) in row_labels.get("summary", set()))
         s += sum(1 for label, _ in lay.three_public_rows

@@ -44,15 +44,16 @@ SOURCE_FIELDS = (
     Field("superior", ("上级补助收入",), required=False),
     Field("affiliate", ("附属单位上缴收入",), required=False),
     Field("other", ("其他收入",), required=False),
+    Field("unit", ("单位资金", "单位资金收入"), required=False),
     Field("carryover", ("上年结转", "上年结转结余", "上年结转和结余", "上年结转资金"), required=False),
 )
 INCOME_FIELDS = (CODE, *SPLIT, NAME, TOTAL, Field("subtotal", ("小计", "本年收入小计", "本年收入合计"),
                                           required=False)) + SOURCE_FIELDS
 MEASURES = ("basic", "project", "operating", "remit", "subsidy")
 EXPENDITURE_FIELDS = (CODE, *SPLIT, NAME, TOTAL, BASIC, PROJECT,
-                      Field("operating", ("经营支出",), required=False),
-                      Field("remit", ("上解上级支出",), required=False),
-                      Field("subsidy", ("对附属单位补助支出",), required=False))
+                      Field("operating", ("经营支出", "事业单位经营支出"), required=False),
+                      Field("remit", ("上解上级支出", "上缴上级支出"), required=False),
+                      Field("subsidy", ("对附属单位补助支出", "对下级单位补助支出"), required=False))
 FUND_FIELDS = (CODE, *SPLIT, NAME, TOTAL, BASIC, PROJECT)
 ECONOMIC_FIELDS = (ECODE, *SPLIT[:2], ENAME, TOTAL, Field("personnel", ("人员经费",)), Field("public", ("公用经费",)))
 THREE_FIELDS = (Field("label", ("项目", "项目名称", "科目名称", "科目")), TOTAL,
@@ -240,6 +241,11 @@ class Schedules:
         v = inc.values
         oi = self.opened["income"]
         out: dict[str, Decimal] = {k: v.get(k, ZERO) for k in UNIT_SOURCES}
+        if v.get("unit"):
+            # one 单位资金 column cannot be split by source: booked as 事业收入, the table shows the sum
+            out["institution"] += v["unit"]
+            d.warning("导入-来源", oi.sheet.ref(inc.r, oi.grid.col("unit")), f"科目{code}的单位资金"
+                      f"{v['unit']:.2f}未分来源，已记为事业收入（institution）：请按实际来源核对")
         carry = v.get("carryover", ZERO)
         if any(k in v for k in FUNDS) and not oi.grid.has("fiscal"):
             current = {f: v.get(f, ZERO) for f in FUNDS}
