@@ -379,7 +379,7 @@ class Schedules:
         rows, as many provinces print it: open it with one field per row label of the layout."""
         if not self._three_public_columns_probe(f):
             return None
-        fields = tuple(Field(f"r{i}", (label_key(lbl),), required=False)
+        fields = tuple(Field(f"r{i}", (label_key(lbl), norm(lbl)), required=False)
                        for i, (lbl, _) in enumerate(self.layout.three_public_rows))
         return self.reader.open(f, fields, f.sheet.name)
 
