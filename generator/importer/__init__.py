@@ -16,7 +16,7 @@ from ..problems import Problem
 from .book import read_book
 from .draft import IGNORED, LAYOUT, Draft
 from .grid import norm
-from .layouts import KIND_LABELS, KINDS, LayoutInfo, known_layouts
+from .layouts import KIND_LABELS, KINDS, LayoutInfo, by_name, known_layouts
 from .recognise import classify, label_key, layout_scores
 from .tables import TableReader, read_meta
 
@@ -43,11 +43,12 @@ class ImportResult:
 def _choose_layout(d: Draft, found, layouts: tuple[LayoutInfo, ...], wanted: str | None) -> LayoutInfo | None:
     by_key = {lay.key: lay for lay in layouts}
     if wanted:
-        if wanted not in by_key:
-            d.error("导入-版式", "", f"没有版式“{wanted}”；可用的版式：{'、'.join(by_key)}")
+        chosen, why = by_name(wanted)
+        if chosen is None:
+            d.error("导入-版式", "", why)
             return None
         d.layout_origin = "--layout"
-        return by_key[wanted]
+        return chosen
     labels: dict[str, set[str]] = {}
     for kind in ("summary", "three_public"):
         if kind in found:
@@ -99,7 +100,7 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
         d.account(book.sheets)
         result.problems = d.problems
         return result
-    d.layout = lay.key
+    d.layout = layout or lay.key
     reader = TableReader(d, unit)
     from .annex import Annex
     from .schedules import Schedules

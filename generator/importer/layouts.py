@@ -42,3 +42,11 @@ def known_layouts() -> tuple[LayoutInfo, ...]:
             three_public_rows=tuple((label, items) for label, items, _level in e.three_public_rows),
             procurement_funds=tuple(e.procurement_funds)))
     return tuple(out)
+
+
+def by_name(name: str) -> tuple[LayoutInfo | None, str]:
+    """A layout given with --layout; (None, why) when there is none of that name."""
+    for lay in known_layouts():
+        if lay.key == name:
+            return lay, ""
+    return None, f"没有版式“{name}”；可用的版式：{'、'.join(lay.key for lay in known_layouts())}"

@@ -405,6 +405,10 @@ class Schedules:
                 items = rows.get(label_key(label))
                 if items is None:
                     d.mark(sheet, r, IGNORED, f"“{label}”不是本版式“三公”经费表的行")
+                    amounts = self.reader.amounts(o, r, ("total", "general"))
+                    if amounts and any(amounts.values()):
+                        d.warning("导入-版式", sheet.ref(r, g.col("label")), f"“{label.strip()}”不是版式 "
+                                  f"{self.layout.key} “三公”经费表的行，其金额未导入（版式是否选对？）")
                     continue
                 vals = self.reader.amounts(o, r, ("total", "general", "gov_fund", "soe"))
                 if vals is None:
@@ -525,6 +529,9 @@ class Schedules:
                 elif lk in ("收入总计", "收入合计"):
                     self._check(o, r, g.col("in_amount"), f"“{left}”", vals["in_amount"], total)
                     used = True
+                elif vals["in_amount"]:
+                    d.warning("导入-版式", sheet.ref(r, g.col("in_label")), f"“{left}”不是版式 {self.layout.key} "
+                              f"收支总表的收入行，其金额{vals['in_amount']:.2f}未核对（版式是否选对？）")
             if right:
                 if classes.get(rk):
                     self._check(o, r, g.col("out_amount"), f"“{right}”", vals["out_amount"],
@@ -596,6 +603,9 @@ class Schedules:
                     self._check(o, r, g.col("in_amount"), f"“{left}”", vals["in_amount"],
                                 sum(cur.values(), ZERO) + sum(car.values(), ZERO))
                     used = True
+                elif vals["in_amount"]:
+                    self.d.warning("导入-版式", sheet.ref(r, g.col("in_label")), f"财政拨款收支总表的“{left}”无法识别，"
+                                   f"其金额{vals['in_amount']:.2f}未核对")
             if right:
                 want: dict[str, Decimal] | None = None
                 if rk in classes:
