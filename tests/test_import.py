@@ -190,6 +190,38 @@ def test_another_shape_imports_to_the_same_schedules(which, suffix, originals, t
     assert re.search(r"# 表3!A\d+ 表2!A\d+$", line), line
 
 
+def test_xls_with_merged_two_row_headers(originals, tmp_path):
+    """An .xls as the budget system writes it: merged title, merged two-row header, 栏次, 万元."""
+    import xlwt
+    d = originals["2023"].disclosure
+    wb = xlwt.Workbook(encoding="utf-8")
+    for n, t in enumerate(d.schedules, 1):
+        ws = wb.add_sheet(f"Sheet{n}")
+        ws.write_merge(0, 0, 0, t.width - 1, t.title)
+        ws.write(1, 0, t.meta[0])
+        ws.write(1, t.width - 1, "  ".join(t.meta[1:]))
+        for p in place_header(t.header, t.width):
+            if p.rowspan > 1 or p.colspan > 1:
+                ws.write_merge(2 + p.row, 2 + p.last_row, p.col, p.last_col, p.text)
+            else:
+                ws.write(2 + p.row, p.col, p.text)
+        r = 2 + len(t.header)
+        for row in t.rows:
+            for c, v in enumerate(row.cells):
+                if isinstance(v, Decimal):
+                    ws.write(r, c, float(v))
+                elif v not in (None, ""):
+                    ws.write(r, c, v)
+            r += 1
+        if t.note:
+            ws.write_merge(r, r, 0, t.width - 1, t.note)
+    path = tmp_path / "book.xls"
+    wb.save(str(path))
+    res, again = imported(path)
+    assert schedules_of(again) == schedules_of(originals["2023"])
+    assert "# Sheet3!B9 Sheet2!B9" in next(l for l in res.text.splitlines() if "code: 2010301" in l)
+
+
 def test_three_public_items_as_columns(originals, tmp_path):
     """Many provinces print the 三公 table as one row with the items as columns."""
     path = tmp_path / "b.xlsx"
@@ -332,6 +364,20 @@ def test_not_a_workbook(tmp_path):
     res = import_workbook(path)
     assert not res.readable
     assert "不是 .xlsx 工作簿" in res.problems[0].message
+
+
+def test_xml_entity_bomb_is_refused(rendered, tmp_path):
+    import zipfile
+    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+            '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&lol2;</t></si></sst>')
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(rendered["2025"]) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            dst.writestr(item, bomb.encode() if item.filename == "xl/sharedStrings.xml" else data)
+    res = import_workbook(path)
+    assert not res.readable
+    assert "含有 DOCTYPE/ENTITY 声明" in res.problems[0].message
 
 
 # ------------------------------------------------------------------------- CLI

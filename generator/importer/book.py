@@ -15,6 +15,7 @@ from pathlib import Path
 from ..problems import Location, Problem, error
 
 MAX_BYTES = 50 * 1024 * 1024
+MAX_UNPACKED = 400 * 1024 * 1024  # an .xlsx is a zip: refuse one that would unpack to more
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,28 @@ def _plain(value: object) -> str | Decimal | None:
     return text if text.strip() else None
 
 
+class Refused(Exception):
+    """A workbook that is refused before it is parsed (the message says why, in Chinese)."""
+
+
+def _guard_xlsx(path: Path) -> None:
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        unpacked = sum(i.file_size for i in z.infolist())
+        if unpacked > MAX_UNPACKED:
+            raise Refused(f"工作簿解压后有 {unpacked // 1024 // 1024} MB，不像一份部门预算（可能是压缩炸弹），拒绝读取")
+        for name in z.namelist():
+            if name.endswith(".xml") or name.endswith(".rels"):
+                with z.open(name) as fh:
+                    head = fh.read(4096)
+                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                    raise Refused(f"工作簿中的 {name} 含有 DOCTYPE/ENTITY 声明（Excel 从不写这种内容，"
+                                  "可能是“十亿笑声”之类的攻击文件），拒绝读取")
+
+
 def _read_xlsx(path: Path) -> Book:
     import openpyxl  # type: ignore[import-untyped]
+    _guard_xlsx(path)
     values = openpyxl.load_workbook(path, data_only=True)
     formulas = openpyxl.load_workbook(path, data_only=False)
     sheets = []
@@ -171,6 +192,8 @@ def read_book(path: str | Path) -> tuple[Book | None, list[Problem]]:
             return _read_xlsx(p), []
         if head.startswith(b"\xd0\xcf\x11\xe0") and suffix in (".xls", ""):
             return _read_xls(p), []
+    except Refused as exc:
+        return None, [error("导入-文件", str(exc), where)]
     except Exception as exc:  # noqa: BLE001 — a damaged file: say so instead of a traceback
         return None, [error("导入-文件", f"工作簿已损坏或不是 Excel 文件，无法读取（{type(exc).__name__}：{exc}）",
                             where)]

@@ -65,7 +65,7 @@ def classify(book: Book, layouts: tuple[LayoutInfo, ...]) -> tuple[dict[str, Fou
         for title, kind in lay.others.items():
             keys.append((core(title), "other:" + title))
     keys += [(canon(key), kind) for kind, key in ANNEX_KEYS]
-    keys = sorted(set(k for k in keys if k[0]), key=lambda ck: (-len(ck[0]), ck[1]))
+    keys = sorted({k for k in keys if k[0]}, key=lambda ck: (-len(ck[0]), ck[1]))
     schedules: dict[str, Found] = {}
     annex: list[Found] = []
     unknown: list[Sheet] = []
