@@ -354,7 +354,7 @@ def test_amount_in_yuan_that_is_not_whole_hundreds(originals, tmp_path):
     ws.cell(r, 4).value = 15057201.5
     book.save(path)
     res = import_workbook(path)
-    assert f"表3!D{r}：金额15057201.5元折合1505.72015万元，超过两位小数：budgetgen 的金额以万元计、最多两位小数（即整百元）" \
+    assert f"表3!D{r}：金额不是整百元，折合万元超过两位小数：budgetgen 的金额以万元计、最多两位小数（即整百元）" \
         in _messages(res)
 
 

@@ -13,7 +13,7 @@ from ..compute.annex import ASSET_ROWS
 from ..money import ZERO
 from .book import Sheet
 from .cells import Cells, code_text
-from .draft import CHECKED, IGNORED, IMPORTED, LAYOUT, Draft, Entry
+from .draft import CHECKED, IGNORED, IMPORTED, LAYOUT, Draft, Entry, fmt
 from .grid import Field, find_unit, norm
 from .layouts import LayoutInfo
 from .recognise import Found, label_key
@@ -87,8 +87,8 @@ class Annex:
             budget = amounts.get("budget")
             if budget is not None and amount is not None and budget != amount + other:
                 r, c = self._right(s, *captions["预算数"])
-                d.error("导入-核对", s.ref(r, c), f"项目“{data['name']}”预算数{budget:.2f}，财政资金与其他资金之和"
-                        f"{amount + other:.2f}", f"{amount + other:.2f}", f"{budget:.2f}")
+                d.error("导入-核对", s.ref(r, c), f"项目“{data['name']}”预算数{fmt(budget)}，财政资金与其他资金之和"
+                        f"{fmt(amount + other)}", f"{fmt(amount + other)}", f"{fmt(budget)}")
             data["amount"] = amount if amount is not None else ZERO
             if other:
                 data["other_funds"] = other
@@ -153,8 +153,8 @@ class Annex:
                 continue
             present = [k for k in fund_keys if k in vals]
             if present and sum((vals[k] for k in present), ZERO) != vals["total"]:
-                d.error("导入-核对", s.ref(r, g.col("total")), f"{s.name}：政府采购金额合计{vals['total']:.2f}，"
-                        f"各资金来源之和{sum((vals[k] for k in present), ZERO):.2f}")
+                d.error("导入-核对", s.ref(r, g.col("total")), f"{s.name}：政府采购金额合计{fmt(vals['total'])}，"
+                        f"各资金来源之和{fmt(sum((vals[k] for k in present), ZERO))}")
             if not item:
                 if norm(source) in ("合计",):
                     d.control_totals.append(Entry({"procurement": vals["total"]}, s.ref(r, g.col("total"))))

@@ -114,7 +114,7 @@ def _guard_xlsx(path: Path) -> None:
         if unpacked > MAX_UNPACKED:
             raise Refused(f"工作簿解压后有 {unpacked // 1024 // 1024} MB，不像一份部门预算（可能是压缩炸弹），拒绝读取")
         for name in z.namelist():
-            if name.endswith(".xml") or name.endswith(".rels"):
+            if name.endswith((".xml", ".rels")):
                 with z.open(name) as fh:
                     head = fh.read(4096)
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:

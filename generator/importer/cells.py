@@ -35,22 +35,23 @@ class Cells:
         return v
 
     def money(self, sheet: Sheet, r: int, c: int, unit: str) -> Decimal | None:
-        """A cell's amount in 万元 (exact, two decimals), or None after reporting why not."""
+        """A cell's amount in 万元, exact, or None after reporting why not. A 万元 workbook's
+        amounts have at most two decimals; a 元 workbook's are whole 分, and when one is not a
+        whole hundred 元 the file is written in 元 (see Draft.needs_yuan)."""
         v = self._raw(sheet, r, c, "金额")
         if v is None:
             return None
-        wan = v / TEN_THOUSAND if unit == "元" else v
-        q = wan.quantize(CENT)
-        if abs(wan - q) > NOISE:
+        q = v.quantize(CENT)
+        if abs(v - q) > NOISE:
             shown = format(v.normalize(), "f")
-            if unit == "元":
-                msg = (f"金额{shown}元折合{format(wan.normalize(), 'f')}万元，超过两位小数：budgetgen 的金额以万元计、"
-                       "最多两位小数（即整百元）")
-            else:
-                msg = f"金额{shown}万元超过两位小数"
-            self.draft.error("导入-金额", sheet.ref(r, c), msg, "最多两位小数", shown)
+            self.draft.error("导入-金额", sheet.ref(r, c), f"金额{shown}{unit}超过两位小数", "最多两位小数", shown)
             return None
-        return q
+        if unit != "元":
+            return q
+        wan = q / TEN_THOUSAND
+        if wan != wan.quantize(CENT) and not self.draft.needs_yuan:
+            self.draft.needs_yuan = sheet.ref(r, c)
+        return wan
 
     def quantity(self, sheet: Sheet, r: int, c: int) -> Decimal | None:
         v = self._raw(sheet, r, c, "数量")

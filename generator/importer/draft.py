@@ -39,6 +39,8 @@ class Draft:
     control_totals: list[Entry] = field(default_factory=list)  # {key: amount}
     income: list[Entry] = field(default_factory=list)  # {source: amount}
     problems: list[Problem] = field(default_factory=list)
+    needs_yuan: str = ""  # the first cell whose amount is not a whole hundred 元 (then: unit 元)
+    unit: str = "万元"  # the unit the department file is written in
     ledger: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- problems
@@ -79,5 +81,12 @@ class Draft:
 
 
 def amount_text(value: Decimal) -> str:
-    """万元 with two decimals (the value never has more)."""
+    """An amount as written in the department file: two decimals (the value never has more)."""
     return f"{value:.2f}"
+
+
+def fmt(value: Decimal) -> str:
+    """An amount in a message: two decimals, more when it has them (a 元 workbook's 万元)."""
+    text = format(value.normalize(), "f")
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"

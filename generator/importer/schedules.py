@@ -11,7 +11,7 @@ from decimal import Decimal
 from ..catalog import Catalog
 from ..money import ZERO
 from ..validate.codes import same_name
-from .draft import CHECKED, IGNORED, IMPORTED, Draft, Entry
+from .draft import CHECKED, IGNORED, IMPORTED, Draft, Entry, fmt
 from .grid import Field, columns, find_header, norm
 from .layouts import LayoutInfo
 from .recognise import Found, label_key
@@ -234,7 +234,7 @@ class Schedules:
                         f"{self.opened['income'].sheet.name}中没有")
                 return None
             if fiscal_sum != total:
-                d.error("导入-核对", o3.sheet.ref(row.r), f"科目{code}合计{total:.2f}，财政拨款各表合计{fiscal_sum:.2f}："
+                d.error("导入-核对", o3.sheet.ref(row.r), f"科目{code}合计{fmt(total)}，财政拨款各表合计{fmt(fiscal_sum)}："
                         "缺少收入总表，无法确定其余资金来源")
                 return None
             return {f: v for f, v in fund_total.items() if v}
@@ -245,7 +245,7 @@ class Schedules:
             # one 单位资金 column cannot be split by source: booked as 事业收入, the table shows the sum
             out["institution"] += v["unit"]
             d.warning("导入-来源", oi.sheet.ref(inc.r, oi.grid.col("unit")), f"科目{code}的单位资金"
-                      f"{v['unit']:.2f}未分来源，已记为事业收入（institution）：请按实际来源核对")
+                      f"{fmt(v['unit'])}未分来源，已记为事业收入（institution）：请按实际来源核对")
         carry = v.get("carryover", ZERO)
         if any(k in v for k in FUNDS) and not oi.grid.has("fiscal"):
             current = {f: v.get(f, ZERO) for f in FUNDS}
@@ -259,12 +259,12 @@ class Schedules:
         for f in FUNDS:
             if carry_fiscal[f] < 0:
                 d.error("导入-核对", oi.sheet.ref(inc.r), f"科目{code}：{oi.sheet.name}中本年财政拨款"
-                        f"（{f}）{current[f]:.2f}，多于{self.label(f) if f in self.found else f}中的{fund_total[f]:.2f}")
+                        f"（{f}）{fmt(current[f])}，多于{self.label(f) if f in self.found else f}中的{fmt(fund_total[f])}")
                 return None
         carry_other = carry - sum(carry_fiscal.values(), ZERO)
         if carry_other < 0:
             d.error("导入-核对", oi.sheet.ref(inc.r), f"科目{code}：财政拨款各表比{oi.sheet.name}的本年财政拨款多"
-                    f"{sum(carry_fiscal.values(), ZERO):.2f}，而上年结转只有{carry:.2f}")
+                    f"{fmt(sum(carry_fiscal.values(), ZERO))}，而上年结转只有{fmt(carry)}")
             return None
         out.update(current)
         for f in FUNDS:
@@ -272,7 +272,7 @@ class Schedules:
         out["carryover_other"] = carry_other
         if sum(out.values(), ZERO) != total:
             d.error("导入-核对", oi.sheet.ref(inc.r), f"科目{code}：{oi.sheet.name}各来源之和"
-                    f"{sum(out.values(), ZERO):.2f}，{o3.sheet.name}合计{total:.2f}", f"{total:.2f}")
+                    f"{fmt(sum(out.values(), ZERO))}，{o3.sheet.name}合计{fmt(total)}", f"{fmt(total)}")
             return None
         return {k: x for k, x in out.items() if x}
 
@@ -286,8 +286,8 @@ class Schedules:
             out[f] = min(left, fund_total[f])
             left -= out[f]
         if left:
-            self.d.error("导入-核对", oi.sheet.ref(inc.r), f"科目{code}：本年财政拨款收入{fiscal:.2f}，多于一般公共预算、"
-                         f"政府性基金、国有资本经营预算各表之和{sum(fund_total.values(), ZERO):.2f}")
+            self.d.error("导入-核对", oi.sheet.ref(inc.r), f"科目{code}：本年财政拨款收入{fmt(fiscal)}，多于一般公共预算、"
+                         f"政府性基金、国有资本经营预算各表之和{fmt(sum(fund_total.values(), ZERO))}")
             return None
         if len(nonzero) > 1 and fiscal != sum(fund_total.values(), ZERO):
             self.d.warning("导入-来源", oi.sheet.ref(inc.r), f"科目{code}的上年结转分属几种财政拨款，无法从表中区分，"
@@ -333,8 +333,8 @@ class Schedules:
             personnel, public = r.values.get("personnel", ZERO), r.values.get("public", ZERO)
             if kind and (personnel, public) != ((amount, ZERO) if kind == "personnel" else (ZERO, amount)):
                 self.d.error("导入-核对", o.sheet.ref(r.r), f"{o.sheet.name}：科目{r.code}按分类目录属于"
-                             f"{'人员经费' if kind == 'personnel' else '公用经费'}，工作簿中人员经费{personnel:.2f}、"
-                             f"公用经费{public:.2f}")
+                             f"{'人员经费' if kind == 'personnel' else '公用经费'}，工作簿中人员经费{fmt(personnel)}、"
+                             f"公用经费{fmt(public)}")
             if not amount:
                 self.d.mark(o.sheet, r.r, IGNORED, "金额为零")
                 continue
@@ -421,8 +421,8 @@ class Schedules:
                 if funds and "total" in vals:
                     want = sum((vals[k] for k in funds), ZERO)
                     if vals["total"] != want:
-                        d.error("导入-核对", sheet.ref(r, g.col("total")), f"“{label.strip()}”合计{vals['total']:.2f}，"
-                                f"各资金性质之和{want:.2f}", f"{want:.2f}", f"{vals['total']:.2f}")
+                        d.error("导入-核对", sheet.ref(r, g.col("total")), f"“{label.strip()}”合计{fmt(vals['total'])}，"
+                                f"各资金性质之和{fmt(want)}", f"{fmt(want)}", f"{fmt(vals['total'])}")
                 found.append((tuple(items), vals[col], sheet.ref(r, g.col(col)), r))
         else:
             keys = tuple(k for k in (f"r{i}" for i in range(len(layout_rows))) if g.has(k))
@@ -461,7 +461,7 @@ class Schedules:
             d.mark(sheet, r, IMPORTED if r in imported else CHECKED)
             want = sum((single[i][0] for i in items), ZERO)
             if v != want:
-                d.error("导入-核对", ref, f"“三公”经费表此处为{v:.2f}，其各项之和为{want:.2f}", f"{want:.2f}", f"{v:.2f}")
+                d.error("导入-核对", ref, f"“三公”经费表此处为{fmt(v)}，其各项之和为{fmt(want)}", f"{fmt(want)}", f"{fmt(v)}")
         all_items: list[str] = []
         for _, items in self.layout.three_public_rows:
             all_items += [i for i in items if i not in all_items]
@@ -495,8 +495,8 @@ class Schedules:
     def _check(self, o: Opened, r: int, c: int, what: str, found: Decimal, want: Decimal) -> None:
         self.d.mark(o.sheet, r, CHECKED)
         if found != want:
-            self.d.error("导入-核对", o.sheet.ref(r, c), f"{o.sheet.name}：{what}为{found:.2f}，按明细应为{want:.2f}",
-                         f"{want:.2f}", f"{found:.2f}")
+            self.d.error("导入-核对", o.sheet.ref(r, c), f"{o.sheet.name}：{what}为{fmt(found)}，按明细应为{fmt(want)}",
+                         f"{fmt(want)}", f"{fmt(found)}")
 
     def _summary(self, by_source, by_class, total, carry, classes) -> None:
         o = self.opened.get("summary")
@@ -531,7 +531,7 @@ class Schedules:
                     used = True
                 elif vals["in_amount"]:
                     d.warning("导入-版式", sheet.ref(r, g.col("in_label")), f"“{left}”不是版式 {self.layout.key} "
-                              f"收支总表的收入行，其金额{vals['in_amount']:.2f}未核对（版式是否选对？）")
+                              f"收支总表的收入行，其金额{fmt(vals['in_amount'])}未核对（版式是否选对？）")
             if right:
                 if classes.get(rk):
                     self._check(o, r, g.col("out_amount"), f"“{right}”", vals["out_amount"],
@@ -605,7 +605,7 @@ class Schedules:
                     used = True
                 elif vals["in_amount"]:
                     self.d.warning("导入-版式", sheet.ref(r, g.col("in_label")), f"财政拨款收支总表的“{left}”无法识别，"
-                                   f"其金额{vals['in_amount']:.2f}未核对")
+                                   f"其金额{fmt(vals['in_amount'])}未核对")
             if right:
                 want: dict[str, Decimal] | None = None
                 if rk in classes:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from ..money import ZERO
 from .book import Sheet
 from .cells import Cells, code_text, split_code
-from .draft import CHECKED, IGNORED, LAYOUT, Draft
+from .draft import CHECKED, IGNORED, LAYOUT, Draft, fmt
 from .grid import Field, Grid, columns, find_header, find_unit, match_fields, norm
 from .recognise import Found
 
@@ -190,8 +190,8 @@ class TableReader:
                 c = o.grid.col(k)
                 head = o.grid.columns[c].shown.split("/")[-1]
                 self.draft.error("导入-核对", o.sheet.ref(row.r, c),
-                                 f"{what}“{head}”为{row.values[k]:.2f}，{against}为{want:.2f}（已按明细导入）",
-                                 f"{want:.2f}", f"{row.values[k]:.2f}")
+                                 f"{what}“{head}”为{fmt(row.values[k])}，{against}为{fmt(want)}（已按明细导入）",
+                                 f"{fmt(want)}", f"{fmt(row.values[k])}")
 
     def check_sum(self, o: Opened, row: TRow, total_key: str, part_keys: tuple[str, ...],
                   label: str) -> None:
@@ -206,8 +206,8 @@ class TableReader:
             c = o.grid.col(total_key)
             names = "+".join(o.grid.columns[o.grid.col(k)].shown.split("/")[-1] for k in parts)
             self.draft.error("导入-核对", o.sheet.ref(row.r, c),
-                             f"{label}：{row.code or row.name}行合计{row.values[total_key]:.2f}，"
-                             f"而{names}为{want:.2f}", f"{want:.2f}", f"{row.values[total_key]:.2f}")
+                             f"{label}：{row.code or row.name}行合计{fmt(row.values[total_key])}，"
+                             f"而{names}为{fmt(want)}", f"{fmt(want)}", f"{fmt(row.values[total_key])}")
 
 
 def _level_name(n: int) -> str:
