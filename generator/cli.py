@@ -1,4 +1,5 @@
-"""The command line: `budgetgen check | render | new | roll | schema | import` (typer), messages in Chinese.
+"""The command line: `budgetgen check | render | new | roll | schema | catalog | import` (typer),
+messages in Chinese.
 
 Exit status: 0 all consistent (warnings allowed), 1 errors found, 2 a file could not be read.
 """
@@ -138,8 +139,10 @@ def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
         typer.echo(f"已写出 {out}")
 
 
-from .import_cmd import register as _register_import
+from .catalog_cmd import register as _register_catalog  # noqa: E402  (budgetgen catalog)
+from .import_cmd import register as _register_import  # noqa: E402  (budgetgen import)
 
+_register_catalog(app)
 _register_import(app)
 
 
