@@ -67,7 +67,6 @@ def _choose_layout(d: Draft, found, layouts: tuple[LayoutInfo, ...], wanted: str
 
 def import_workbook(path: str | Path, layout: str | None = None, unit: str | None = None,
                     year: int | None = None, catalog: Catalog | None = None) -> ImportResult:
-    catalog = catalog or load_catalog()
     book, problems = read_book(path)
     if book is None:
         return ImportResult(str(path), problems=problems, readable=False)
@@ -105,8 +104,10 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
     from .annex import Annex
     from .schedules import Schedules
     sched = Schedules(d, reader, catalog, lay, found)
-    sched.run()
+    sched.open_all()
     _department(d, sched, year)
+    sched.catalog = catalog or load_catalog(d.department.get("year") or None)
+    sched.run()
     Annex(d, reader, lay).run(annex)
     if d.needs_yuan:
         from ..model import Department

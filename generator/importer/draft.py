@@ -29,9 +29,11 @@ class Draft:
     layout: str = ""
     layout_origin: str = ""
     institutions: list[Entry] = field(default_factory=list)
+    catalog: dict[str, list[Entry]] = field(default_factory=lambda: {"function": [], "economic": []})
     expenditure: list[Entry] = field(default_factory=list)
     basic_economic: list[Entry] = field(default_factory=list)
     three_public: list[Entry] = field(default_factory=list)  # one Entry per item
+    three_public_funds: dict[str, list[Entry]] = field(default_factory=dict)  # gov_fund / soe
     projects: list[Entry] = field(default_factory=list)
     projects_without_amount: list[Entry] = field(default_factory=list)
     procurement: list[Entry] = field(default_factory=list)

@@ -106,9 +106,10 @@ def nw_corner(rows: list[tuple[str, Decimal]], cols: list[tuple[str, Decimal]]) 
 
 
 class Schedules:
-    def __init__(self, draft: Draft, reader: TableReader, catalog: Catalog, layout: LayoutInfo,
+    def __init__(self, draft: Draft, reader: TableReader, catalog: Catalog | None, layout: LayoutInfo,
                  found: dict[str, Found]):
-        self.d, self.reader, self.catalog, self.layout, self.found = draft, reader, catalog, layout, found
+        self.d, self.reader, self.layout, self.found = draft, reader, layout, found
+        self.catalog: Catalog = catalog  # type: ignore[assignment]  # set before run() when None
         self.opened: dict[str, Opened] = {}
         self.trees: dict[str, tuple[TRow | None, list[TRow]]] = {}
 
@@ -197,6 +198,8 @@ class Schedules:
             name = row.name
             cat = self.catalog.function_name(code)
             write_name = name if name and cat and same_name(name, cat) else ""
+            if cat is None:
+                write_name = self._supplement("function", code, name, o3, row.r)
             if name and cat and not same_name(name, cat):
                 d.warning("导入-科目", o3.sheet.ref(row.r, o3.grid.col("name")),
                           f"科目{code}在工作簿中名为“{name}”，分类目录中为“{cat}”：已按目录名称导入")
@@ -221,6 +224,28 @@ class Schedules:
                 fr = fund_rows[f]
                 if fr is not None:
                     d.mark(self.opened[f].sheet, fr.r, IMPORTED)
+
+    def _supplement(self, kind: str, code: str, name: str, o: Opened, r: int) -> str:
+        """A code the year's catalog lacks: added to the file's `catalog:` section with the
+        workbook's name (check then warns that the file adds it). Its 款 too, when missing."""
+        names = self.catalog.function_names if kind == "function" else self.catalog.economic_names
+        if not name:
+            return ""
+        rows = {t.code: t for t in self.trees.get("expenditure" if kind == "function" else "basic_economic",
+                                                   (None, []))[1]}
+        for c in ([code[:5]] if len(code) == 7 else []) + [code]:
+            if c in names or any(e.data["code"] == c for e in self.d.catalog[kind]):
+                continue
+            row = rows.get(c)
+            label = name if c == code else (row.name if row else "")
+            if not label:
+                continue
+            self.d.catalog[kind].append(Entry({"code": c, "name": label}, o.sheet.ref(row.r if row else r,
+                                                                                     o.code_col)))
+            self.d.warning("导入-科目", o.sheet.ref(row.r if row else r, o.code_col),
+                           f"科目{c}“{label}”不在{self.catalog.year or ''}年的分类目录中：已写入部门文件的 "
+                           "catalog: 一节（请与本年度科目表核对）")
+        return name
 
     def _sources(self, code: str, row: TRow, inc: TRow | None, fund_total: dict[str, Decimal],
                  total: Decimal) -> dict[str, Decimal] | None:
@@ -342,6 +367,8 @@ class Schedules:
             cat = self.catalog.economic_name(r.code)
             if r.name and cat and same_name(r.name, cat):
                 data["name"] = r.name
+            elif cat is None and self._supplement("economic", r.code, r.name, o, r.r):
+                data["name"] = r.name
             data["amount"] = amount
             self.d.basic_economic.append(Entry(data, o.sheet.ref(r.r, o.code_col)))
             self.d.mark(o.sheet, r.r, IMPORTED)
@@ -396,10 +423,10 @@ class Schedules:
         d, sheet, g = self.d, o.sheet, o.grid
         layout_rows = self.layout.three_public_rows
         rows = {label_key(lbl): items for lbl, items in layout_rows}
-        # (items, amount, cell reference, row)
-        found: list[tuple[tuple[str, ...], Decimal, str, int]] = []
+        # (items, amount, cell reference, row) for each fund column
+        found: dict[str, list[tuple[tuple[str, ...], Decimal, str, int]]] = {}
         if g.has("label"):
-            col = "general" if g.has("general") else "total"
+            funds = [k for k in ("general", "gov_fund", "soe") if g.has(k)] or ["total"]
             for r in self.reader.data_rows(o):
                 label = sheet.text(r, g.col("label"))
                 items = rows.get(label_key(label))
@@ -413,21 +440,17 @@ class Schedules:
                 vals = self.reader.amounts(o, r, ("total", "general", "gov_fund", "soe"))
                 if vals is None:
                     continue
-                for other, name in (("gov_fund", "政府性基金"), ("soe", "国有资本经营")):
-                    if vals.get(other):
-                        d.error("导入-三公", sheet.ref(r, g.col(other)), f"“三公”经费中有{name}预算拨款：budgetgen "
-                                "目前只录入一般公共预算财政拨款的“三公”经费")
-                funds = [k for k in ("general", "gov_fund", "soe") if k in vals]
-                if funds and "total" in vals:
+                if funds != ["total"] and "total" in vals:
                     want = sum((vals[k] for k in funds), ZERO)
                     if vals["total"] != want:
                         d.error("导入-核对", sheet.ref(r, g.col("total")), f"“{label.strip()}”合计{fmt(vals['total'])}，"
-                                f"各资金性质之和{fmt(want)}", f"{fmt(want)}", f"{fmt(vals['total'])}")
-                found.append((tuple(items), vals[col], sheet.ref(r, g.col(col)), r))
+                                f"各资金性质之和{fmt(want)}", fmt(want), fmt(vals["total"]))
+                for k in funds:
+                    found.setdefault("general" if k == "total" else k, []).append(
+                        (tuple(items), vals[k], sheet.ref(r, g.col(k)), r))
         else:
             keys = tuple(k for k in (f"r{i}" for i in range(len(layout_rows))) if g.has(k))
-            data = list(self.reader.data_rows(o))
-            for n, r in enumerate(data):
+            for n, r in enumerate(self.reader.data_rows(o)):
                 if n:
                     d.mark(sheet, r, IGNORED, "“三公”经费表按列排列时只读第一行数字（一般公共预算财政拨款）")
                     continue
@@ -435,10 +458,27 @@ class Schedules:
                 if vals is None:
                     return
                 for k in keys:
-                    found.append((tuple(layout_rows[int(k[1:])][1]), vals[k], sheet.ref(r, g.col(k)), r))
-        self._three_public_items(o, found)
+                    found.setdefault("general", []).append(
+                        (tuple(layout_rows[int(k[1:])][1]), vals[k], sheet.ref(r, g.col(k)), r))
+        for fund, entries in found.items():
+            items = self._three_public_items(o, entries)
+            if fund == "general":
+                d.three_public = items
+                widest = max((len(x[0]) for x in entries), default=0)
+                top = [x for x in entries if len(x[0]) == widest]
+                total = top[0][1] if top else ZERO
+                where = top[0][2] if top else sheet.name
+                for other in ("gov_fund", "soe"):
+                    for x in found.get(other, []):
+                        if len(x[0]) == widest:
+                            total += x[1]
+                            break
+                d.control_totals.append(Entry({"three_public": total}, where))
+            elif any(next(iter(e.data.values())) for e in items):
+                d.three_public_funds[fund] = items
 
-    def _three_public_items(self, o: Opened, found: list[tuple[tuple[str, ...], Decimal, str, int]]) -> None:
+    def _three_public_items(self, o: Opened, found: list[tuple[tuple[str, ...], Decimal, str, int]]
+                            ) -> list[Entry]:
         """Each item from the row (or column) of its own, else from the smallest one holding it;
         every row that is a sum is checked."""
         d, sheet = self.d, o.sheet
@@ -461,20 +501,18 @@ class Schedules:
             d.mark(sheet, r, IMPORTED if r in imported else CHECKED)
             want = sum((single[i][0] for i in items), ZERO)
             if v != want:
-                d.error("导入-核对", ref, f"“三公”经费表此处为{fmt(v)}，其各项之和为{fmt(want)}", f"{fmt(want)}", f"{fmt(v)}")
+                d.error("导入-核对", ref, f"“三公”经费表此处为{fmt(v)}，其各项之和为{fmt(want)}", fmt(want), fmt(v))
         all_items: list[str] = []
         for _, items in self.layout.three_public_rows:
             all_items += [i for i in items if i not in all_items]
+        out = []
         for i in all_items:
             v, ref = single.get(i, (ZERO, sheet.name))
             if v < 0:
                 d.error("导入-核对", ref, "“三公”经费各项之和大于其所在的合计")
                 v = ZERO
-            d.three_public.append(Entry({i: v}, ref))
-        widest = max((len(x[0]) for x in found), default=0)
-        top = [x for x in found if len(x[0]) == widest]
-        if top:
-            d.control_totals.append(Entry({"three_public": top[0][1]}, top[0][2]))
+            out.append(Entry({i: v}, ref))
+        return out
 
     # ---------------------------------------------------- 收支总表, 财政拨款收支总表
     def summaries(self) -> None:
@@ -624,7 +662,7 @@ class Schedules:
                 self.d.mark(sheet, r, IGNORED, "财政拨款收支总表中无法识别的行")
 
     def run(self) -> None:
-        self.open_all()
+        """After open_all() (the year, hence the catalog, is read from the opened tables)."""
         self.read_trees()
         self.expenditure()
         self.expenditure_totals()

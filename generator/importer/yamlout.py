@@ -89,6 +89,14 @@ def write_yaml(d: Draft) -> str:
     if factor != 1:
         lines.append(f"  unit: 元  # {d.needs_yuan} 等金额不是整百元")
     _list(lines, "institutions", d.institutions, "机构设置", factor)
+    if d.catalog["function"] or d.catalog["economic"]:
+        lines += ["", "# 本文件补充的科目：工作簿中有、本年度分类目录中没有（check 会提醒核对）", "catalog:"]
+        for kind in ("function", "economic"):
+            if d.catalog[kind]:
+                lines.append(f"  {kind}:")
+                for e in d.catalog[kind]:
+                    lines.append(f"    - {{code: {json.dumps(e.data['code'])}, name: {scalar(e.data['name'])}}}"
+                                 f"{_comment(e.origin)}")
     _list(lines, "expenditure", d.expenditure, "支出（项级；来源为一般公共预算的省略 source）", factor)
     _list(lines, "basic_economic", d.basic_economic, "一般公共预算财政拨款基本支出（经济分类款级）", factor)
     if d.three_public:
@@ -96,6 +104,12 @@ def write_yaml(d: Draft) -> str:
         for e in d.three_public:
             (k, v), = e.data.items()
             lines.append(f"  {k}: {amount_text(v * factor)}{_comment(e.origin)}")
+        for fund, entries in d.three_public_funds.items():
+            lines.append(f"  {fund}:")
+            for e in entries:
+                (k, v), = e.data.items()
+                if v:
+                    lines.append(f"    {k}: {amount_text(v * factor)}{_comment(e.origin)}")
     if d.projects:
         lines += ["", "# 项目及绩效目标表（function_code 工作簿中没有，可补填）", "projects:"]
         for e in d.projects:
