@@ -365,9 +365,8 @@ class Schedules:
                 continue
             data: dict = {"code": r.code}
             cat = self.catalog.economic_name(r.code)
-            if r.name and cat and same_name(r.name, cat):
-                data["name"] = r.name
-            elif cat is None and self._supplement("economic", r.code, r.name, o, r.r):
+            if (r.name and cat and same_name(r.name, cat)) or \
+                    (cat is None and self._supplement("economic", r.code, r.name, o, r.r)):
                 data["name"] = r.name
             data["amount"] = amount
             self.d.basic_economic.append(Entry(data, o.sheet.ref(r.r, o.code_col)))
@@ -461,9 +460,9 @@ class Schedules:
                     found.setdefault("general", []).append(
                         (tuple(layout_rows[int(k[1:])][1]), vals[k], sheet.ref(r, g.col(k)), r))
         for fund, entries in found.items():
-            items = self._three_public_items(o, entries)
+            resolved = self._three_public_items(o, entries)
             if fund == "general":
-                d.three_public = items
+                d.three_public = resolved
                 widest = max((len(x[0]) for x in entries), default=0)
                 top = [x for x in entries if len(x[0]) == widest]
                 total = top[0][1] if top else ZERO
@@ -474,8 +473,8 @@ class Schedules:
                             total += x[1]
                             break
                 d.control_totals.append(Entry({"three_public": total}, where))
-            elif any(next(iter(e.data.values())) for e in items):
-                d.three_public_funds[fund] = items
+            elif any(next(iter(e.data.values())) for e in resolved):
+                d.three_public_funds[fund] = resolved
 
     def _three_public_items(self, o: Opened, found: list[tuple[tuple[str, ...], Decimal, str, int]]
                             ) -> list[Entry]:
