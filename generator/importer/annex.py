@@ -145,6 +145,8 @@ class Annex:
         s, g, d = o.sheet, o.grid, self.d
         fund_keys = [f"fund{i}" for i in range(len(funds))]
         groups: list[Entry] = []
+        # 小计 rows (one per unit), each followed by its items: [row, its figures, Σ its items]
+        subtotals: list[list] = []
         for r in self.reader.data_rows(o):
             source = s.text(r, g.col("source"))
             item = s.text(r, g.col("name"))
@@ -161,6 +163,7 @@ class Annex:
                     d.mark(s, r, CHECKED)
                 elif norm(source).endswith("小计"):
                     d.mark(s, r, CHECKED)
+                    subtotals.append([r, vals, {k: ZERO for k in vals}])
                 else:
                     d.mark(s, r, IGNORED, "没有采购物品名称")
                 continue
@@ -186,6 +189,11 @@ class Annex:
                 row["fund"] = fund
             if g.has("price") and qty:
                 self._check_price(o, r, item, vals["total"], qty)
+            if subtotals:
+                sums = subtotals[-1][2]
+                for k in sums:
+                    if k != "budget":
+                        sums[k] += vals.get(k, ZERO)
             entry = Entry(row, s.ref(r, g.col("name")))
             last = groups[-1] if groups else None
             if last is not None and last.data["source"] == source and last.data["budget"] == vals["budget"]:
@@ -195,6 +203,11 @@ class Annex:
                                     s.ref(r, g.col("source"))))
             d.mark(s, r, IMPORTED)
         d.procurement += groups
+        for r, vals, sums in subtotals:
+            for k, v in vals.items():
+                if k != "budget" and v != sums[k]:
+                    d.error("导入-核对", s.ref(r, g.col(k)), f"{s.name}：“{s.text(r, g.col('source'))}”为{fmt(v)}，"
+                            f"其下各采购物品之和为{fmt(sums[k])}", fmt(sums[k]), fmt(v))
 
     def _check_price(self, o, r: int, item: str, amount: Decimal, qty: Decimal) -> None:
         """单价 as printed = amount / quantity, to the decimals it is printed with."""

@@ -559,9 +559,13 @@ class Schedules:
                     used = True
                 elif lk in ("本年收入合计", "本年收入"):
                     self._check(o, r, g.col("in_amount"), f"“{left}”", vals["in_amount"], total - carry)
+                    d.control_totals.append(Entry({"income": vals["in_amount"]}, sheet.ref(r, g.col("in_amount"))))
                     used = True
                 elif lk.startswith(("上年结转", "年初结转")):
                     self._check(o, r, g.col("in_amount"), f"“{left}”", vals["in_amount"], carry)
+                    if vals["in_amount"]:
+                        d.control_totals.append(Entry({"carryover": vals["in_amount"]},
+                                                      sheet.ref(r, g.col("in_amount"))))
                     used = True
                 elif lk in ("收入总计", "收入合计"):
                     self._check(o, r, g.col("in_amount"), f"“{left}”", vals["in_amount"], total)
