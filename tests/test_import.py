@@ -280,6 +280,17 @@ def _row_of(ws, code: str) -> int:
     return next(r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 2).value) == code)
 
 
+def test_a_column_it_does_not_read_is_reported_when_it_holds_numbers(rendered, tmp_path):
+    def edit(b):
+        ws = b["表三 支出总表"]
+        ws["J3"] = "备注"
+        ws.cell(_row_of(ws, "2010301"), 10).value = 5
+    res = import_workbook(_edit(rendered["2025"], tmp_path / "b.xlsx", edit))
+    assert [p.message for p in res.problems] == [
+        "'表三 支出总表'!J3：表三 支出总表：不认识“备注”列，其中的数字（如 '表三 支出总表'!J11）未导入"]
+    assert res.text is not None
+
+
 def test_missing_schedule(rendered, tmp_path):
     path = _edit(rendered["2025"], tmp_path / "b.xlsx", lambda b: b.remove(b["表三 支出总表"]))
     res = import_workbook(path)

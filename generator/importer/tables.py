@@ -17,6 +17,7 @@ from .draft import CHECKED, IGNORED, LAYOUT, Draft, fmt
 from .grid import Field, Grid, columns, find_header, find_unit, match_fields, norm
 from .recognise import Found
 
+SEQ_WORDS = {"序号", "栏次", "行次", "编号", "行号"}
 TOTAL_WORDS = {"合计", "总计", "支出合计", "收入合计", "本年支出合计"}
 
 
@@ -85,7 +86,21 @@ class TableReader:
                 return None
         if grid.missing:
             return None
+        self._unknown_columns(sheet, grid, label)
         return Opened(found, grid, unit)
+
+    def _unknown_columns(self, sheet: Sheet, grid: Grid, label: str) -> None:
+        """A column the importer does not read is reported when it holds a number."""
+        for col in grid.unknown:
+            if col.leaf in SEQ_WORDS:
+                continue
+            for r in range(grid.data_start, len(sheet.rows)):
+                v = sheet.cell(r, col.index).value
+                if isinstance(v, Decimal) and v:
+                    self.draft.warning("导入-列", sheet.ref(grid.header_start, col.index),
+                                       f"{label}：不认识“{col.shown}”列，其中的数字（如 {sheet.ref(r, col.index)}）"
+                                       "未导入")
+                    break
 
     # ----------------------------------------------------------------- rows
     def data_rows(self, o: Opened):
