@@ -231,6 +231,39 @@ def test_xls_with_merged_two_row_headers(originals, tmp_path):
     assert "# Sheet3!B9 Sheet2!B9" in next(l for l in res.text.splitlines() if "code: 2010301" in l)
 
 
+def test_project_list_and_goals_table(originals, tmp_path):
+    """Layouts that print a 项目支出表 (one row per project) and one goals table for all projects
+    (a block of rows per project, the name on its first row) instead of a form per project."""
+    path = tmp_path / "b.xlsx"
+    o = originals["2025"]
+    other_shape(o.disclosure, path)
+    book = openpyxl.load_workbook(path)
+    ws = book.create_sheet("表10")
+    ws.append(["项目支出表"])
+    ws.append(["编制部门：524-秦皇岛市海港区人民政府西港路街道办事处", None, "单位：元"])
+    ws.append(["项目编码", "项目名称", "功能分类科目编码", "合计", "财政拨款", "其他资金"])
+    ws.append([None, "合计", None, 4340000, 4340000, None])
+    for p in o.budget.projects:
+        ws.append([p.code, p.name, int(p.function_code), int(p.amount * 10000), int(p.amount * 10000), None])
+    ws = book.create_sheet("表11")
+    ws.append(["项目支出绩效目标表"])
+    ws.append(["单位：元"])
+    ws.append(["项目名称", "预算金额", "年度目标", "一级指标", "二级指标", "三级指标", "指标值"])
+    for p in o.budget.projects:
+        first = ws.max_row + 1
+        for i, row in enumerate(p.indicators):
+            head = [p.name, int(p.amount * 10000), "\n".join(p.goals)] if i == 0 else [None] * 3
+            ws.append(head + [row[0], row[1], row[2], row[4]])
+        ws.merge_cells(start_row=first, start_column=1, end_row=ws.max_row, end_column=1)
+    book.save(path)
+    res, again = imported(path)
+    want = [(p.code, p.name, p.amount, p.function_code, p.goals,
+             [[r[0], r[1], r[2], "", r[4], ""] for r in p.indicators]) for p in o.budget.projects]
+    assert [(p.code, p.name, p.amount, p.function_code, p.goals, [list(r) for r in p.indicators])
+            for p in again.budget.projects] == want
+    assert not [x for x in res.ignored if x[0] in ("表10", "表11")]
+
+
 def test_three_public_items_as_columns(originals, tmp_path):
     """Many provinces print the 三公 table as one row with the items as columns."""
     path = tmp_path / "b.xlsx"

@@ -30,8 +30,118 @@ class Annex:
         self.cells = Cells(draft)
 
     def run(self, found: list[Found]) -> None:
+        self.listed: list[Entry] = []  # from a 项目支出表 (one row per project)
+        self.goals: list[Entry] = []  # from a goals table with one block of rows per project
         for f in found:
             getattr(self, f.kind)(f)
+        self._join_projects()
+
+    # ------------------------------------------------- 项目支出表 and the goals table
+    def project_list(self, f: Found) -> None:
+        """项目支出表: one row per project with its code, 功能分类科目 and amount by source."""
+        fields = (Field("code", ("项目编码", "项目代码"), required=False),
+                  Field("name", ("项目名称",)),
+                  Field("function", ("功能分类科目编码", "科目编码", "功能科目编码"), required=False),
+                  Field("fname", ("功能分类科目名称", "科目名称"), required=False),
+                  Field("total", ("合计", "预算数", "金额", "项目金额")),
+                  Field("fiscal", ("财政拨款", "财政资金", "财政拨款资金"), required=False),
+                  Field("other", ("其他资金",), required=False))
+        o = self.reader.open(f, fields, f.sheet.name)
+        if o is None:
+            return
+        s, g, d = o.sheet, o.grid, self.d
+        for r in self.reader.data_rows(o):
+            name = s.text(r, g.col("name"))
+            vals = self.reader.amounts(o, r, ("total", "fiscal", "other"))
+            if vals is None:
+                continue
+            if not name or norm(name) in ("合计", "总计"):
+                d.mark(s, r, CHECKED if name else IGNORED, "" if name else "没有项目名称")
+                if name:
+                    d.control_totals.append(Entry({"project": vals["total"]}, s.ref(r, g.col("total"))))
+                continue
+            other = vals.get("other", ZERO)
+            amount = vals["fiscal"] if "fiscal" in vals else vals["total"] - other
+            if "fiscal" in vals and amount + other != vals["total"]:
+                d.error("导入-核对", s.ref(r, g.col("total")), f"{s.name}：项目“{name}”合计{fmt(vals['total'])}，"
+                        f"财政拨款与其他资金之和{fmt(amount + other)}", fmt(amount + other), fmt(vals["total"]))
+            data: dict = {}
+            if g.has("code") and s.text(r, g.col("code")):
+                data["code"] = code_text(s.cell(r, g.col("code")).value)
+            data["name"] = name
+            data["amount"] = amount
+            if other:
+                data["other_funds"] = other
+            if g.has("function") and s.text(r, g.col("function")):
+                data["function_code"] = code_text(s.cell(r, g.col("function")).value)
+            self.listed.append(Entry(data, s.ref(r, g.col("name"))))
+            d.mark(s, r, IMPORTED)
+
+    def _goals_table(self, f: Found) -> None:
+        """A goals table with a header row (项目名称 | 年度目标 | 一级指标 …) and, under it, a block
+        of rows per project (the name and goal on its first row, merged down or left blank)."""
+        fields = (Field("name", ("项目名称",)),
+                  Field("amount", ("预算金额", "预算数", "金额"), required=False),
+                  Field("goal", ("年度目标", "绩效目标", "项目绩效目标", "年度绩效目标"), required=False)) + \
+            tuple(Field(f"i{n}", (h,), required=False) for n, h in enumerate(INDICATOR_HEAD))
+        saved = self.reader.unit
+        self.reader.unit = saved or "万元"
+        try:
+            o = self.reader.open(f, fields, f.sheet.name)
+        finally:
+            self.reader.unit = saved
+        if o is None:
+            return
+        s, g, d = o.sheet, o.grid, self.d
+        current: Entry | None = None
+        level1 = ""
+        for r in self.reader.data_rows(o):
+            name = s.text(*s.anchor(r, g.col("name")))
+            if name and (current is None or s.anchor(r, g.col("name"))[0] == r):
+                data: dict = {"name": name}
+                if g.has("amount"):
+                    amount = self.cells.money(s, r, g.col("amount"), o.unit)
+                    if amount is not None:
+                        data["amount"] = amount
+                if g.has("goal") and s.text(r, g.col("goal")):
+                    data["goals"] = [x.strip() for x in s.text(r, g.col("goal")).split("\n") if x.strip()]
+                current = Entry(data, s.ref(r, g.col("name")))
+                self.goals.append(current)
+                level1 = ""
+            if current is None:
+                d.mark(s, r, IGNORED, "没有项目名称")
+                continue
+            row = [s.text(*s.anchor(r, g.col(f"i{n}"))) if g.has(f"i{n}") else "" for n in range(6)]
+            if any(row):
+                row[0] = row[0] or level1
+                level1 = row[0]
+                current.data.setdefault("indicators", []).append(row)
+            d.mark(s, r, IMPORTED)
+
+    def _join_projects(self) -> None:
+        """Projects from the list, each with its goals from the goals table (by name, in order);
+        a goals-table project not in the list stands alone (without an amount: left for the clerk)."""
+        d = self.d
+        goals = list(self.goals)
+        for e in self.listed:
+            match = next((gl for gl in goals if gl.data["name"] == e.data["name"]), None)
+            if match is not None:
+                goals.remove(match)
+                stated = match.data.get("amount")
+                budget = e.data["amount"] + e.data.get("other_funds", ZERO)
+                if stated is not None and stated != budget:
+                    d.error("导入-核对", match.origin, f"项目“{e.data['name']}”在绩效目标表中预算金额{fmt(stated)}，"
+                            f"项目支出表中为{fmt(budget)}", fmt(budget), fmt(stated))
+                for key in ("goals", "indicators"):
+                    if key in match.data:
+                        e.data[key] = match.data[key]
+            known = [p for p in d.projects if p.data.get("code") and p.data.get("code") == e.data.get("code")]
+            if not known:
+                d.projects.append(e)
+        for gl in goals:
+            if any(p.data["name"] == gl.data["name"] for p in d.projects):
+                continue
+            (d.projects if "amount" in gl.data else d.projects_without_amount).append(gl)
 
     # ----------------------------------------------------------------- project
     def _right(self, s: Sheet, r: int, c: int) -> tuple[int, int]:
@@ -44,6 +154,11 @@ class Annex:
 
     def project(self, f: Found) -> None:
         s, d = f.sheet, self.d
+        for r in range(min(len(s.rows), 12)):
+            heads = {norm(s.text(r, c)) for c in range(s.width)}
+            if "项目名称" in heads and "一级指标" in heads:
+                self._goals_table(f)
+                return
         captions: dict[str, tuple[int, int]] = {}
         head_row = None
         for r in range(len(s.rows)):

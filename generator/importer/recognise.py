@@ -17,8 +17,10 @@ from .layouts import KINDS, LayoutInfo
 TOP_ROWS = 4
 _PREFIX = re.compile(r"^(部门预算|单位预算|部门|单位)")
 # names of the tables that are not among the nine schedules (generic, not layout-specific)
-ANNEX_KEYS = (("project", "绩效目标表"), ("procurement", "政府采购预算"),
+ANNEX_KEYS = (("project", "绩效目标表"), ("project_list", "项目支出表"), ("procurement", "政府采购预算"),
               ("assets", "固定资产占用情况"), ("institutions", "机构设置"))
+# layout table kinds (outside the nine schedules) that annex.py reads
+READ_AS = {"projects": "project_list", "project_goals": "project"}
 _EXCLUDE = ("整体",)  # 部门整体支出绩效目标表 is not a project's table
 
 
@@ -63,7 +65,7 @@ def classify(book: Book, layouts: tuple[LayoutInfo, ...]) -> tuple[dict[str, Fou
             if kind in lay.titles:
                 keys.append((core(lay.titles[kind]), kind))
         for title, kind in lay.others.items():
-            keys.append((core(title), "other:" + title))
+            keys.append((core(title), READ_AS.get(kind, "other:" + title)))
     keys += [(canon(key), kind) for kind, key in ANNEX_KEYS]
     keys = sorted({k for k in keys if k[0]}, key=lambda ck: (-len(ck[0]), ck[1]))
     schedules: dict[str, Found] = {}
