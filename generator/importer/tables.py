@@ -232,7 +232,7 @@ def _level_name(n: int) -> str:
 _YEAR = re.compile(r"(?:预算年度|年度)\s*[:：]\s*(\d{4})")
 _YEAR_IN_TITLE = re.compile(r"(20\d{2})\s*年")
 _DEPT_PREFIX = re.compile(r"^(部门名称|编制部门|编制单位|单位名称|预算单位|部门)\s*[:：]\s*")
-_DEPT_CODE = re.compile(r"^\[?(\d{3,15})\]?\s*[-－_—]?\s*(\S.*)$")
+_DEPT_CODE = re.compile(r"^\[?(\d{1,15})\]?\s*[-－_—]?\s*(\S.*)$")
 _UNIT_TEXT = re.compile(r"单位\s*[:：]\s*(万元|元)")
 
 
