@@ -41,6 +41,7 @@ class Sheet:
     name: str
     rows: list[list[Cell]]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r1, c1, r2, c2 (incl.)
+    _anchors: dict[tuple[int, int], tuple[int, int]] | None = field(default=None, repr=False)
 
     @property
     def width(self) -> int:
@@ -66,10 +67,15 @@ class Sheet:
 
     def anchor(self, r: int, c: int) -> tuple[int, int]:
         """The top-left cell of the merged range holding (r, c), or (r, c)."""
-        for r1, c1, r2, c2 in self.merged:
-            if r1 <= r <= r2 and c1 <= c <= c2:
-                return r1, c1
-        return r, c
+        if self._anchors is None:
+            self._anchors = {}
+            for r1, c1, r2, c2 in self.merged:
+                if (r2 - r1 + 1) * (c2 - c1 + 1) > 100_000:
+                    continue  # a whole-column merge: not a table's
+                for rr in range(r1, r2 + 1):
+                    for cc in range(c1, c2 + 1):
+                        self._anchors.setdefault((rr, cc), (r1, c1))
+        return self._anchors.get((r, c), (r, c))
 
     def is_blank_row(self, r: int) -> bool:
         return all(c.value is None or (isinstance(c.value, str) and not c.value.strip())
