@@ -454,3 +454,17 @@ def test_cli_import_bad_workbook_exit_status(rendered, tmp_path):
     assert result.exit_code == 1
     assert "未写出部门文件" in result.output
     assert not (tmp_path / "d.yaml").exists()
+
+
+@pytest.mark.parametrize("rows, want", [
+    ([["部门预算收支总表"], ["部门名称：524-某某街道办事处　　　　预算年度：2025　　单位：万元"], ["序号"]],
+     ("524", "某某街道办事处", 2025)),
+    ([["2024年部门预算收支总表"], ["编制单位：某局", None, "金额单位：元"], ["序号"]], ("", "某局", 2024)),
+    ([["部门预算收支总表"], ["524秦皇岛市海港区人民政府西港路街道办事处", "预算年度：2025", "单位：万元"], ["序号"]],
+     ("524", "秦皇岛市海港区人民政府西港路街道办事处", 2025)),
+])
+def test_department_and_year_from_the_line_above_the_table(rows, want):
+    from generator.importer.book import Cell, Sheet
+    from generator.importer.tables import read_meta
+    sheet = Sheet("表1", [[Cell(v) for v in row] for row in rows])
+    assert read_meta(sheet, 0, 2)[:3] == want
