@@ -13,12 +13,14 @@ from pathlib import Path
 
 from ..catalog import Catalog, load_catalog
 from ..problems import Problem
+from .annex import Annex
 from .book import read_book
-from .draft import IGNORED, LAYOUT, Draft
-from .grid import norm
+from .draft import IGNORED, Draft
 from .layouts import KIND_LABELS, KINDS, LayoutInfo, by_name, known_layouts
 from .recognise import classify, label_key, layout_scores
+from .schedules import Schedules
 from .tables import TableReader, read_meta
+from .yamlout import write_yaml
 
 __all__ = ["ImportResult", "import_workbook"]
 
@@ -101,11 +103,13 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
         return result
     d.layout = layout or lay.key
     reader = TableReader(d, unit)
-    from .annex import Annex
-    from .schedules import Schedules
     sched = Schedules(d, reader, catalog, lay, found)
     sched.open_all()
     _department(d, sched, year)
+    if d.blocked:
+        d.account(book.sheets)
+        result.problems = d.problems
+        return result
     sched.catalog = catalog or load_catalog(d.department.get("year") or None)
     sched.run()
     Annex(d, reader, lay).run(annex)
@@ -119,12 +123,12 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
     d.account(book.sheets)
     result.problems = d.problems
     if not d.blocked:
-        from .yamlout import write_yaml
         result.text = write_yaml(d)
     return result
 
 
-def _department(d: Draft, sched, year: int | None) -> None:
+def _department(d: Draft, sched: Schedules, year: int | None) -> None:
+    """Department code, name and year from the lines above the tables (or --year)."""
     code = name = ""
     found_year = None
     for kind in KINDS:
@@ -148,4 +152,3 @@ def _department(d: Draft, sched, year: int | None) -> None:
     if name and not code:
         d.warning("导入-部门", d.department_origin, "部门名称前没有部门编码，department.code 留空，请补填")
     d.department = {"code": code, "name": name, "year": found_year or 0}
-    _ = (norm, LAYOUT)
