@@ -150,15 +150,17 @@ class TableReader:
         seen: dict[str, int] = {}
         for r in self.data_rows(o):
             code, name = self.row_code(o, r)
+            if norm(name) in TOTAL_WORDS or norm(code) in TOTAL_WORDS:  # 合计 in either column
+                vals = self.amounts(o, r, keys)
+                if vals is not None:
+                    total = TRow(r, "", name or code, vals)
+                d.mark(sheet, r, CHECKED)
+                continue
             if not code:
-                if norm(name) in TOTAL_WORDS or norm(code_text(sheet.cell(r, o.grid.col("name")).value)) \
-                        in TOTAL_WORDS:
-                    vals = self.amounts(o, r, keys)
-                    if vals is not None:
-                        total = TRow(r, "", name, vals)
-                    d.mark(sheet, r, CHECKED)
-                else:
-                    d.mark(sheet, r, IGNORED, "没有科目编码")
+                d.mark(sheet, r, IGNORED, "没有科目编码")
+                if any(isinstance(sheet.cell(r, o.grid.col(k)).value, Decimal) and sheet.cell(r, o.grid.col(k)).value
+                       for k in keys if o.grid.has(k)):
+                    d.warning("导入-科目", sheet.ref(r, o.code_col), f"{label}：第{r + 1}行有金额但没有科目编码，未导入")
                 continue
             if not code.isdigit() or len(code) not in levels:
                 d.error("导入-科目", sheet.ref(r, o.code_col),
