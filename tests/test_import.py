@@ -398,19 +398,6 @@ def test_no_unit_line_needs_unit_option(originals, tmp_path):
     assert schedules_of(again) == schedules_of(originals["2025"])
 
 
-def test_amount_in_yuan_that_is_not_whole_hundreds(originals, tmp_path):
-    path = tmp_path / "b.xlsx"
-    other_shape(originals["2025"].disclosure, path)
-    book = openpyxl.load_workbook(path)
-    ws = book["表3"]
-    r = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == 2010301)
-    ws.cell(r, 4).value = 15057201.5
-    book.save(path)
-    res = import_workbook(path)
-    assert f"表3!D{r}：金额不是整百元，折合万元超过两位小数：budgetgen 的金额以万元计、最多两位小数（即整百元）" \
-        in _messages(res)
-
-
 def test_not_a_workbook(tmp_path):
     path = tmp_path / "dept.xlsx"
     path.write_text("not a workbook", encoding="utf-8")
@@ -468,3 +455,65 @@ def test_department_and_year_from_the_line_above_the_table(rows, want):
     from generator.importer.tables import read_meta
     sheet = Sheet("表1", [[Cell(v) for v in row] for row in rows])
     assert read_meta(sheet, 0, 2)[:3] == want
+
+
+# ------------------------------------------------------------ layouts as data (files)
+
+
+def test_beijing_layout_round_trip(originals, tmp_path):
+    """The layout is recognised from the titles in the layout files: a workbook in the Beijing
+    layout (14 tables, 三公 across, 项目支出表 and one goals table) comes back table for table."""
+    before = run(EXAMPLES["2025"], layout="beijing-2025")
+    path = tmp_path / "bj.xlsx"
+    path.write_bytes(render_xlsx(before.disclosure))
+    res = import_workbook(path, year=2025)  # the Beijing tables print no year
+    assert res.text is not None, [str(p) for p in res.problems]
+    assert "edition: beijing-2025  # 由表题和固定行识别" in res.text
+    again = run_text(res.text, "imported.yaml")
+    assert not [p for p in again.problems if p.is_error], [str(p) for p in again.problems]
+    assert len(again.disclosure.schedules) == 14
+    assert schedules_of(again) == schedules_of(before)
+    assert lines(again.budget) == lines(originals["2025"].budget)
+    assert [(p.code, p.name, p.amount, p.function_code) for p in again.budget.projects] == \
+        [(p.code, p.name, p.amount, p.function_code) for p in originals["2025"].budget.projects]
+
+
+DEPT_IN_YUAN = """\
+department: {code: "9", name: 测试街道办事处, year: 2025, edition: hebei-2025, unit: 元}
+expenditure:
+  - {code: 2010301, basic: 1250.00}
+  - {code: 2010302, project: 3333.33}
+basic_economic:
+  - {code: 30201, amount: 1250.00}
+"""
+
+
+def test_yuan_workbook_with_amounts_below_hundreds_is_written_in_yuan(tmp_path):
+    layout = tmp_path / "yuan.yaml"
+    runner.invoke(app, ["layouts", "--export", "hebei-2025", "-o", str(layout)])
+    text = layout.read_text(encoding="utf-8").replace("unit: 万元", "unit: 元", 1)
+    layout.write_text(text.replace("key: hebei-2025", "key: my-yuan", 1), encoding="utf-8")
+    before = run_text(DEPT_IN_YUAN, "dept.yaml", layout=str(layout))
+    assert before.ok, [str(p) for p in before.problems]
+    path = tmp_path / "yuan.xlsx"
+    path.write_bytes(render_xlsx(before.disclosure))
+    res, again = imported(path)
+    assert "  unit: 元  # '表二 收入总表'!D6 等金额不是整百元" in res.text
+    assert 'code: "9"' in res.text
+    assert "{code: 2010302, name: 一般行政管理事务, project: 3333.33}" in res.text
+    assert again.budget.department.unit == "元"
+    assert again.figures.total == Decimal("0.458333")  # exact 万元
+    assert schedules_of(again) == schedules_of(run_text(DEPT_IN_YUAN, "dept.yaml"))
+
+
+def test_amount_with_more_than_cents(originals, tmp_path):
+    path = tmp_path / "b.xlsx"
+    other_shape(originals["2025"].disclosure, path)
+    book = openpyxl.load_workbook(path)
+    ws = book["表3"]
+    r = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == 2010301)
+    ws.cell(r, 4).value = 15057200.555
+    book.save(path)
+    res = import_workbook(path)
+    assert res.text is None
+    assert f"表3!D{r}：金额15057200.555元超过两位小数" in _messages(res)

@@ -113,13 +113,8 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
     sched.catalog = catalog or load_catalog(d.department.get("year") or None)
     sched.run()
     Annex(d, reader, lay).run(annex)
-    if d.needs_yuan:
-        from ..model import Department
-        if "unit" in Department.model_fields:
-            d.unit = "元"
-        else:
-            d.error("导入-金额", d.needs_yuan, "金额不是整百元，折合万元超过两位小数：budgetgen 的金额以万元计、"
-                    "最多两位小数（即整百元）")
+    if d.needs_yuan:  # an amount that is not a whole hundred 元: the file is typed in 元
+        d.unit = "元"
     d.account(book.sheets)
     result.problems = d.problems
     if not d.blocked:
