@@ -6,6 +6,7 @@ and runs `check` on it so the clerk sees at once whether the workbook's own arit
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -17,7 +18,8 @@ from .report import format_problem, summary
 def import_command(
     book: Path = typer.Argument(..., help="部门预算工作簿（.xlsx 或 .xls）", metavar="BOOK"),
     out: Path = typer.Option(..., "-o", "--out", help="要写入的部门 YAML 文件"),
-    layout: str | None = typer.Option(None, "--layout", help="版式（默认由表题识别），如 hebei-2025"),
+    layout: str | None = typer.Option(None, "--layout",
+                                      help="版式：内置版式名（见 budgetgen layouts）或版式文件路径；默认由表题识别"),
     unit: str | None = typer.Option(None, "--unit", help="表上方没写单位时的金额单位：万元 或 元"),
     year: int | None = typer.Option(None, "--year", help="预算年度（默认取自工作簿）"),
     force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
@@ -34,7 +36,11 @@ def import_command(
     if out.exists() and not force:
         typer.echo(f"{out} 已存在；如要覆盖请加 --force", err=True)
         raise typer.Exit(int(Exit.DATA_ERRORS))
-    result = import_workbook(book, layout=layout, unit=unit, year=year)
+    edition = None
+    if layout and Path(layout).suffix in (".yaml", ".yml") and Path(layout).is_file():
+        # department.edition is read relative to the department file
+        edition = os.path.relpath(Path(layout).resolve(), out.resolve().parent)
+    result = import_workbook(book, layout=layout, unit=unit, year=year, edition=edition)
     for p in result.problems:
         typer.echo(format_problem(p))
     if not result.readable:

@@ -517,3 +517,16 @@ def test_amount_with_more_than_cents(originals, tmp_path):
     res = import_workbook(path)
     assert res.text is None
     assert f"表3!D{r}：金额15057200.555元超过两位小数" in _messages(res)
+
+
+def test_cli_import_with_a_layout_file(rendered, tmp_path):
+    layout = tmp_path / "layouts" / "ours.yaml"
+    layout.parent.mkdir()
+    assert runner.invoke(app, ["layouts", "--export", "hebei-2025", "-o", str(layout)]).exit_code == 0
+    out = tmp_path / "depts" / "dept.yaml"
+    out.parent.mkdir()
+    result = runner.invoke(app, ["import", str(rendered["2025"]), "-o", str(out), "--layout", str(layout)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "  edition: ../layouts/ours.yaml  # --layout" in text
+    assert run(out).ok

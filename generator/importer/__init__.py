@@ -68,7 +68,10 @@ def _choose_layout(d: Draft, found, layouts: tuple[LayoutInfo, ...], wanted: str
 
 
 def import_workbook(path: str | Path, layout: str | None = None, unit: str | None = None,
-                    year: int | None = None, catalog: Catalog | None = None) -> ImportResult:
+                    year: int | None = None, catalog: Catalog | None = None,
+                    edition: str | None = None) -> ImportResult:
+    """`layout`: a built-in key or a layout file (default: recognised from the titles);
+    `edition`: what to write as department.edition (default: `layout` or the recognised key)."""
     book, problems = read_book(path)
     if book is None:
         return ImportResult(str(path), problems=problems, readable=False)
@@ -101,7 +104,7 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
         d.account(book.sheets)
         result.problems = d.problems
         return result
-    d.layout = layout or lay.key
+    d.layout = edition or layout or lay.key
     reader = TableReader(d, unit)
     sched = Schedules(d, reader, catalog, lay, found)
     sched.open_all()
