@@ -67,6 +67,8 @@ def _project(lines: list[str], e: Entry, factor: int, prefix: str = "") -> None:
         elif k == "indicators":
             lines.append(f"{lead}{k}:")
             lines += [f"{prefix}      - [{', '.join(scalar(c) for c in row)}]" for row in v]
+        elif k == "function_code" and isinstance(v, str) and v.isdigit() and not v.startswith("0"):
+            lines.append(f"{lead}{k}: {v}")
         else:
             lines.append(f"{lead}{k}: {scalar(v, k, factor)}" + (_comment(e.origin) if k in ("code", "name") and
                                                           lead.endswith("- ") else ""))
