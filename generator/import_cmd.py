@@ -27,7 +27,7 @@ def import_command(
 ) -> None:
     """由部门预算工作簿（九张标准表等）导入末级数据，写出部门 YAML 文件；每行注释注明所在单元格。"""
     from .importer import import_workbook
-    from .importer.draft import CHECKED, IGNORED, IMPORTED, LAYOUT
+    from .importer.draft import CHECKED, IGNORED, IMPORTED, LAYOUT, ignored_lines
     from .pipeline import run_text
     from .render.output import atomic_write
 
@@ -50,11 +50,11 @@ def import_command(
         n = result.draft.counts()
         typer.echo(f"{book}：导入{n[IMPORTED]}行，用于核对{n[CHECKED]}行，表题与表头{n[LAYOUT]}行，"
                    f"忽略{n[IGNORED]}行")
-        ignored = result.ignored
-        for sheet, r, reason in (ignored if verbose else ignored[:20]):
-            typer.echo(f"  忽略 {sheet} 第{r + 1}行：{reason}")
+        ignored = ignored_lines(result.draft.ledger, result.draft.sheets)
+        for line in (ignored if verbose else ignored[:20]):
+            typer.echo(f"  忽略 {line}")
         if len(ignored) > 20 and not verbose:
-            typer.echo(f"  ……另有{len(ignored) - 20}行（加 --verbose 全部列出）")
+            typer.echo(f"  ……另有{len(ignored) - 20}处（加 --verbose 全部列出）")
     if result.text is None:
         typer.echo(f"{book}：{summary(result.problems)}，未写出部门文件")
         raise typer.Exit(int(Exit.DATA_ERRORS))

@@ -75,7 +75,7 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
     book, problems = read_book(path)
     if book is None:
         return ImportResult(str(path), problems=problems, readable=False)
-    d = Draft(str(path))
+    d = Draft(str(path), sheets=[s.name for s in book.sheets])
     layouts = known_layouts()
     found, annex, unknown, duplicates = classify(book, layouts)
     for s in unknown:

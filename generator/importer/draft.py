@@ -41,6 +41,7 @@ class Draft:
     control_totals: list[Entry] = field(default_factory=list)  # {key: amount}
     income: list[Entry] = field(default_factory=list)  # {source: amount}
     problems: list[Problem] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)  # the workbook's sheet names, in order
     needs_yuan: str = ""  # the first cell whose amount is not a whole hundred 元 (then: unit 元)
     unit: str = "万元"  # the unit the department file is written in
     ledger: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)
@@ -92,3 +93,26 @@ def fmt(value: Decimal) -> str:
     text = format(value.normalize(), "f")
     whole, _, frac = text.partition(".")
     return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def ignored_lines(ledger: dict[tuple[str, int], tuple[str, str]], order: list[str] | None = None
+                  ) -> list[str]:
+    """The ignored rows, one line per sheet and reason, rows as ranges: 表七 第7、9–12行：注释行;
+    sheets in workbook `order`."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    rank = {name: i for i, name in enumerate(order or [])}
+    for (sheet, r), (status, reason) in sorted(ledger.items(), key=lambda kv: (rank.get(kv[0][0], 0), kv[0][1])):
+        if status == IGNORED:
+            groups.setdefault((sheet, reason), []).append(r + 1)
+    out = []
+    for (sheet, reason), rows in groups.items():
+        rows.sort()
+        spans: list[str] = []
+        start = prev = rows[0]
+        for n in rows[1:] + [0]:
+            if n != prev + 1:
+                spans.append(str(start) if start == prev else f"{start}–{prev}")
+                start = n
+            prev = n
+        out.append(f"{sheet} 第{'、'.join(spans)}行：{reason}")
+    return out

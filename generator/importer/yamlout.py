@@ -7,7 +7,7 @@ import json
 import re
 from decimal import Decimal
 
-from .draft import IGNORED, Draft, Entry, amount_text
+from .draft import Draft, Entry, amount_text, ignored_lines
 
 _PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`0-9.+~][^,\[\]{}#&*!|>'\"%@`:]*")
 _WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
@@ -157,9 +157,8 @@ def write_yaml(d: Draft) -> str:
             totals.append(f"  {k}: {amount_text(v * factor)}{_comment(e.origin)}")
     if totals:
         lines += ["", "# 工作簿所列的合计（批复控制数），只用于核对", "control_totals:"] + totals
-    ignored = [(sheet, r, reason) for (sheet, r), (status, reason) in d.ledger.items() if status == IGNORED]
+    ignored = ignored_lines(d.ledger, d.sheets)
     if ignored:
         lines += ["", "# 工作簿中未导入也未用于核对的行："]
-        for sheet, r, reason in ignored:
-            lines.append(f"#   {sheet} 第{r + 1}行：{reason}")
+        lines += [f"#   {line}" for line in ignored]
     return "\n".join(lines) + "\n"
