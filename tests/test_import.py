@@ -530,3 +530,16 @@ def test_cli_import_with_a_layout_file(rendered, tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "  edition: ../layouts/ours.yaml  # --layout" in text
     assert run(out).ok
+
+
+def test_unit_budget_workbook(tmp_path):
+    """A 所属单位's own workbook (单位预算… titles, from `render --units`) imports to that unit's leaves."""
+    dept = EXAMPLE_2025.with_name("730-shixian-nongye-2025.yaml")
+    result = runner.invoke(app, ["render", str(dept), "--units", "-f", "xlsx", "-o", str(tmp_path), "-j", "1"])
+    assert result.exit_code == 0, result.output
+    book = next(tmp_path.glob("730001-*.xlsx"))
+    res, again = imported(book)
+    assert "单位预算" in openpyxl.load_workbook(book).worksheets[0]["A1"].value
+    unit = run(EXAMPLE_2025.parent / "730-units" / "730001-tuiguangzhan-2025.yaml")
+    assert again.budget.department.code == "730001"
+    assert lines(again.budget) == lines(unit.budget)
