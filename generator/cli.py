@@ -1,4 +1,5 @@
-"""The command line: `budgetgen check | render | new | roll | schema | catalog` (typer), messages in Chinese.
+"""The command line: `budgetgen check | render | new | roll | schema | catalog | import` (typer),
+messages in Chinese.
 
 Exit statuses come from one table, generator/exitcodes.py (0 通过, 1 数据有错误, 2 用法错误,
 3 输入无法读取, 4 输出无法写入, 5 内部错误); a run over many files exits with the gravest.
@@ -391,8 +392,10 @@ from .layouts_cmd import register as _register_layouts  # noqa: E402
 _register_layouts(app)
 
 from .catalog_cmd import register as _register_catalog  # noqa: E402  (budgetgen catalog)
+from .import_cmd import register as _register_import  # noqa: E402  (budgetgen import)
 
 _register_catalog(app)
+_register_import(app)
 
 
 def main() -> None:
