@@ -82,6 +82,8 @@ def test_install_completion_writes_the_script_for_bash(tmp_path):
     assert "已为" in done.stdout and "安装命令补全" in done.stdout
     scripts = list(home.rglob("budgetgen*"))
     assert scripts and "_BUDGETGEN_COMPLETE" in scripts[0].read_text(encoding="utf-8")
+    shown = _module("--show-completion", cwd=tmp_path, env=env)
+    assert shown.returncode == 0 and "_BUDGETGEN_COMPLETE" in shown.stdout, shown.stderr
 
 
 # --------------------------------------------------------------------------- internal errors
