@@ -66,7 +66,11 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
             dest = target / f"{stem}.{fmt}"
             atomic_write(dest, data)
             outputs.append(str(dest))
-        return Outcome(path, "ok", time.perf_counter() - start, pages, outputs, result.problems)
+        problems = list(result.problems)
+        if "pdf" in formats:  # a missing 仿宋/黑体/楷体/宋体 face: say what the PDF used instead
+            from .render.fontcheck import font_warnings
+            problems += font_warnings(path)
+        return Outcome(path, "ok", time.perf_counter() - start, pages, outputs, problems)
     except Exception as exc:  # a bug, not the clerk's fault: report it without a traceback wall
         return _crash(path, start, exc)
 
