@@ -13,6 +13,10 @@ from .pipeline import run
 from .problems import Location, error
 
 FORMATS = ("pdf", "xlsx", "html")
+# PDF variants (WeasyPrint's pdf_variant): archival PDF/A-3b, tagged PDF/UA-1 for screen readers.
+# A variant stands in `formats` in place of "pdf" (so a batch passes it on unchanged) and is
+# written as the .pdf.
+PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
 
 
 @dataclass
@@ -63,11 +67,11 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
         outputs, pages = [], 0
         for fmt, data, count in rendered:
             pages = count or pages
-            dest = target / f"{stem}.{fmt}"
+            dest = target / f"{stem}.{'pdf' if fmt in PDF_VARIANTS else fmt}"
             atomic_write(dest, data)
             outputs.append(str(dest))
         problems = list(result.problems)
-        if "pdf" in formats:  # a missing 仿宋/黑体/楷体/宋体 face: say what the PDF used instead
+        if any(f == "pdf" or f in PDF_VARIANTS for f in formats):  # a missing 仿宋/黑体/楷体/宋体 face: say what the PDF used instead
             from .render.fontcheck import font_warnings
             problems += font_warnings(path)
         return Outcome(path, "ok", time.perf_counter() - start, pages, outputs, problems)
@@ -76,10 +80,10 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
 
 
 def _render(fmt: str, disclosure) -> tuple[bytes, int]:
-    """(bytes, PDF page count or 0) for one format."""
-    if fmt == "pdf":
+    """(bytes, PDF page count or 0) for one format (a PDF variant is a PDF)."""
+    if fmt == "pdf" or fmt in PDF_VARIANTS:
         from .render.pdf import render_pdf_pages
-        return render_pdf_pages(disclosure)
+        return render_pdf_pages(disclosure, fmt if fmt in PDF_VARIANTS else None)
     if fmt == "xlsx":
         from .render.xlsx import render_xlsx
         return render_xlsx(disclosure), 0

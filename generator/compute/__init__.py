@@ -26,7 +26,7 @@ def compute(budget: Budget, catalog: Catalog) -> tuple[Disclosure, Figures]:
     disclosure = Disclosure(
         department_code=d.code, department_name=d.name, year=d.year, edition=edition.key,
         title=f"{d.name}{d.year}年部门预算公开", schedules=schedules, sections=sections,
-        annex_tables=annex, projects=projects,
+        annex_tables=annex, projects=projects, published=d.published,
         figures={"total": fig.total, "basic": fig.basic, "project": fig.project,
                  "personnel": fig.personnel, "public": fig.public,
                  "three_public": fig.three_public_total, "procurement": fig.procurement_total,

@@ -99,3 +99,4 @@ class Disclosure:
     annex_tables: tuple[Table, ...] = ()  # procurement, assets … as sheets
     projects: tuple[ProjectTable, ...] = ()
     figures: dict = field(default_factory=dict)  # headline figures by name (for tests, text)
+    published: str = ""  # YYYY-MM-DD the document is dated (department.published), or ""

@@ -364,7 +364,7 @@ def context(d: Disclosure) -> dict:
     return {
         "d": d,
         "lang": "zh-CN",
-        "date": f"{d.year:04d}-01-01",
+        "date": d.published,  # the document's date only when the input gives one
         "part1": "第一部分 部门预算公开表",
         "part2": f"第二部分 {name}{d.year}年部门预算信息公开情况说明",
         "intro": (f"按照《中华人民共和国预算法》、《地方预决算公开操作规程》和《关于进一步推进预算公开工作的"
