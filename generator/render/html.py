@@ -89,7 +89,8 @@ def _fractions(table: Table, cells: list[list[str]], width_mm: float,
     return [f / scale for f in out]
 
 
-_NO_LINE_START = set("，。、；：）》」』”’！？%…·")
+_NO_LINE_START = set("，。、；：）》」』”’！？%…·】〕］｝)],.;:")  # 避头
+_NO_LINE_END = set("（《「『“‘【〔［｛([")  # 避尾
 
 
 def balanced_lines(text: str, capacity: float) -> list[str]:
@@ -112,11 +113,14 @@ def balanced_lines(text: str, capacity: float) -> list[str]:
                 carry = []
                 if u in _NO_LINE_START and len(lines[-1]) > 1:  # "，" may not begin a line
                     carry = [lines[-1].pop()]
+                while len(lines[-1]) > 1 and lines[-1][-1] in _NO_LINE_END:  # nor "【" end one
+                    carry.insert(0, lines[-1].pop())
                 lines.append(carry)
                 width = sum(char_width(ch) for x in carry for ch in x)
             lines[-1].append(u)
             width += w
-        if len(lines) > 1 and len(lines[-1]) == 1 and len(lines[-2]) >= 3:
+        if len(lines) > 1 and len("".join(lines[-1])) == 1 and len(lines[-2]) >= 3 \
+                and lines[-1][0] not in _NO_LINE_START:
             lines[-1].insert(0, lines[-2].pop())
         out += ["".join(line) for line in lines]
     return out
