@@ -47,7 +47,7 @@ def family_lists(css: str) -> list[tuple[str, ...]]:
     """Every distinct font-family list in a stylesheet, in order (from `font-family:` and the
     `font:` shorthand)."""
     out: list[tuple[str, ...]] = []
-    for m in _FAMILY_DECL.finditer(re.sub(r"/\*.*?\*/", "", css, flags=re.S)):
+    for m in _FAMILY_DECL.finditer(re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)):
         value = m.group(1).strip()
         if m.group(0).startswith("font:") or re.match(r"font\s*:", m.group(0)):
             value = _SIZE_PREFIX.sub("", value, count=1)

@@ -15,9 +15,8 @@ from functools import lru_cache
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from ..resources import resource_dir
-
 from ..compute.tables import Disclosure, Heading, Paragraph, ProjectTable, Table
+from ..resources import resource_dir
 
 TEMPLATES = resource_dir("templates")
 CENT = Decimal("0.01")
@@ -214,17 +213,17 @@ def phrase_markup(text: str, names: tuple[str, ...] = ()) -> Markup:
 def indicator_rows(project: ProjectTable) -> list[list[tuple[str, int]]]:
     """Indicator rows with the 一级指标 cell merged (rowspan) over its group: each row is a list
     of (text, rowspan); a row inside a group has no first cell."""
-    rows: list[list] = []
-    lead = None
-    for cells in project.indicators:
-        cells = [c or "" for c in cells]
+    rows: list[list[list]] = []
+    lead: list | None = None
+    for indicator in project.indicators:
+        cells = [c or "" for c in indicator]
         if cells[0] or lead is None:
             lead = [cells[0], 1]
             rows.append([lead] + [[c, 1] for c in cells[1:]])
         else:
             lead[1] += 1
             rows.append([[c, 1] for c in cells[1:]])
-    return [[tuple(c) for c in row] for row in rows]
+    return [[(str(c[0]), int(c[1])) for c in row] for row in rows]
 
 
 # the indicator table's columns (% of the table page's width), as _project.html.j2 lays them

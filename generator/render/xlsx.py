@@ -30,11 +30,21 @@ import io
 from datetime import datetime
 from decimal import Decimal
 
-import xlsxwriter
+import xlsxwriter  # type: ignore[import-untyped]
 
 from ..compute.tables import Column, Disclosure, ProjectTable, Table
-from .xlsx_layout import (Placed, column_units, line_count, meta_spans, place_header,
-                          row_height, sheet_name, span_heights, sum_formula, sum_sources)
+from .xlsx_layout import (
+    Placed,
+    column_units,
+    line_count,
+    meta_spans,
+    place_header,
+    row_height,
+    sheet_name,
+    span_heights,
+    sum_formula,
+    sum_sources,
+)
 
 FONT = {"font_name": "宋体", "font_size": 10, "font_scheme": "none", "font_charset": 134}
 TITLE_SIZE = 16
@@ -52,7 +62,7 @@ def render_xlsx(disclosure: Disclosure) -> bytes:
     wb.set_properties({"title": d.title, "subject": "部门预算公开", "author": d.department_name,
                        "company": d.department_name, "comments": "budgetgen",
                        "created": _created(d)})
-    styles, taken = _Styles(wb), set()
+    styles, taken = _Styles(wb), set[str]()
     for table in d.schedules:
         _table_sheet(wb, styles, table, sheet_name(table.sheet or table.title, taken))
     for project in d.projects:
@@ -80,7 +90,8 @@ class _Styles:
     """Cell formats, created once per distinct set of properties (all in 宋体)."""
 
     def __init__(self, wb: xlsxwriter.Workbook):
-        self.wb, self.cache = wb, {}
+        self.wb = wb
+        self.cache: dict[tuple, object] = {}
 
     def get(self, **props):
         key = tuple(sorted(props.items()))
@@ -117,7 +128,7 @@ def number_format(kind: str, value: Decimal | int) -> str | None:
         return None  # zero prints blank, as the published tables do
     if kind == "qty":
         return "0" if value == int(value) else "0.####"
-    if kind == "price" and abs(value) < Decimal("0.005"):
+    if kind == "price" and abs(Decimal(value)) < Decimal("0.005"):
         return "0.0000"  # a unit price that would round to 0.00
     return "0.00"
 
