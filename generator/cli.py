@@ -1,4 +1,4 @@
-"""The command line: `budgetgen check | render | new | roll | schema` (typer), messages in Chinese.
+"""The command line: `budgetgen check | render | new | roll | schema | catalog` (typer), messages in Chinese.
 
 Exit status: 0 all consistent (warnings allowed), 1 errors found, 2 a file could not be read.
 """
@@ -144,6 +144,11 @@ def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
         from .render.output import atomic_write
         atomic_write(out, text.encode("utf-8"))
         typer.echo(f"已写出 {out}")
+
+
+from .catalog_cmd import register as _register_catalog  # noqa: E402  (budgetgen catalog)
+
+_register_catalog(app)
 
 
 def main() -> None:

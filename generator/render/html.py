@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from ..compute.tables import Disclosure, Heading, Paragraph, ProjectTable, Table
+from ..money import shown
 from ..resources import resource_dir
 
 TEMPLATES = resource_dir("templates")
@@ -45,9 +46,9 @@ def format_cell(value, kind: str) -> str:
             return str(value.quantize(Decimal(1)))
         return format(value.normalize(), "f")
     if kind == "price":
-        cents = value.quantize(CENT)
-        return f"{value.quantize(Decimal('0.0001')):.4f}" if cents == 0 else f"{cents:.2f}"
-    return f"{value.quantize(CENT):.2f}"
+        price = shown(value, "price")
+        return f"{price:.{max(2, -price.as_tuple().exponent)}f}"
+    return f"{shown(value):.2f}"
 
 
 # Page geometry (disclosure.css): text width of each page kind in mm, table font sizes in pt.

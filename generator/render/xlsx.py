@@ -33,6 +33,7 @@ from decimal import Decimal
 import xlsxwriter  # type: ignore[import-untyped]
 
 from ..compute.tables import Column, Disclosure, ProjectTable, Table
+from ..money import shown
 from .xlsx_layout import (
     Placed,
     column_units,
@@ -144,6 +145,7 @@ def _write_cell(ws, st: _Styles, row: int, col: int, value, kind: str, bold: boo
     elif isinstance(value, str):
         ws.write_string(row, col, value, st.text(kind, bold, value.startswith(FORMULA_LIKE)))
     elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        value = shown(Decimal(value), kind)  # the digits the PDF shows (money.py's one rounding rule)
         fmt = number_format(kind, value)
         if fmt is None:
             ws.write_blank(row, col, None, st.text(kind, bold))
@@ -212,10 +214,12 @@ def _table_sheet(wb, st: _Styles, table: Table, name: str) -> None:
         lines = 1
         for c, (value, col) in enumerate(zip(row.cells, table.columns)):
             parts = sums.get((i, c))
-            fmt = number_format(col.kind, value) if parts else None
-            if parts and fmt:  # a total: =SUM(...) with the model's figure as cached value
+            figure = shown(Decimal(value), col.kind) if parts else None
+            fmt = number_format(col.kind, figure) if figure is not None else None
+            if parts and figure is not None and fmt:
+                # a total: =SUM(...) with the model's figure (as shown) as its cached value
                 ws.write_formula(r, c, sum_formula(c, [first + k for k in parts]),
-                                 st.number(fmt, col.kind, row.emphasis), float(value))
+                                 st.number(fmt, col.kind, row.emphasis), float(figure))
                 continue
             _write_cell(ws, st, r, c, value, col.kind, row.emphasis)
             if isinstance(value, str):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..compute.tables import Head, Table
+from ..money import shown
 
 # Body text is 宋体 10pt. In SimSun an ASCII digit is half an em and a CJK character a full em,
 # so one CJK character takes two Excel width units (the unit is the width of '0').
@@ -170,9 +171,10 @@ def _cut(text: str, limit: int) -> str:
 # --- totals as formulas ----------------------------------------------------------------------
 
 def _figure(value) -> Decimal | None:
+    """A money cell's figure as the workbook stores it (money.shown: the digits printed)."""
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         return None
-    return Decimal(value)
+    return shown(Decimal(value), "money")
 
 
 def sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
@@ -183,6 +185,9 @@ def sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
     - an uncoded emphasised row above coded rows (合计) sums the top-level codes;
     - an emphasised row sums the rows above it back to the previous emphasised row (本年收入
       合计), or back to and including it (收入总计 = 本年收入合计 + 上年结转).
+
+    Figures are compared as the cells show them (money.shown), so a recalculating reader gets
+    the very total printed.
 
     Renderers never recompute: this only says which cells a figure already is the sum of,
     so a workbook can show it as a live SUM. A cell with no such rows stays a number."""
