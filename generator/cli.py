@@ -24,9 +24,12 @@ def _err(text: str) -> None:
     typer.echo(text, err=True)
 
 
-def _print_outcome(o: Outcome, quiet: bool = False) -> None:
+def _print_outcome(o: Outcome, quiet: bool = False, verbose: bool = False) -> None:
     for p in o.problems:
         typer.echo(format_problem(p))
+    if verbose:
+        for line in o.notes:
+            typer.echo(line)
     if not quiet:
         tail = summary(o.problems) if o.status != "unreadable" else "文件无法读取"
         typer.echo(f"{o.file}：{tail}")
@@ -40,11 +43,13 @@ def _exit_code(outcomes: list[Outcome]) -> int:
 
 
 @app.command("check")
-def check_cmd(files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE...")):
+def check_cmd(files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
+              verbose: bool = typer.Option(False, "-v", "--verbose",
+                                           help="另列出所属单位和汇总时抵消的内部往来")):
     """只做检查：列出全部错误与警告（文件:行:列），不生成文件。"""
     outcomes = [check_file(str(f)) for f in files]
     for o in outcomes:
-        _print_outcome(o)
+        _print_outcome(o, verbose=verbose)
     raise typer.Exit(_exit_code(outcomes))
 
 
@@ -62,6 +67,7 @@ def render_cmd(
     out: Path = typer.Option(Path("output"), "-o", "--out", help="输出目录（默认 output/）"),
     fmt: str = typer.Option("pdf,xlsx", "--format", "-f", help="输出格式，逗号分隔：pdf,xlsx,html"),
     jobs: int = typer.Option(0, "-j", "--jobs", help="并行进程数（默认：CPU 核数）"),
+    units: bool = typer.Option(False, "--units", help="部门文件列有所属单位时，另为每个所属单位生成单位预算"),
     pdf_variant: Optional[str] = typer.Option(
         None, "--pdf-variant", metavar="pdf/a-3b|pdf/ua-1",
         help="PDF 变体：pdf/a-3b（长期存档，带 XMP 声明）或 pdf/ua-1（带标签，供读屏软件）；默认普通 PDF"),
@@ -75,13 +81,13 @@ def render_cmd(
         formats = tuple(pdf_variant.lower() if f == "pdf" else f for f in formats)
     names = [str(f) for f in files]
     if len(names) == 1:
-        outcomes = [render_file(names[0], str(out), formats)]
+        outcomes = [render_file(names[0], str(out), formats, units)]
         _print_outcome(outcomes[0])
         for path in outcomes[0].outputs:
             typer.echo(f"已生成 {path}")
     else:
         from .batch import render_batch
-        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1)
+        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units)
     raise typer.Exit(_exit_code(outcomes))
 
 

@@ -27,6 +27,8 @@ class Outcome:
     pages: int = 0
     outputs: list = field(default_factory=list)
     problems: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # what `check --verbose` adds (所属单位, 内部往来抵消)
+    units: list = field(default_factory=list)  # the 所属单位 rendered with --units, one Outcome each
 
     @property
     def exit_code(self) -> int:
@@ -40,7 +42,18 @@ def check_file(path: str) -> Outcome:
     except Exception as exc:  # a bug, not the clerk's fault: one line, no traceback wall
         return _crash(path, start, exc)
     status = "ok" if result.ok else ("error" if result.readable else "unreadable")
-    return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
+    return Outcome(path, status, time.perf_counter() - start, problems=result.problems,
+                   notes=_notes(result))
+
+
+def _notes(result) -> list[str]:
+    if result.consolidation is None:
+        return []
+    from .consolidate import explain
+    from .report import summary
+    return explain(result.file, result.consolidation,
+                   result.figures.total if result.figures is not None else None,
+                   {u.file: summary(u.problems) for u in result.units})
 
 
 def _crash(path: str, start: float, exc: Exception) -> Outcome:
@@ -50,7 +63,9 @@ def _crash(path: str, start: float, exc: Exception) -> Outcome:
                                    Location(path))])
 
 
-def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx")) -> Outcome:
+def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx"),
+                units: bool = False) -> Outcome:
+    """Render one file; with `units`, a department's 所属单位 too (each its 单位预算)."""
     start = time.perf_counter()
     try:
         result = run(path)
@@ -58,23 +73,32 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
             status = "error" if result.readable else "unreadable"
             return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
         from .render.output import atomic_write, output_stem  # imported here: keeps `check` light
-        d = result.disclosure
-        stem = output_stem(d.department_code, d.department_name, d.year)
         target = Path(out_dir)
+        parts = [(path, result.disclosure)] + [(u.file, u.disclosure) for u in result.units if units]
         # render every format first, then write: a renderer failing on the second format must
         # not leave a new PDF next to last run's XLSX
-        rendered = [(fmt, *_render(fmt, d)) for fmt in formats]
-        outputs, pages = [], 0
-        for fmt, data, count in rendered:
-            pages = count or pages
-            dest = target / f"{stem}.{'pdf' if fmt in PDF_VARIANTS else fmt}"
-            atomic_write(dest, data)
-            outputs.append(str(dest))
+        rendered = []
+        for file, d in parts:
+            assert d is not None  # every part of an ok result is computed
+            stem = output_stem(d.department_code, d.department_name, d.year)
+            rendered.append((file, [(target / f"{stem}.{'pdf' if fmt in PDF_VARIANTS else fmt}",
+                                     *_render(fmt, d)) for fmt in formats]))
+        outcomes = []
+        for file, files in rendered:
+            outputs, pages = [], 0
+            for dest, data, count in files:
+                pages = count or pages
+                atomic_write(dest, data)
+                outputs.append(str(dest))
+            outcomes.append(Outcome(file, "ok", 0.0, pages, outputs))
+        main, *subs = outcomes
         problems = list(result.problems)
-        if any(f == "pdf" or f in PDF_VARIANTS for f in formats):  # a missing 仿宋/黑体/楷体/宋体 face: say what the PDF used instead
+        if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
+            # a missing 仿宋/黑体/楷体/宋体 face: say what the PDF used instead
             from .render.fontcheck import font_warnings
             problems += font_warnings(path)
-        return Outcome(path, "ok", time.perf_counter() - start, pages, outputs, problems)
+        return Outcome(path, "ok", time.perf_counter() - start, main.pages,
+                       [o for x in outcomes for o in x.outputs], problems, _notes(result), subs)
     except Exception as exc:  # a bug, not the clerk's fault: report it without a traceback wall
         return _crash(path, start, exc)
 

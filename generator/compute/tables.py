@@ -100,3 +100,4 @@ class Disclosure:
     projects: tuple[ProjectTable, ...] = ()
     figures: dict = field(default_factory=dict)  # headline figures by name (for tests, text)
     published: str = ""  # YYYY-MM-DD the document is dated (department.published), or ""
+    kind: str = "部门预算"  # or 单位预算: what the title and the part headings say
