@@ -350,12 +350,15 @@ def test_hygiene_warnings_on_the_examples(xigang, nanguan):
 def test_hygiene_institution_and_empty_section():
     text = example_text("2025")
     text = replace_once(text, "    nature: 行政\n", "")
-    text = re.sub(r"  measures:\n(    - .*\n)+", "  measures: []\n", text, count=1)
-    result = run_variant(text)
+    partly = re.sub(r"  measures:\n(    - .*\n)+", "  measures: []\n", text, count=1)
+    result = run_variant(partly)
     (inst,) = _warnings(result, "文字-机构")
     assert "单位性质" in inst.message
-    (empty,) = _warnings(result, "文字-空白")
-    assert "工作保障措施" in empty.message and empty.location.line == line_of(text, "measures: []")
+    assert _warnings(result, "文字-空白") == []  # the section still has text
+    empty = re.sub(r"  (overall|items):\n(    - .*\n)+", r"  \1: []\n", partly)
+    result = run_variant(empty)
+    (warn,) = _warnings(result, "文字-空白")
+    assert "部门整体绩效目标" in warn.message and warn.location.line == line_of(empty, "overall: []")
     assert result.ok
 
 

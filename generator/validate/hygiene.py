@@ -143,26 +143,26 @@ def _printed_sections(ctx: Context) -> set[str] | None:
         return None
 
 
-# A section the layout prints → the input it is written from (each must not be empty).
-_EXPECTED = (("duties", ("duties",), "部门职责"),
-             ("performance", ("performance", "overall"), "总体绩效目标"),
-             ("performance", ("performance", "items"), "分项绩效目标"),
-             ("performance", ("performance", "measures"), "工作保障措施"))
+# A section the layout prints → the inputs it is written from (not all of them may be empty).
+_EXPECTED = (("duties", (("duties",),), "部门职责"),
+             ("performance", (("performance", "overall"), ("performance", "items"),
+                              ("performance", "measures")), "部门整体绩效目标"))
 
 
 def empty_sections(ctx: Context) -> list[Problem]:
+    """A section the layout prints whose inputs are all empty: it would print a bare heading."""
     printed = _printed_sections(ctx)
     b = ctx.budget
     values = {("duties",): b.duties, ("performance", "overall"): b.performance.overall,
               ("performance", "items"): b.performance.items,
               ("performance", "measures"): b.performance.measures}
     out = []
-    for key, path, what in _EXPECTED:
+    for key, paths, what in _EXPECTED:
         if printed is not None and key not in printed:
             continue
-        if not any(x.strip() for x in values[path]):
-            out.append(ctx.warning("文字-空白", f"版式要印出“{what}”，但 {_label(path)} 没有内容",
-                                   path, "至少一段文字", "空"))
+        if not any(x.strip() for path in paths for x in values[path]):
+            out.append(ctx.warning("文字-空白", f"版式要印出“{what}”，但 {'、'.join(_label(p) for p in paths)} "
+                                   "都没有内容", paths[0], "至少一段文字", "空"))
     return out
 
 
