@@ -28,16 +28,21 @@ from concurrent.futures.process import BrokenProcessPool
 STATUS_LABELS = {"ok": "通过", "error": "有错误", "unreadable": "无法读取", "crash": "内部错误"}
 
 
-def _work(path: str, out_dir: str, formats: tuple[str, ...]):
+def _work(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None):
     """Runs in a worker: one file through the pipeline to its outputs (never raises)."""
     from .jobs import render_file  # imported here: module import stays cheap for 'spawn'
-    return render_file(path, out_dir, formats)
+    return render_file(path, out_dir, formats, layout=layout)
 
 
-def _work_units(path: str, out_dir: str, formats: tuple[str, ...]):
+def _args(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None) -> tuple:
+    """_work's arguments; the layout only when --layout was given."""
+    return (path, out_dir, formats) + ((layout,) if layout else ())
+
+
+def _work_units(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None):
     """`_work` for `render --units`: a department's 所属单位 are rendered too."""
     from .jobs import render_file
-    return render_file(path, out_dir, formats, units=True)
+    return render_file(path, out_dir, formats, units=True, layout=layout)
 
 
 def _crashed(path: str, seconds: float, detail: str, died: bool = True):
@@ -119,12 +124,12 @@ class _Progress:
 # --------------------------------------------------------------------------- running
 
 
-def _run_serial(files, out_dir, formats, progress, units=False) -> dict:
+def _run_serial(files, out_dir, formats, progress, units=False, layout=None) -> dict:
     results = {}
     for i, path in enumerate(files):
         start = time.perf_counter()
         try:
-            outcome = (_work_units if units else _work)(path, out_dir, formats)
+            outcome = (_work_units if units else _work)(*_args(path, out_dir, formats, layout))
         except Exception as exc:  # render_file never raises; a bug here must not stop the batch
             outcome = _crashed(path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
                                died=False)
@@ -159,7 +164,7 @@ def _executor(workers: int, method: str | None, formats=()) -> ProcessPoolExecut
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
-def _run_pool(files, out_dir, formats, workers, method, progress, units=False) -> dict:
+def _run_pool(files, out_dir, formats, workers, method, progress, units=False, layout=None) -> dict:
     results: dict = {}
     started = time.perf_counter()
     work = _work_units if units else _work
@@ -168,7 +173,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False) -
     try:
         # Submit everything before the progress bar starts its thread: with 'fork' the pool
         # starts all its workers at the first submit, while this process is single-threaded.
-        futures: dict[Future, int] = {pool.submit(work, path, out_dir, formats): i
+        futures: dict[Future, int] = {pool.submit(work, *_args(path, out_dir, formats, layout)): i
                                       for i, path in enumerate(files)}
         with progress:
             pending = set(futures)
@@ -194,7 +199,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False) -
                 start = time.perf_counter()
                 with progress.paused(), _executor(1, method, formats) as single:
                     try:
-                        outcome = single.submit(work, files[i], out_dir, formats).result()
+                        outcome = single.submit(work, *_args(files[i], out_dir, formats, layout)).result()
                     except BrokenProcessPool:
                         outcome = _crashed(files[i], time.perf_counter() - start, "进程被终止")
                     except Exception as exc:
@@ -211,7 +216,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False) -
 
 def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
                  start_method: str | None = "auto", stream=None, progress_stream=None,
-                 units: bool = False) -> list:
+                 units: bool = False, layout: str | None = None) -> list:
     """Render every file; print each file's problems and a summary table; return the Outcomes
     in the order of `files`. jobs == 1 runs in this process. The caller sets the exit status."""
     files = [str(f) for f in files]
@@ -222,9 +227,9 @@ def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
     progress = _Progress(len(files), progress_stream)
     if workers == 1:
         with progress:
-            results = _run_serial(files, out_dir, formats, progress, units)
+            results = _run_serial(files, out_dir, formats, progress, units, layout)
     else:
-        results = _run_pool(files, out_dir, formats, workers, start_method, progress, units)
+        results = _run_pool(files, out_dir, formats, workers, start_method, progress, units, layout)
     outcomes = [results[i] for i in range(len(files))]
     print_report(outcomes, out_dir, stream)
     return outcomes

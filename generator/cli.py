@@ -20,6 +20,9 @@ app = typer.Typer(
          "退出状态：0 通过（可有警告）；1 发现错误；2 文件无法读取。")
 
 
+LAYOUT_HELP = "版式：内置版式名（见 budgetgen layouts）或版式文件路径；覆盖部门文件中的 department.edition"
+
+
 def _err(text: str) -> None:
     typer.echo(text, err=True)
 
@@ -45,9 +48,11 @@ def _exit_code(outcomes: list[Outcome]) -> int:
 @app.command("check")
 def check_cmd(files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
               verbose: bool = typer.Option(False, "-v", "--verbose",
-                                           help="另列出所属单位和汇总时抵消的内部往来")):
+                                           help="另列出所属单位和汇总时抵消的内部往来"),
+              layout: Optional[str] = typer.Option(None, "--layout", help=LAYOUT_HELP,
+                                                   metavar="KEY|PATH")):
     """只做检查：列出全部错误与警告（文件:行:列），不生成文件。"""
-    outcomes = [check_file(str(f)) for f in files]
+    outcomes = [check_file(str(f), layout) for f in files]
     for o in outcomes:
         _print_outcome(o, verbose=verbose)
     raise typer.Exit(_exit_code(outcomes))
@@ -68,6 +73,7 @@ def render_cmd(
     fmt: str = typer.Option("pdf,xlsx", "--format", "-f", help="输出格式，逗号分隔：pdf,xlsx,html"),
     jobs: int = typer.Option(0, "-j", "--jobs", help="并行进程数（默认：CPU 核数）"),
     units: bool = typer.Option(False, "--units", help="部门文件列有所属单位时，另为每个所属单位生成单位预算"),
+    layout: Optional[str] = typer.Option(None, "--layout", help=LAYOUT_HELP, metavar="KEY|PATH"),
     pdf_variant: Optional[str] = typer.Option(
         None, "--pdf-variant", metavar="pdf/a-3b|pdf/ua-1",
         help="PDF 变体：pdf/a-3b（长期存档，带 XMP 声明）或 pdf/ua-1（带标签，供读屏软件）；默认普通 PDF"),
@@ -81,20 +87,21 @@ def render_cmd(
         formats = tuple(pdf_variant.lower() if f == "pdf" else f for f in formats)
     names = [str(f) for f in files]
     if len(names) == 1:
-        outcomes = [render_file(names[0], str(out), formats, units)]
+        outcomes = [render_file(names[0], str(out), formats, units, layout=layout)]
         _print_outcome(outcomes[0])
         for path in outcomes[0].outputs:
             typer.echo(f"已生成 {path}")
     else:
         from .batch import render_batch
-        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units)
+        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units,
+                                layout=layout)
     raise typer.Exit(_exit_code(outcomes))
 
 
 @app.command("new")
 def new_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml"),
-    edition: str = typer.Option("hebei-2025", "--edition", help="版式：hebei-2025 或 hebei-2023"),
+    edition: str = typer.Option("hebei-2025", "--edition", help="版式：内置版式名（见 budgetgen layouts）"),
     year: Optional[int] = typer.Option(None, "--year", help="预算年度（默认：明年）"),
     force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
 ):
@@ -151,6 +158,10 @@ def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
         atomic_write(out, text.encode("utf-8"))
         typer.echo(f"已写出 {out}")
 
+
+from .layouts_cmd import register as _register_layouts  # noqa: E402
+
+_register_layouts(app)
 
 from .catalog_cmd import register as _register_catalog  # noqa: E402  (budgetgen catalog)
 

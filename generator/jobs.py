@@ -35,10 +35,10 @@ class Outcome:
         return {"ok": 0, "error": 1, "unreadable": 2}.get(self.status, 3)
 
 
-def check_file(path: str) -> Outcome:
+def check_file(path: str, layout: str | None = None) -> Outcome:
     start = time.perf_counter()
     try:
-        result = run(path)
+        result = run(path, layout=layout)
     except Exception as exc:  # a bug, not the clerk's fault: one line, no traceback wall
         return _crash(path, start, exc)
     status = "ok" if result.ok else ("error" if result.readable else "unreadable")
@@ -64,11 +64,12 @@ def _crash(path: str, start: float, exc: Exception) -> Outcome:
 
 
 def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx"),
-                units: bool = False) -> Outcome:
-    """Render one file; with `units`, a department's 所属单位 too (each its 单位预算)."""
+                units: bool = False, layout: str | None = None) -> Outcome:
+    """Render one file; with `units`, a department's 所属单位 too (each its 单位预算);
+    `layout` overrides department.edition (--layout)."""
     start = time.perf_counter()
     try:
-        result = run(path)
+        result = run(path, layout=layout)
         if not result.ok:
             status = "error" if result.readable else "unreadable"
             return Outcome(path, status, time.perf_counter() - start, problems=result.problems)

@@ -170,11 +170,11 @@ def _cut(text: str, limit: int) -> str:
 
 # --- totals as formulas ----------------------------------------------------------------------
 
-def _figure(value) -> Decimal | None:
+def _figure(value, places: int = 2) -> Decimal | None:
     """A money cell's figure as the workbook stores it (money.shown: the digits printed)."""
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         return None
-    return shown(Decimal(value), "money")
+    return shown(Decimal(value), "money", places)
 
 
 def sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
@@ -221,11 +221,12 @@ def sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
             candidates += [r for r in (tuple(range(prev + 1, i)), tuple(range(max(prev, 0), i)))
                            if len(r) >= 2]
         for j in money:
-            value = _figure(row.cells[j])
+            places = table.columns[j].places
+            value = _figure(row.cells[j], places)
             if not value:
                 continue
             for parts in candidates:
-                figures = [_figure(rows[k].cells[j]) for k in parts]
+                figures = [_figure(rows[k].cells[j], places) for k in parts]
                 if parts and any(f for f in figures) and \
                         sum((f or Decimal(0) for f in figures), Decimal(0)) == value:
                     out[(i, j)] = parts

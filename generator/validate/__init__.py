@@ -12,15 +12,17 @@ from ..compute import Figures
 from ..loader import RawDoc
 from ..model import Budget
 from ..problems import Problem
-from . import annex, codes, hygiene, projects, totals
+from . import annex, codes, hygiene, projects, services, totals
 from .context import Context
 
-RULES = codes.RULES + totals.RULES + projects.RULES + annex.RULES + hygiene.RULES
+RULES = (codes.RULES + totals.RULES + projects.RULES + annex.RULES + services.RULES
+         + hygiene.RULES)
 
 
 def validate(budget: Budget, fig: Figures, doc: RawDoc, catalog: Catalog,
-             rules=RULES) -> list[Problem]:
-    ctx = Context(budget, fig, doc, catalog)
+             rules=RULES, layout: object | None = None) -> list[Problem]:
+    """`layout`: the layout the file is printed in, for rules on what it prints (hygiene)."""
+    ctx = Context(budget, fig, doc, catalog, layout)
     problems: list[Problem] = []
     for rule in rules:
         problems += rule(ctx)

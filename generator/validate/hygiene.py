@@ -134,31 +134,43 @@ def punctuation(ctx: Context) -> list[Problem]:
     return out
 
 
-def _printed_sections(ctx: Context) -> set[str] | None:
-    """The section keys the department's layout prints, or None when unknown."""
-    try:
-        from ..editions import EDITIONS
-        return {key for key, _ in EDITIONS[ctx.budget.department.edition].sections}
-    except (ImportError, KeyError, AttributeError):  # a layout defined elsewhere: check all
+def _printed_blocks(ctx: Context) -> set[str] | None:
+    """The content blocks (duties, performance …) the file's layout prints, or None when the
+    layout is not known (then every section is checked)."""
+    if ctx.layout is None or not hasattr(ctx.layout, "model_dump"):
         return None
+    found: set[str] = set()
+
+    def walk(node: object, key: str = "") -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+        elif isinstance(node, str) and key in ("content", "block"):
+            found.add(node)
+
+    walk(ctx.layout.model_dump(warnings=False))
+    return found
 
 
 # A section the layout prints → the inputs it is written from (not all of them may be empty).
-_EXPECTED = (("duties", (("duties",),), "部门职责"),
-             ("performance", (("performance", "overall"), ("performance", "items"),
-                              ("performance", "measures")), "部门整体绩效目标"))
+_EXPECTED = ((("duties", "duties_text"), (("duties",),), "部门职责"),
+             (("performance",), (("performance", "overall"), ("performance", "items"),
+                                 ("performance", "measures")), "部门整体绩效目标"))
 
 
 def empty_sections(ctx: Context) -> list[Problem]:
     """A section the layout prints whose inputs are all empty: it would print a bare heading."""
-    printed = _printed_sections(ctx)
+    printed = _printed_blocks(ctx)
     b = ctx.budget
     values = {("duties",): b.duties, ("performance", "overall"): b.performance.overall,
               ("performance", "items"): b.performance.items,
               ("performance", "measures"): b.performance.measures}
     out = []
-    for key, paths, what in _EXPECTED:
-        if printed is not None and key not in printed:
+    for blocks, paths, what in _EXPECTED:
+        if printed is not None and not printed & set(blocks):
             continue
         if not any(x.strip() for path in paths for x in values[path]):
             out.append(ctx.warning("文字-空白", f"版式要印出“{what}”，但 {'、'.join(_label(p) for p in paths)} "
