@@ -22,6 +22,7 @@ import os
 import sys
 import time
 import unicodedata
+from typing import Any
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -77,8 +78,8 @@ class _Progress:
         self.total = total
         self.done = 0
         self.stream = stream or sys.stderr
-        self.bar = None
-        self.task = None
+        self.bar: Any = None
+        self.task: Any = None
         isatty = getattr(self.stream, "isatty", None)
         if isatty is not None and isatty():
             try:
@@ -164,7 +165,7 @@ def _executor(workers: int, method: str | None, formats=()) -> ProcessPoolExecut
                 importlib.import_module(name)
             except Exception:  # a broken renderer is reported per file by render_file
                 pass
-    elif method == "forkserver":
+    elif method == "forkserver" and context is not None:
         context.set_forkserver_preload(names)
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
@@ -289,7 +290,7 @@ def print_report(outcomes, out_dir, stream=None) -> None:
         say(f"{o.file}：{tail}")
         say()
     say(summary_table(outcomes))
-    counts = {}
+    counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     parts = [f"{STATUS_LABELS[s]}{counts[s]}个" for s in STATUS_LABELS if counts.get(s)]

@@ -15,6 +15,10 @@ from .pipeline import Checked, Result, run
 from .problems import Location, Problem, error
 
 FORMATS = ("pdf", "xlsx", "html")
+# PDF variants (WeasyPrint's pdf_variant): archival PDF/A-3b, tagged PDF/UA-1 for screen readers.
+# A variant stands in `formats` in place of "pdf" (so a batch passes it on unchanged) and is
+# written as the .pdf.
+PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
 
 
 @dataclass
@@ -82,7 +86,8 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
         for file, d in parts:
             assert d is not None  # every part of an ok result is computed
             stem = output_stem(d.department_code, d.department_name, d.year)
-            rendered.append((file, [(target / f"{stem}.{fmt}", *_render(fmt, d)) for fmt in formats]))
+            rendered.append((file, [(target / f"{stem}.{'pdf' if fmt in PDF_VARIANTS else fmt}",
+                                     *_render(fmt, d)) for fmt in formats]))
         outcomes = []
         written: list[str] = []
         try:
@@ -99,17 +104,22 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
                            result.problems + [error("输出写入", f"无法写入输出文件：{exc.strerror or exc}",
                                                     Location(str(exc.filename or target)))])
         main, *subs = outcomes
+        problems = list(result.problems)
+        if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
+            # a missing 仿宋/黑体/楷体/宋体 face: say what the PDF used instead
+            from .render.fontcheck import font_warnings
+            problems += font_warnings(path)
         return Outcome(path, "ok", time.perf_counter() - start, main.pages,
-                       [o for x in outcomes for o in x.outputs], result.problems, _notes(result), subs)
+                       [o for x in outcomes for o in x.outputs], problems, _notes(result), subs)
     except Exception as exc:  # a bug, not the clerk's fault: report it without a traceback wall
         return _crash(path, start, exc)
 
 
 def _render(fmt: str, disclosure: Disclosure) -> tuple[bytes, int]:
-    """(bytes, PDF page count or 0) for one format."""
-    if fmt == "pdf":
+    """(bytes, PDF page count or 0) for one format (a PDF variant is a PDF)."""
+    if fmt == "pdf" or fmt in PDF_VARIANTS:
         from .render.pdf import render_pdf_pages
-        return render_pdf_pages(disclosure)
+        return render_pdf_pages(disclosure, fmt if fmt in PDF_VARIANTS else None)
     if fmt == "xlsx":
         from .render.xlsx import render_xlsx
         return render_xlsx(disclosure), 0

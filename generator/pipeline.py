@@ -124,7 +124,7 @@ def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None
 def _single(name: str, budget: Budget, doc: RawDoc, catalog: Catalog, kind: str | None,
             layout: Layout, found: list[Problem]) -> Checked:
     disclosure, fig = compute(budget, catalog, layout, kind=kind)
-    found = found + validate(budget, fig, doc, catalog)
+    found = found + validate(budget, fig, doc, catalog, layout=layout)
     return Checked(name, doc, budget, disclosure, fig, sort_problems(found), layout=layout)
 
 
@@ -150,7 +150,7 @@ def _department(name: str, budget: Budget, doc: RawDoc, catalog: Catalog | None,
         units.append(unit)
         found += unit.problems
     own = catalog_for(budget, catalog)
-    found += validate(budget, compute_figures(budget, own), doc, own, OWN_RULES)
+    found += validate(budget, compute_figures(budget, own), doc, own, OWN_RULES, layout=layout)
     if cons.budget is None:
         return Refused(name, doc, sort_problems(found), units, cons, layout)
     whole = catalog_for(cons.budget, catalog)  # every file's `catalog:` codes

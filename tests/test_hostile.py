@@ -188,7 +188,10 @@ def plain():
 ], ids=["utf-8-bom", "utf-16", "utf-16-le-bom", "utf-16-be-bom"])
 def test_byte_order_marks_read_exactly(tmp_path, plain, encode):
     r = run(write(tmp_path, encode(EX)))
-    assert r.ok and r.problems == []
+    # nothing beyond the plain file's own warnings (the hygiene ones), at the same places
+    same = [(p.rule, p.location.line, p.location.column, p.message) for p in plain.problems]
+    assert r.ok and [(p.rule, p.location.line, p.location.column, p.message)
+                     for p in r.problems] == same
     assert r.budget == plain.budget
     assert r.figures == plain.figures
     # the marks are those of the text, not shifted by the BOM
@@ -200,7 +203,7 @@ def test_gbk_copy_reads_with_a_warning_and_exact_figures(tmp_path, plain):
     path = write(tmp_path, EX.encode("gbk"))
     r = run(path)
     assert r.ok
-    assert [p.rule for p in r.problems] == ["文件编码"]
+    assert [p.rule for p in r.problems if not p.rule.startswith("文字-")] == ["文件编码"]
     expect(r.problems[0], "文件编码", (1, 1), "已按 GBK/GB18030 读取", file=str(path),
            severity=Severity.WARNING)
     assert r.doc.encoding == "gb18030"
@@ -754,6 +757,9 @@ def test_markup_is_escaped_in_html(hostile, offline):
     assert offline == ([], [])
 
 
+_SUM = re.compile(r"=SUM\([A-Z]+[0-9]+(:[A-Z]+[0-9]+)?(,[A-Z]+[0-9]+(:[A-Z]+[0-9]+)?)*\)")
+
+
 def test_markup_and_formulas_are_plain_text_cells_in_xlsx(hostile, offline):
     import openpyxl
 
@@ -772,7 +778,9 @@ def test_markup_and_formulas_are_plain_text_cells_in_xlsx(hostile, offline):
     for ws in book.worksheets:  # nothing the clerk typed became a formula
         for row in ws.iter_rows():
             for cell in row:
-                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                # the only formulas are the workbook's own totals (=SUM of cell references)
+                assert cell.data_type != "f" or _SUM.fullmatch(str(cell.value)), (ws.title, cell.coordinate,
+                                                                                  cell.value)
     assert offline == ([], [])
 
 
@@ -837,7 +845,7 @@ def test_output_stem_fits_a_file_name_and_keeps_the_year(name):
     from generator.render.output import output_stem
     stem = output_stem("524", name, 2025)
     # NAME_MAX is 255 bytes; the temporary file adds ".", ".xlsx", ".XXXXXXXX.tmp"
-    assert len(f".{stem}.xlsx.XXXXXXXX.tmp".encode("utf-8")) <= 255
+    assert len(f".{stem}.xlsx.XXXXXXXX.tmp".encode()) <= 255
     assert stem.startswith("524-") and stem.endswith("-2025")
     assert "\u202e" not in stem
 
