@@ -62,18 +62,24 @@ def render_cmd(
     out: Path = typer.Option(Path("output"), "-o", "--out", help="输出目录（默认 output/）"),
     fmt: str = typer.Option("pdf,xlsx", "--format", "-f", help="输出格式，逗号分隔：pdf,xlsx,html"),
     jobs: int = typer.Option(0, "-j", "--jobs", help="并行进程数（默认：CPU 核数）"),
+    force: bool = typer.Option(False, "--force", help="即使输入未变化也重新生成"),
 ):
     """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
     formats = _parse_formats(fmt)
     names = [str(f) for f in files]
     if len(names) == 1:
-        outcomes = [render_file(names[0], str(out), formats)]
-        _print_outcome(outcomes[0])
-        for path in outcomes[0].outputs:
-            typer.echo(f"已生成 {path}")
+        outcomes = [render_file(names[0], str(out), formats, force)]
+        if outcomes[0].status == "skipped":
+            from .cache import SKIPPED
+            typer.echo(f"{names[0]}：{SKIPPED}（输出与输入一致；加 --force 可重新生成）")
+        else:
+            _print_outcome(outcomes[0])
+            for path in outcomes[0].outputs:
+                typer.echo(f"已生成 {path}")
     else:
         from .batch import render_batch
-        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1)
+        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1,
+                                force=force)
     raise typer.Exit(_exit_code(outcomes))
 
 
@@ -139,7 +145,11 @@ def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
 
 
 def main() -> None:
-    app(prog_name="budgetgen")
+    try:
+        app(prog_name="budgetgen")
+    except SystemExit as exc:
+        from .quickexit import quick_exit
+        quick_exit(exc.code)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return {"ok": 0, "error": 1, "unreadable": 2}.get(self.status, 3)
+        return {"ok": 0, "skipped": 0, "error": 1, "unreadable": 2}.get(self.status, 3)
 
 
 def check_file(path: str) -> Outcome:
@@ -46,9 +46,16 @@ def _crash(path: str, start: float, exc: Exception) -> Outcome:
                                    Location(path))])
 
 
-def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx")) -> Outcome:
+def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx"),
+                force: bool = False) -> Outcome:
     start = time.perf_counter()
     try:
+        if not force:  # inputs unchanged since the outputs were written: skip (cache.py)
+            from .cache import skipped_outcome
+            skipped = skipped_outcome(path, out_dir, formats)
+            if skipped is not None:
+                skipped.seconds = time.perf_counter() - start
+                return skipped
         result = run(path)
         if not result.ok:
             status = "error" if result.readable else "unreadable"
@@ -59,25 +66,29 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
         target = Path(out_dir)
         # render every format first, then write: a renderer failing on the second format must
         # not leave a new PDF next to last run's XLSX
-        rendered = [(fmt, *_render(fmt, d)) for fmt in formats]
-        outputs, pages = [], 0
-        for fmt, data, count in rendered:
+        rendered = [(fmt, *_render(fmt, d, path)) for fmt in formats]
+        outputs, pages, problems = [], 0, list(result.problems)
+        for fmt, data, count, more in rendered:
             pages = count or pages
+            problems += [p for p in more if p not in problems]
             dest = target / f"{stem}.{fmt}"
             atomic_write(dest, data)
             outputs.append(str(dest))
-        return Outcome(path, "ok", time.perf_counter() - start, pages, outputs, result.problems)
+        from .cache import remember
+        remember(path, out_dir, formats, outputs, pages, problems)
+        return Outcome(path, "ok", time.perf_counter() - start, pages, outputs, problems)
     except Exception as exc:  # a bug, not the clerk's fault: report it without a traceback wall
         return _crash(path, start, exc)
 
 
-def _render(fmt: str, disclosure) -> tuple[bytes, int]:
-    """(bytes, PDF page count or 0) for one format."""
+def _render(fmt: str, disclosure, path: str = "") -> tuple[bytes, int, list]:
+    """(bytes, PDF page count or 0, warnings WeasyPrint logged) for one format."""
     if fmt == "pdf":
-        from .render.pdf import render_pdf_pages
-        return render_pdf_pages(disclosure)
+        from .render.pdf import render_pdf_report
+        pdf = render_pdf_report(disclosure)
+        return pdf.data, pdf.pages, pdf.problems(path)
     if fmt == "xlsx":
         from .render.xlsx import render_xlsx
-        return render_xlsx(disclosure), 0
+        return render_xlsx(disclosure), 0, []
     from .render.html import render_html
-    return render_html(disclosure).encode("utf-8"), 0
+    return render_html(disclosure).encode("utf-8"), 0, []
