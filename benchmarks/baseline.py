@@ -22,8 +22,8 @@ SEED = Path("/work/shared/seeds/000_2ffe7de2add8e453.txt")
 def seed_html(text: str) -> str:
     """The seed's content as plain HTML: paragraphs and bordered tables."""
     out = ["<!DOCTYPE html><html lang=zh-CN><head><meta charset=utf-8>",
-           "<style>body{font-family:'Noto Serif CJK SC',serif;font-size:10pt}"
-           "table{border-collapse:collapse;width:100%}td{border:1px solid #000}</style>",
+           ("<style>body{font-family:'Noto Serif CJK SC',serif;font-size:10pt}"
+            "table{border-collapse:collapse;width:100%}td{border:1px solid #000}</style>"),
            "</head><body>"]
     row: list[str] = []
     in_table = False

@@ -30,10 +30,10 @@ STATUS_LABELS = {"ok": "通过", "skipped": "未变化，已跳过", "error": "�
                  "crash": "内部错误"}
 
 
-def _work(path: str, out_dir: str, formats: tuple[str, ...], force: bool = False):
+def _work(path: str, out_dir: str, formats: tuple[str, ...]):
     """Runs in a worker: one file through the pipeline to its outputs (never raises)."""
     from .jobs import render_file  # imported here: module import stays cheap for 'spawn'
-    return render_file(path, out_dir, formats, force)
+    return render_file(path, out_dir, formats)
 
 
 def _crashed(path: str, seconds: float, detail: str, died: bool = True):

@@ -27,7 +27,7 @@ from typing import Any
 RECORD_DIR = ".budgetgen"
 SKIPPED = "未变化，已跳过"
 _PACKAGE = Path(__file__).resolve().parent
-_NAMED_YAML = re.compile(r"""[^\s'"\[\]{},:#]+\.ya?ml\b""")
+_NAMED_YAML = re.compile(r"""[^\s'"\[\]{},:#：，、；（）《》“”]+\.ya?ml\b""")
 
 
 def _digest(data: bytes) -> str:
@@ -114,8 +114,7 @@ def remember(path: str | Path, out_dir: str | Path, formats: tuple[str, ...],
              outputs: list[str], pages: int = 0, problems: list | None = None,
              options: dict[str, Any] | None = None) -> None:
     """Store the fingerprint of a good render beside its outputs (best effort: a record that
-    cannot be written only means the next run renders again)."""
-    from .render.output import atomic_write
+    cannot be written, or is cut short, only means the next run renders again)."""
     digest = fingerprint(path, formats, options)
     if digest is None:
         return
@@ -123,11 +122,15 @@ def remember(path: str | Path, out_dir: str | Path, formats: tuple[str, ...],
     record = {"file": str(path), "fingerprint": digest, "pages": pages,
               "outputs": {os.path.relpath(o, out): _digest(Path(o).read_bytes()) for o in outputs},
               "problems": [_problem_dict(p) for p in problems or []]}
+    target = record_path(path, out)
     try:
-        atomic_write(record_path(path, out), json.dumps(record, ensure_ascii=False,
-                                                        indent=1).encode("utf-8"))
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
     except OSError:
-        pass
+        try:
+            target.unlink()
+        except OSError:
+            pass
 
 
 def _problem_dict(p: Any) -> dict[str, Any]:

@@ -68,7 +68,7 @@ def render_cmd(
     formats = _parse_formats(fmt)
     names = [str(f) for f in files]
     if len(names) == 1:
-        outcomes = [render_file(names[0], str(out), formats, force)]
+        outcomes = [render_file(names[0], str(out), formats, skip_unchanged=not force)]
         if outcomes[0].status == "skipped":
             from .cache import SKIPPED
             typer.echo(f"{names[0]}：{SKIPPED}（输出与输入一致；加 --force 可重新生成）")
@@ -142,6 +142,11 @@ def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
         from .render.output import atomic_write
         atomic_write(out, text.encode("utf-8"))
         typer.echo(f"已写出 {out}")
+
+
+from .watch import watch_cmd  # noqa: E402  (typer and the standard library only)
+
+app.command("watch")(watch_cmd)
 
 
 def main() -> None:

@@ -47,10 +47,10 @@ def _crash(path: str, start: float, exc: Exception) -> Outcome:
 
 
 def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx"),
-                force: bool = False) -> Outcome:
+                skip_unchanged: bool = False) -> Outcome:
     start = time.perf_counter()
     try:
-        if not force:  # inputs unchanged since the outputs were written: skip (cache.py)
+        if skip_unchanged:  # inputs unchanged since the outputs were written (cache.py)
             from .cache import skipped_outcome
             skipped = skipped_outcome(path, out_dir, formats)
             if skipped is not None:
@@ -66,11 +66,13 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
         target = Path(out_dir)
         # render every format first, then write: a renderer failing on the second format must
         # not leave a new PDF next to last run's XLSX
-        rendered = [(fmt, *_render(fmt, d, path)) for fmt in formats]
-        outputs, pages, problems = [], 0, list(result.problems)
-        for fmt, data, count, more in rendered:
+        from .render.pdflog import record_problem, weasyprint_records
+        with weasyprint_records() as records:  # what WeasyPrint logs becomes warnings
+            rendered = [(fmt, *_render(fmt, d)) for fmt in formats]
+        outputs, pages = [], 0
+        problems = list(result.problems) + [record_problem(r, path) for r in records]
+        for fmt, data, count in rendered:
             pages = count or pages
-            problems += [p for p in more if p not in problems]
             dest = target / f"{stem}.{fmt}"
             atomic_write(dest, data)
             outputs.append(str(dest))
@@ -81,14 +83,13 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
         return _crash(path, start, exc)
 
 
-def _render(fmt: str, disclosure, path: str = "") -> tuple[bytes, int, list]:
-    """(bytes, PDF page count or 0, warnings WeasyPrint logged) for one format."""
+def _render(fmt: str, disclosure) -> tuple[bytes, int]:
+    """(bytes, PDF page count or 0) for one format."""
     if fmt == "pdf":
-        from .render.pdf import render_pdf_report
-        pdf = render_pdf_report(disclosure)
-        return pdf.data, pdf.pages, pdf.problems(path)
+        from .render.pdf import render_pdf_pages
+        return render_pdf_pages(disclosure)
     if fmt == "xlsx":
         from .render.xlsx import render_xlsx
-        return render_xlsx(disclosure), 0, []
+        return render_xlsx(disclosure), 0
     from .render.html import render_html
-    return render_html(disclosure).encode("utf-8"), 0, []
+    return render_html(disclosure).encode("utf-8"), 0

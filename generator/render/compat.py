@@ -29,6 +29,8 @@ import sys
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import pydyf  # pure Python; does not import WeasyPrint
+
 TESTED_WEASYPRINT = "70"  # major version of the series the tests ran with
 TESTED_PYDYF = "0.13"  # minor series
 
@@ -54,7 +56,10 @@ def import_weasyprint() -> Any:
 
 
 weasyprint = import_weasyprint()
-import pydyf  # noqa: E402  (after WeasyPrint, which imports it anyway)
+HTML: Any = weasyprint.HTML
+CSS: Any = weasyprint.CSS
+URLFetcher: Any = weasyprint.urls.URLFetcher
+URLFetcherResponse: Any = weasyprint.urls.URLFetcherResponse
 
 
 def internals_usable(weasyprint_version: str, pydyf_version: str) -> bool:
@@ -103,11 +108,11 @@ def _xml_tree(html: str) -> Any | None:
 def make_html(string: str, base_url: str, url_fetcher: Any, ua_css: Any) -> tuple[Any, list]:
     """(HTML document, user stylesheets to render it with) for the given markup."""
     if not INTERNALS:
-        return weasyprint.HTML(string=string, base_url=base_url, url_fetcher=url_fetcher), [ua_css]
+        return HTML(string=string, base_url=base_url, url_fetcher=url_fetcher), [ua_css]
     return _LeanHTML(string, base_url, url_fetcher, ua_css), []
 
 
-class _LeanHTML(weasyprint.HTML):
+class _LeanHTML(HTML):
     """HTML with ua.css as its user-agent stylesheet, parsed by expat when it can be."""
 
     def __init__(self, string: str, base_url: str, url_fetcher: Any, ua_css: Any) -> None:
@@ -140,7 +145,7 @@ def install_lazy_fonts() -> bool:
     for the full file (fontTools paths for variable or colour fonts, or a failed subset)."""
     if not INTERNALS:
         return False
-    import weasyprint.pdf.stream as stream
+    from weasyprint.pdf import stream
     from weasyprint.pdf.fonts import Font
     from weasyprint.text.fonts import get_hb_object_data
 

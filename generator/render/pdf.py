@@ -6,7 +6,7 @@ YAML file names is ever fetched. Dates come from the budget year (<meta dcterms.
 renders of the same input are byte-identical. Font streams are packed (pdfpack.py).
 
 What WeasyPrint logs while it renders (a missing glyph, a refused fetch, CSS it ignored) is
-collected and returned as warnings (`render_pdf_report`), never lost in its NullHandler.
+returned with the PDF (`render_pdf_report`; `jobs` makes warnings of it, pdflog.py).
 
 Speed (benchmarks/results.md): WeasyPrint is imported without find_library's child processes,
 the HTML is parsed by expat, and our user-agent stylesheet replaces the HTML5 one (compat.py,
@@ -24,19 +24,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from . import compat  # first: imports WeasyPrint the quick way
+import generator
 
-from weasyprint import CSS  # noqa: E402
-from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
-
-import generator  # noqa: E402
-
-from ..compute.tables import Disclosure  # noqa: E402
-from ..problems import Location, Problem, warning  # noqa: E402
-from .html import TEMPLATES, render_html  # noqa: E402
-from .pdfpack import pack_font_streams  # noqa: E402
+from ..compute.tables import Disclosure
+from ..problems import Problem
+from . import compat
+from .compat import (  # WeasyPrint, imported the quick way
+    CSS,
+    URLFetcher,
+    URLFetcherResponse,
+)
+from .html import TEMPLATES, render_html
+from .pdflog import record_problem, weasyprint_records
+from .pdfpack import pack_font_streams
 
 compat.install_lazy_fonts()
 
@@ -44,7 +47,7 @@ LOG = logging.getLogger(__name__)
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts",
              Path.home() / ".local/share/fonts")
 _INTER_TAG_SPACE = re.compile(r">\s+<")  # text is escaped, so only layout whitespace matches
-_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 ALLOWED_ROOTS = (TEMPLATES.resolve(), Path(generator.__file__).resolve().parent) + FONT_DIRS
 
 
@@ -76,10 +79,10 @@ class LocalFetcher(URLFetcher):
 
 # --------------------------------------------------------------------------- stylesheets
 
-_SHEETS: dict[str, CSS] = {}
+_SHEETS: dict[str, Any] = {}
 
 
-def _sheet(key: str, text: str) -> CSS:
+def _sheet(key: str, text: str) -> Any:
     """A stylesheet parsed once per process (a batch worker renders many documents)."""
     sheet = _SHEETS.get(text)
     if sheet is None:
@@ -88,11 +91,11 @@ def _sheet(key: str, text: str) -> CSS:
     return sheet
 
 
-def _ua_sheet() -> CSS:
+def _ua_sheet() -> Any:
     return _sheet("ua", (TEMPLATES / "ua.css").read_text(encoding="utf-8"))
 
 
-def _split_style(html: str) -> tuple[str, list[CSS]]:
+def _split_style(html: str) -> tuple[str, list[Any]]:
     """The page's inline <style> taken out and parsed once per process (it is the same for every
     department of a layout). It becomes a user stylesheet: the only other sheet is the
     user-agent one, which both user and author sheets override, and neither uses !important.
@@ -103,52 +106,7 @@ def _split_style(html: str) -> tuple[str, list[CSS]]:
     return html[:match.start()] + html[match.end():], [_sheet("page", match.group(1))]
 
 
-# --------------------------------------------------------------------------- logs, collector
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextmanager
-def weasyprint_records() -> Iterator[list[logging.LogRecord]]:
-    """The warnings and errors the 'weasyprint' logger and our fetcher log meanwhile."""
-    handler = _Collect()
-    loggers = [logging.getLogger("weasyprint"), LOG]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.addHandler(handler)
-        if lg.getEffectiveLevel() > logging.WARNING or lg.level == logging.NOTSET:
-            lg.setLevel(logging.WARNING)
-    try:
-        yield handler.records
-    finally:
-        for lg, level in zip(loggers, levels):
-            lg.removeHandler(handler)
-            lg.setLevel(level)
-
-
-_KINDS = ((re.compile(r"refused to fetch|Failed to load|URL", re.I), "PDF资源",
-           "PDF 排版时拒绝或未能读取一个外部资源"),
-          (re.compile(r"glyph|font", re.I), "PDF字体", "PDF 排版时有字符没有可用字体（可能显示为空白或方框）"),
-          (re.compile(r"CSS|declaration|selector|property|rule", re.I), "PDF样式",
-           "PDF 排版时忽略了一条样式"))
-
-
-def record_problem(record: logging.LogRecord, file: str = "") -> Problem:
-    """A WeasyPrint log record as a located warning, in Chinese with the original text."""
-    text = record.getMessage()
-    for pattern, rule, what in _KINDS:
-        if pattern.search(text):
-            break
-    else:
-        rule, what = "PDF排版", "PDF 排版时出现提示"
-    return warning(rule, f"{what}：{text[:300]}", Location(file))
-
+# --------------------------------------------------------------------------- collector
 
 _UNCOLLECTED = False  # a rendered document's objects are frozen, not yet collected
 
