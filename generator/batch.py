@@ -30,10 +30,21 @@ STATUS_LABELS = {"ok": "通过", "skipped": "未变化，已跳过", "error": "�
                  "crash": "内部错误"}
 
 
-def _work(path: str, out_dir: str, formats: tuple[str, ...]):
+def _work(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None):
     """Runs in a worker: one file through the pipeline to its outputs (never raises)."""
     from .jobs import render_file  # imported here: module import stays cheap for 'spawn'
-    return render_file(path, out_dir, formats)
+    return render_file(path, out_dir, formats, layout=layout)
+
+
+def _args(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None) -> tuple:
+    """_work's arguments; the layout only when --layout was given."""
+    return (path, out_dir, formats) + ((layout,) if layout else ())
+
+
+def _work_units(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None):
+    """`_work` for `render --units`: a department's 所属单位 are rendered too."""
+    from .jobs import render_file
+    return render_file(path, out_dir, formats, units=True, layout=layout)
 
 
 def _crashed(path: str, seconds: float, detail: str, died: bool = True):
@@ -115,12 +126,12 @@ class _Progress:
 # --------------------------------------------------------------------------- running
 
 
-def _run_serial(files, out_dir, formats, progress) -> dict:
+def _run_serial(files, out_dir, formats, progress, units=False, layout=None) -> dict:
     results = {}
     for i, path in enumerate(files):
         start = time.perf_counter()
         try:
-            outcome = _work(path, out_dir, formats)
+            outcome = (_work_units if units else _work)(*_args(path, out_dir, formats, layout))
         except Exception as exc:  # render_file never raises; a bug here must not stop the batch
             outcome = _crashed(path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
                                died=False)
@@ -157,15 +168,16 @@ def _executor(workers: int, method: str | None, formats=()) -> ProcessPoolExecut
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
-def _run_pool(files, out_dir, formats, workers, method, progress) -> dict:
+def _run_pool(files, out_dir, formats, workers, method, progress, units=False, layout=None) -> dict:
     results: dict = {}
     started = time.perf_counter()
+    work = _work_units if units else _work
     pool = _executor(workers, method, formats)
     broken: list[int] = []
     try:
         # Submit everything before the progress bar starts its thread: with 'fork' the pool
         # starts all its workers at the first submit, while this process is single-threaded.
-        futures: dict[Future, int] = {pool.submit(_work, path, out_dir, formats): i
+        futures: dict[Future, int] = {pool.submit(work, *_args(path, out_dir, formats, layout)): i
                                       for i, path in enumerate(files)}
         with progress:
             pending = set(futures)
@@ -191,7 +203,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress) -> dict:
                 start = time.perf_counter()
                 with progress.paused(), _executor(1, method, formats) as single:
                     try:
-                        outcome = single.submit(_work, files[i], out_dir, formats).result()
+                        outcome = single.submit(work, *_args(files[i], out_dir, formats, layout)).result()
                     except BrokenProcessPool:
                         outcome = _crashed(files[i], time.perf_counter() - start, "进程被终止")
                     except Exception as exc:
@@ -208,18 +220,18 @@ def _run_pool(files, out_dir, formats, workers, method, progress) -> dict:
 
 def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
                  start_method: str | None = "auto", stream=None, progress_stream=None,
-                 force: bool = False) -> list:
+                 units: bool = False, layout: str | None = None, force: bool = False) -> list:
     """Render every file; print each file's problems and a summary table; return the Outcomes
     in the order of `files`. jobs == 1 runs in this process. The caller sets the exit status.
     Files unchanged since their outputs were written are skipped (cache.py) unless `force`."""
     files = [str(f) for f in files]
     formats = tuple(formats)
-    skipped = {} if force else _skipped(files, out_dir, formats)
+    skipped = {} if force else _skipped(files, out_dir, formats, {"units": units, "layout": layout})
     if skipped:
         todo = [f for i, f in enumerate(files) if i not in skipped]
         rest = render_batch(todo, out_dir, formats, jobs, start_method=start_method,
                             stream=io.StringIO(), progress_stream=progress_stream,
-                            force=True) if todo else []
+                            units=units, layout=layout, force=True) if todo else []
         done = iter(rest)
         outcomes = [skipped[i] if i in skipped else next(done) for i in range(len(files))]
         print_report(outcomes, out_dir, stream)
@@ -230,20 +242,20 @@ def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
     progress = _Progress(len(files), progress_stream)
     if workers == 1:
         with progress:
-            results = _run_serial(files, out_dir, formats, progress)
+            results = _run_serial(files, out_dir, formats, progress, units, layout)
     else:
-        results = _run_pool(files, out_dir, formats, workers, start_method, progress)
+        results = _run_pool(files, out_dir, formats, workers, start_method, progress, units, layout)
     outcomes = [results[i] for i in range(len(files))]
     print_report(outcomes, out_dir, stream)
     return outcomes
 
 
-def _skipped(files, out_dir, formats) -> dict:
+def _skipped(files, out_dir, formats, options) -> dict:
     from .cache import skipped_outcome
     found = {}
     for i, path in enumerate(files):
         start = time.perf_counter()
-        outcome = skipped_outcome(path, out_dir, formats)
+        outcome = skipped_outcome(path, out_dir, formats, options)
         if outcome is not None:
             outcome.seconds = time.perf_counter() - start
             found[i] = outcome
@@ -266,8 +278,12 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 def summary_table(outcomes) -> str:
     """Plain aligned text: 文件, 状态, 页数, 用时(秒) — readable in a terminal, a log or an e-mail."""
     head = ("文件", "状态", "页数", "用时(秒)")
-    rows = [(o.file, STATUS_LABELS.get(o.status, o.status), str(o.pages) if o.pages else "-",
-             f"{o.seconds:.2f}") for o in outcomes]
+    rows = []
+    for o in outcomes:
+        rows.append((o.file, STATUS_LABELS.get(o.status, o.status), str(o.pages) if o.pages else "-",
+                     f"{o.seconds:.2f}"))
+        rows += [(f"  └ {u.file}（单位预算）", STATUS_LABELS.get(u.status, u.status),
+                  str(u.pages) if u.pages else "-", "") for u in getattr(o, "units", ())]
     widths = [max(_cells(r[c]) for r in rows + [head]) for c in range(4)]
     right = (False, False, True, True)
 

@@ -2,7 +2,8 @@
 written is skipped ("未变化，已跳过"); `render --force` renders it anyway.
 
 The inputs are everything its outputs depend on: the department file, any YAML file it names
-(unit files), the layouts (generator/editions), the catalog (schemas/catalog), the templates,
+(unit files, a layout file), a --layout file, the built-in layouts (generator/layouts,
+generator/editions), the catalog (schemas/catalog), the templates,
 budgetgen's version and code, the WeasyPrint and XlsxWriter versions, and the options
 (formats). Their SHA-256 — the fingerprint — is stored after a good render in
 OUT/.budgetgen/<hash of the department file's path>.json with the SHA-256 of every output and
@@ -76,6 +77,9 @@ def fingerprint(path: str | Path, formats: tuple[str, ...], options: dict[str, A
     h.update(json.dumps({"formats": list(formats), "options": options or {}},
                         sort_keys=True, ensure_ascii=False).encode())
     h.update(_digest(data).encode())
+    for key, value in sorted((options or {}).items()):  # --layout PATH: the file's content
+        if isinstance(value, str) and value.endswith((".yaml", ".yml")) and Path(value).is_file():
+            h.update(f"{key}\n{_digest(_read(Path(value)) or b'')}\n".encode())
     text = data.decode("utf-8", "replace")
     for name in sorted(set(_NAMED_YAML.findall(text))):  # unit files the department names
         named = (path.parent / name)
@@ -153,9 +157,10 @@ def stored_problems(record: dict[str, Any]) -> list:
     return out
 
 
-def skipped_outcome(path: str, out_dir: str, formats: tuple[str, ...]) -> Any | None:
+def skipped_outcome(path: str, out_dir: str, formats: tuple[str, ...],
+                    options: dict[str, Any] | None = None) -> Any | None:
     """An Outcome with status 'skipped' when `path` is unchanged since its outputs were written."""
-    record = unchanged(path, out_dir, formats)
+    record = unchanged(path, out_dir, formats, options)
     if record is None:
         return None
     from .jobs import Outcome

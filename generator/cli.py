@@ -1,4 +1,4 @@
-"""The command line: `budgetgen check | render | new | roll | schema` (typer), messages in Chinese.
+"""The command line: `budgetgen check | render | new | roll | schema | catalog` (typer), messages in Chinese.
 
 Exit status: 0 all consistent (warnings allowed), 1 errors found, 2 a file could not be read.
 """
@@ -20,13 +20,19 @@ app = typer.Typer(
          "退出状态：0 通过（可有警告）；1 发现错误；2 文件无法读取。")
 
 
+LAYOUT_HELP = "版式：内置版式名（见 budgetgen layouts）或版式文件路径；覆盖部门文件中的 department.edition"
+
+
 def _err(text: str) -> None:
     typer.echo(text, err=True)
 
 
-def _print_outcome(o: Outcome, quiet: bool = False) -> None:
+def _print_outcome(o: Outcome, quiet: bool = False, verbose: bool = False) -> None:
     for p in o.problems:
         typer.echo(format_problem(p))
+    if verbose:
+        for line in o.notes:
+            typer.echo(line)
     if not quiet:
         tail = summary(o.problems) if o.status != "unreadable" else "文件无法读取"
         typer.echo(f"{o.file}：{tail}")
@@ -40,11 +46,15 @@ def _exit_code(outcomes: list[Outcome]) -> int:
 
 
 @app.command("check")
-def check_cmd(files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE...")):
+def check_cmd(files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
+              verbose: bool = typer.Option(False, "-v", "--verbose",
+                                           help="另列出所属单位和汇总时抵消的内部往来"),
+              layout: Optional[str] = typer.Option(None, "--layout", help=LAYOUT_HELP,
+                                                   metavar="KEY|PATH")):
     """只做检查：列出全部错误与警告（文件:行:列），不生成文件。"""
-    outcomes = [check_file(str(f)) for f in files]
+    outcomes = [check_file(str(f), layout) for f in files]
     for o in outcomes:
-        _print_outcome(o)
+        _print_outcome(o, verbose=verbose)
     raise typer.Exit(_exit_code(outcomes))
 
 
@@ -62,13 +72,16 @@ def render_cmd(
     out: Path = typer.Option(Path("output"), "-o", "--out", help="输出目录（默认 output/）"),
     fmt: str = typer.Option("pdf,xlsx", "--format", "-f", help="输出格式，逗号分隔：pdf,xlsx,html"),
     jobs: int = typer.Option(0, "-j", "--jobs", help="并行进程数（默认：CPU 核数）"),
+    units: bool = typer.Option(False, "--units", help="部门文件列有所属单位时，另为每个所属单位生成单位预算"),
+    layout: Optional[str] = typer.Option(None, "--layout", help=LAYOUT_HELP, metavar="KEY|PATH"),
     force: bool = typer.Option(False, "--force", help="即使输入未变化也重新生成"),
 ):
     """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
     formats = _parse_formats(fmt)
     names = [str(f) for f in files]
     if len(names) == 1:
-        outcomes = [render_file(names[0], str(out), formats, skip_unchanged=not force)]
+        outcomes = [render_file(names[0], str(out), formats, units, layout=layout,
+                                skip_unchanged=not force)]
         if outcomes[0].status == "skipped":
             from .cache import SKIPPED
             typer.echo(f"{names[0]}：{SKIPPED}（输出与输入一致；加 --force 可重新生成）")
@@ -78,15 +91,15 @@ def render_cmd(
                 typer.echo(f"已生成 {path}")
     else:
         from .batch import render_batch
-        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1,
-                                force=force)
+        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units,
+                                layout=layout, force=force)
     raise typer.Exit(_exit_code(outcomes))
 
 
 @app.command("new")
 def new_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml"),
-    edition: str = typer.Option("hebei-2025", "--edition", help="版式：hebei-2025 或 hebei-2023"),
+    edition: str = typer.Option("hebei-2025", "--edition", help="版式：内置版式名（见 budgetgen layouts）"),
     year: Optional[int] = typer.Option(None, "--year", help="预算年度（默认：明年）"),
     force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
 ):
@@ -143,6 +156,14 @@ def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
         atomic_write(out, text.encode("utf-8"))
         typer.echo(f"已写出 {out}")
 
+
+from .layouts_cmd import register as _register_layouts  # noqa: E402
+
+_register_layouts(app)
+
+from .catalog_cmd import register as _register_catalog  # noqa: E402  (budgetgen catalog)
+
+_register_catalog(app)
 
 from .watch import watch_cmd  # noqa: E402  (typer and the standard library only)
 

@@ -12,15 +12,16 @@ from enum import Enum
 from typing import Annotated, Literal
 
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      WithJsonSchema)
+                      ValidationInfo, WithJsonSchema)
 
 from .loader import RawDoc
-from .money import ZERO, parse_amount
+from .money import UNITS, ZERO, from_unit, parse_amount
 from .problems import Problem, error
 
 
-def _money(raw):
-    return parse_amount(raw)
+def _money(raw, info: ValidationInfo):
+    """An amount as exact 万元; typed in 元 when the department file says `unit: 元`."""
+    return from_unit(parse_amount(raw), (info.context or {}).get("unit", "万元"))
 
 
 def _quantity(raw):
@@ -89,7 +90,26 @@ SOURCE_LABELS = {
     Source.carryover_general: "上年结转（一般公共预算）", Source.carryover_gov_fund: "上年结转（政府性基金）",
     Source.carryover_soe: "上年结转（国有资本经营）", Source.carryover_other: "非财政拨款结转结余",
 }
+# the labels the published tables use, accepted as source values (brackets of either width)
+SOURCE_ALIASES = {
+    "一般公共预算拨款": Source.general, "一般公共预算拨款收入": Source.general,
+    "政府性基金预算": Source.gov_fund, "政府性基金预算拨款": Source.gov_fund,
+    "政府性基金预算拨款收入": Source.gov_fund, "基金预算拨款": Source.gov_fund,
+    "国有资本经营预算": Source.soe, "国有资本经营预算拨款": Source.soe,
+    "国有资本经营预算拨款收入": Source.soe,
+    "财政专户": Source.special_account, "财政专户管理资金收入": Source.special_account,
+    "财政专户核拨": Source.special_account, "财政专户收入": Source.special_account,
+    "经营收入": Source.operating, "上级补助": Source.superior, "附属单位上缴": Source.affiliate,
+    # 表一 prints one 上年结转结余 row; as a source it is taken as 财政拨款（一般公共预算）结转,
+    # the common case (docs/input-format.md explains when to choose another kind)
+    "上年结转结余": Source.carryover_general, "上年结转": Source.carryover_general,
+    "上年结转（政府性基金预算）": Source.carryover_gov_fund,
+    "上年结转（国有资本经营预算）": Source.carryover_soe,
+    "上年结转（非财政拨款）": Source.carryover_other, "非财政拨款结转": Source.carryover_other,
+}
 _SOURCE_BY_LABEL = {v: k.value for k, v in SOURCE_LABELS.items()}
+_SOURCE_BY_LABEL.update({k: v.value for k, v in SOURCE_ALIASES.items()})
+_BRACKETS = str.maketrans({"(": "（", ")": "）", " ": None, "\u3000": None})
 
 
 def _source(raw):
@@ -98,11 +118,11 @@ def _source(raw):
     text = _text(raw).strip()
     if text == "":
         return Source.general.value
-    return _SOURCE_BY_LABEL.get(text, text)
+    return _SOURCE_BY_LABEL.get(text.translate(_BRACKETS), text)
 
 
 SourceField = Annotated[Source, BeforeValidator(_source), WithJsonSchema(
-    {"enum": [s.value for s in Source] + list(SOURCE_LABELS.values()),
+    {"enum": [s.value for s in Source] + list(SOURCE_LABELS.values()) + list(SOURCE_ALIASES),
      "description": "资金来源，默认 general（一般公共预算）"})]
 
 
@@ -126,7 +146,11 @@ class Department(_Strict):
     code: Text = Field(description="部门编码，如 524")
     name: Text = Field(min_length=1, description="部门全称")
     year: int = Field(ge=2000, le=2100, description="预算年度")
-    edition: Literal["hebei-2023", "hebei-2025"] = Field(description="版式：hebei-2023 或 hebei-2025")
+    edition: Text = Field(min_length=1, description="版式：内置版式名（hebei-2025、hebei-2023、beijing-2025，"
+                          "见 budgetgen layouts）或版式文件路径（相对于本文件）")
+    unit: Literal["万元", "元"] = Field("万元", description="本文件中金额的单位：万元（默认）或元")
+    kind: Literal["department", "unit"] = Field(
+        "department", description="公开的是：department 部门预算（默认）或 unit 单位预算（所属单位单独公开）")
 
 
 class Institution(_Strict):
@@ -157,12 +181,19 @@ class EconomicLine(_Strict):
     amount: Money = Field(description="一般公共预算财政拨款基本支出")
 
 
-class ThreePublic(_Strict):
+class ThreePublicItems(_Strict):
     overseas: Money = Field(ZERO, description="因公出国（境）费（教学科研人员以外）")
     overseas_research: Money = Field(ZERO, description="其中：教学科研人员因公出国（境）费")
     vehicle_purchase: Money = Field(ZERO, description="公务用车购置费")
     vehicle_operation: Money = Field(ZERO, description="公务用车运行维护费")
     reception: Money = Field(ZERO, description="公务接待费")
+
+
+class ThreePublic(ThreePublicItems):
+    """财政拨款“三公”经费: the items directly are 一般公共预算财政拨款; gov_fund / soe hold the
+    items paid from 政府性基金 / 国有资本经营预算财政拨款 (表九's other two columns)."""
+    gov_fund: ThreePublicItems | None = Field(None, description="政府性基金预算财政拨款安排的“三公”经费")
+    soe: ThreePublicItems | None = Field(None, description="国有资本经营预算财政拨款安排的“三公”经费")
 
 
 Indicator = Annotated[list[Text], Field(min_length=6, max_length=6), WithJsonSchema(
@@ -193,6 +224,22 @@ class Performance(_Strict):
     measures: Paragraphs = Field(default_factory=list, description="（三）工作保障措施")
 
 
+class PurchasedService(_Strict):
+    """政府购买服务: one service the department buys with budget money."""
+    name: Text = Field(min_length=1, description="项目名称")
+    category: Text = Field("", description="政府购买服务指导性目录（服务类别）")
+    code: Text = Field("", description="指导性目录代码（可选）")
+    content: Text = Field("", description="购买服务内容（可选）")
+    amount: Money = Field(description="金额")
+    source: SourceField = Source.general
+
+
+class DepartmentPerformance(_Strict):
+    """部门整体支出绩效目标表: the department's goals for the year and their indicators."""
+    goals: Paragraphs = Field(default_factory=list, description="年度总体目标")
+    indicators: list[Indicator] = Field(default_factory=list, description="绩效指标行")
+
+
 class ProcurementItem(_Strict):
     name: Text = Field(min_length=1, description="采购物品名称")
     catalog: Text = Field("", description="政府采购目录序号")
@@ -205,6 +252,7 @@ class ProcurementItem(_Strict):
 
 class ProcurementGroup(_Strict):
     source: Text = Field(min_length=1, description="政府采购项目来源：项目名称")
+    unit: Text = Field("", description="所属单位名称（表中按单位列小计；省略则为本单位，汇总时自动填写）")
     budget: Money = Field(description="该项目预算资金（万元）")
     items: list[ProcurementItem] = Field(min_length=1)
 
@@ -248,6 +296,8 @@ class ControlTotals(_Strict):
     three_public: Money | None = None
     assets: Money | None = None
     procurement: Money | None = None
+    income: Money | None = Field(None, description="本年收入合计")
+    carryover: Money | None = Field(None, description="上年结转结余")
 
 
 class Income(_Strict):
@@ -268,14 +318,36 @@ class Income(_Strict):
     carryover_other: Money | None = None
 
 
+class CatalogCode(_Strict):
+    code: Text = Field(description="科目编码：功能分类款（5位）或项（7位）；经济分类款（5位）")
+    name: Text = Field(min_length=1, description="科目名称（照录本年度科目表）")
+    fund: Literal["general", "gov_fund", "soe"] | None = Field(
+        None, description="资金性质（功能分类）：general 一般公共预算、gov_fund 政府性基金、soe 国有资本经营；"
+                          "不写则同所属的款")
+
+
+class CatalogSupplement(_Strict):
+    """Codes the shipped catalog lacks, added by this file (checked, and reported as a warning)."""
+    function: list[CatalogCode] = Field(default_factory=list, description="补充的支出功能分类科目")
+    economic: list[CatalogCode] = Field(default_factory=list, description="补充的部门预算支出经济分类科目")
+
+
 class Budget(_Strict):
     """One department's approved budget for one year: the leaf facts."""
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
-                              title="budgetgen 部门预算公开输入文件")
+                              title="budgetgen 部门预算公开输入文件",
+                              json_schema_extra={"anyOf": [
+                                  {"required": ["expenditure"],
+                                   "properties": {"expenditure": {"minItems": 1}}},
+                                  {"required": ["units"], "properties": {"units": {"minItems": 1}}}]})
     department: Department
+    units: list[Text] = Field(default_factory=list,
+                              description="所属单位文件的路径（相对于本文件），每个单位一个文件；"
+                                          "本文件自己的金额是部门本级的")
     duties: Paragraphs = Field(default_factory=list, description="部门职责")
     institutions: list[Institution] = Field(default_factory=list, description="机构设置")
-    expenditure: list[ExpenditureLine] = Field(min_length=1, description="支出（功能分类项级）")
+    expenditure: list[ExpenditureLine] = Field(
+        default_factory=list, description="支出（功能分类项级）；至少一行，列出所属单位（units）的部门文件可省略")
     basic_economic: list[EconomicLine] = Field(default_factory=list,
                                                description="一般公共预算基本支出（经济分类款级）")
     three_public: ThreePublic = ThreePublic()
@@ -289,6 +361,12 @@ class Budget(_Strict):
     other_notes: Paragraphs | None = Field(None, description="其他需要说明的事项")
     control_totals: ControlTotals = ControlTotals()
     income: Income | None = None
+    purchased_services: list[PurchasedService] = Field(
+        default_factory=list, description="政府购买服务预算（可选）")
+    department_performance: DepartmentPerformance | None = Field(
+        None, description="部门整体支出绩效目标（可选）")
+    catalog: CatalogSupplement = Field(CatalogSupplement(),
+                                       description="本文件补充的科目（目录中没有的款、项）")
 
 
 _TYPE_MESSAGES = {
@@ -331,10 +409,13 @@ def _message(err) -> str:
 
 def build_model(doc: RawDoc) -> tuple[Budget | None, list[Problem]]:
     """Validate the raw tree into a Budget; every type error becomes a located problem."""
+    department = doc.data.get("department") if isinstance(doc.data, dict) else None
+    unit = department.get("unit") if isinstance(department, dict) else None
+    context = {"unit": unit if unit in UNITS else "万元"}
+    problems = _missing_expenditure(doc)
     try:
-        return Budget.model_validate(doc.data), []
+        budget = Budget.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        problems = []
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
             if err["type"] == "extra_forbidden":
@@ -343,6 +424,19 @@ def build_model(doc: RawDoc) -> tuple[Budget | None, list[Problem]]:
                 where = doc.locate(loc)
             problems.append(error("格式", f"{_path_label(loc)}：{_message(err)}", where))
         return None, problems
+    return (None, problems) if problems else (budget, [])
+
+
+def _missing_expenditure(doc: RawDoc) -> list[Problem]:
+    """A file of its own needs its spending; a department file listing its units may leave
+    its 本级's out."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    if data.get("units") or data.get("expenditure", []) != []:
+        return []
+    if "expenditure" in data:
+        return [error("格式", "expenditure：项数不对：应至少1项，实有0项", doc.locate_key(("expenditure",)))]
+    return [error("格式", "缺少必填项“expenditure”（支出；列出所属单位 units 的部门文件可省略）",
+                  doc.locate(()))]
 
 
 def _path_label(loc) -> str:

@@ -1,21 +1,33 @@
-"""The pipeline in one place: load → model → compute → validate, each returning problems.
+"""The pipeline in one place: load → model → consolidate → compute → validate, each returning
+problems.
 
 `run(path)` is what every command uses; it never raises for bad input, it returns problems.
+A department file listing its 所属单位 (`units:`) is consolidated: each unit file goes through
+load → model → compute → validate on its own (its 单位预算, its problems located in its own
+file), the department file's own facts (its 本级) are checked by every rule about them, and the
+consolidated whole is computed and checked against the department's declared totals.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog, catalog_for
 from .compute import Disclosure, Figures, compute
+from .compute.figures import compute_figures
+from .consolidate import Consolidation, WholeDoc, consolidate
+from .layout import Layout
+from .layout import resolve as resolve_layout
 from .loader import RawDoc, load_file, load_text
 from .model import Budget, build_model
 from .problems import Problem, has_errors, sort_problems
-from .validate import validate
-
+from .validate import RULES, validate
+from .validate.totals import control_totals, declared_income
 
 _REFUSALS = {"YAML标签", "YAML键", "YAML别名"}
+# a department file's declared totals and income are the whole department's, not its 本级's
+WHOLE_RULES = (declared_income, control_totals)
+OWN_RULES = tuple(r for r in RULES if r not in WHOLE_RULES)
 
 
 @dataclass
@@ -26,6 +38,9 @@ class Result:
     disclosure: Disclosure | None = None
     figures: Figures | None = None
     problems: list[Problem] = field(default_factory=list)
+    units: list[Result] = field(default_factory=list)  # 所属单位, each with its own 单位预算
+    consolidation: Consolidation | None = None  # for a department file listing units
+    layout: Layout | None = None  # the layout the disclosure is in
 
     @property
     def ok(self) -> bool:
@@ -37,33 +52,101 @@ class Result:
         return self.doc is not None
 
 
-def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None = None) -> Result:
+def _model(doc: RawDoc, problems: list[Problem]) -> tuple[Budget | None, list[Problem]]:
+    budget, more = build_model(doc)
+    # a refused tag or key leaves an empty value behind; "不能为空" at the same spot says nothing new
+    refused = {p.location for p in problems if p.rule in _REFUSALS}
+    return budget, list(problems) + [p for p in more if p.location not in refused]
+
+
+def _open_unit(path: Path) -> tuple[RawDoc | None, Budget | None, list[Problem]]:
+    doc, problems = load_file(path)
+    if doc is None:
+        return None, None, problems
+    budget, problems = _model(doc, problems)
+    return doc, budget, problems
+
+
+def _layout(doc: RawDoc, override: str | None) -> tuple[Layout | None, list[Problem]]:
+    """The layout named by --layout (relative to the working folder) or by department.edition
+    (relative to the department file). No name at all is the model's problem to report."""
+    from .problems import Location
+    if override:
+        return resolve_layout(override, Path.cwd(), Location(doc.file), what="--layout")
+    department = doc.data.get("department") if isinstance(doc.data, dict) else None
+    name = department.get("edition") if isinstance(department, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        return None, []
+    base = Path(doc.file).parent if doc.file and not doc.file.startswith("<") else Path.cwd()
+    return resolve_layout(name, base, doc.locate(("department", "edition")))
+
+
+def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None = None,
+            kind: str | None = None, layout: str | None = None) -> Result:
+    """`layout`: a built-in key or a layout file path overriding department.edition (--layout)."""
     result = Result(doc.file if doc else "", doc=doc, problems=list(problems))
     if doc is None:
         result.problems = sort_problems(result.problems)
         return result
-    budget, more = build_model(doc)
-    # a refused tag or key leaves an empty value behind; "不能为空" at the same spot says nothing new
-    refused = {p.location for p in problems if p.rule in _REFUSALS}
-    result.problems += [p for p in more if p.location not in refused]
-    if budget is not None:
-        catalog = catalog or load_catalog()
-        disclosure, fig = compute(budget, catalog)
-        result.budget, result.disclosure, result.figures = budget, disclosure, fig
-        result.problems += validate(budget, fig, doc, catalog)
+    budget, result.problems = _model(doc, problems)
+    chosen, more = _layout(doc, layout)
+    result.problems += more
+    result.layout = chosen
+    if budget is not None and chosen is not None:
+        if budget.units:
+            _department(result, budget, doc, catalog, chosen, layout)
+        else:
+            # the file's year's catalog + its `catalog:` codes
+            _single(result, budget, doc, catalog_for(budget, catalog), kind, chosen)
     result.problems = sort_problems(result.problems)
     return result
 
 
-def run(path: str | Path, catalog: Catalog | None = None) -> Result:
+def _single(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog, kind: str | None,
+            layout: Layout) -> None:
+    disclosure, fig = compute(budget, catalog, layout, kind=kind)
+    result.budget, result.disclosure, result.figures = budget, disclosure, fig
+    result.problems += validate(budget, fig, doc, catalog)
+
+
+def _department(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog | None,
+                layout: Layout, override: str | None) -> None:
+    """A department with 所属单位: each unit (in the layout its own file names, or --layout),
+    the 本级, then the consolidated whole."""
+    cons, more = consolidate(budget, doc, _open_unit)
+    result.consolidation = cons
+    result.problems += more
+    for part in cons.units:
+        unit = Result(part.file, doc=part.doc, problems=list(part.problems))
+        if part.doc is not None and part.budget is not None:
+            unit.layout, found = _layout(part.doc, override)
+            unit.problems += found
+            if unit.layout is not None:
+                _single(unit, part.budget, part.doc, catalog_for(part.budget, catalog), "单位预算",
+                        unit.layout)
+        unit.problems = sort_problems(unit.problems)
+        result.units.append(unit)
+        result.problems += unit.problems
+    own = catalog_for(budget, catalog)
+    result.problems += validate(budget, compute_figures(budget, own), doc, own, OWN_RULES)
+    if cons.budget is not None:
+        whole = catalog_for(cons.budget, catalog)  # every file's `catalog:` codes
+        disclosure, fig = compute(cons.budget, whole, layout, kind="部门预算")
+        result.budget, result.disclosure, result.figures = cons.budget, disclosure, fig
+        result.problems += validate(cons.budget, fig, WholeDoc.of(doc, cons.origins), whole, WHOLE_RULES)
+
+
+def run(path: str | Path, catalog: Catalog | None = None, layout: str | None = None) -> Result:
+    """`layout`: a built-in key or a layout file path, overriding department.edition."""
     doc, problems = load_file(path)
-    result = run_doc(doc, problems, catalog)
+    result = run_doc(doc, problems, catalog, layout=layout)
     result.file = str(path)
     return result
 
 
-def run_text(text: str, name: str = "<input>", catalog: Catalog | None = None) -> Result:
+def run_text(text: str, name: str = "<input>", catalog: Catalog | None = None,
+             layout: str | None = None) -> Result:
     doc, problems = load_text(text, name)
-    result = run_doc(doc, problems, catalog)
+    result = run_doc(doc, problems, catalog, layout=layout)
     result.file = name
     return result

@@ -11,15 +11,16 @@ from ..compute import Figures
 from ..loader import RawDoc
 from ..model import Budget
 from ..problems import Problem
-from . import annex, codes, projects, totals
+from . import annex, codes, projects, services, totals
 from .context import Context
 
-RULES = codes.RULES + totals.RULES + projects.RULES + annex.RULES
+RULES = codes.RULES + totals.RULES + projects.RULES + annex.RULES + services.RULES
 
 
-def validate(budget: Budget, fig: Figures, doc: RawDoc, catalog: Catalog) -> list[Problem]:
+def validate(budget: Budget, fig: Figures, doc: RawDoc, catalog: Catalog,
+             rules=RULES) -> list[Problem]:
     ctx = Context(budget, fig, doc, catalog)
     problems: list[Problem] = []
-    for rule in RULES:
+    for rule in rules:
         problems += rule(ctx)
     return problems
