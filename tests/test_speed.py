@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE_2023, EXAMPLE_2025, ROOT, example_text, replace_once
+from conftest import EXAMPLE_2025, ROOT, example_text, replace_once
 from typer.testing import CliRunner
 
 from generator.cli import app
@@ -37,7 +37,7 @@ def _pdf_html(disclosure) -> str:
     return re.sub(r">\s+<", "><", render_html(disclosure)).strip()
 
 
-@pytest.mark.parametrize("path", [EXAMPLE_2025, EXAMPLE_2023])
+@pytest.mark.parametrize("path", sorted((ROOT / "inputs").glob("*.yaml")), ids=lambda p: p.name)
 def test_expat_builds_the_tree_the_html5_parser_builds(path):
     html = _pdf_html(run(path).disclosure)
     tree = compat._xml_tree(html)
