@@ -289,4 +289,3 @@ def test_watch_previews_on_save_and_renders_on_pause(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
-
