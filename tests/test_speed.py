@@ -289,3 +289,23 @@ def test_watch_previews_on_save_and_renders_on_pause(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_quick_exit_keeps_exit_statuses_and_output(tmp_path):
+    """`python -m generator` ends with os._exit (no interpreter teardown): the exit status and
+    everything printed must be the same as the command gives in-process, through a pipe."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(replace_once(example_text("2025"), "  year: 2025\n", "  year: 二〇二五\n"),
+                   encoding="utf-8")
+    statuses = set()
+    for args in (["check", str(EXAMPLE_2025)], ["check", str(bad)],
+                 ["check", str(tmp_path / "missing.yaml")],
+                 ["render", str(EXAMPLE_2025), "-f", "docx"]):
+        proc = subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT,
+                              capture_output=True, text=True)
+        inside = runner.invoke(app, args)
+        assert proc.returncode == inside.exit_code, (args, proc.stdout, proc.stderr)
+        printed = (proc.stdout + proc.stderr).strip()
+        assert printed and printed.splitlines()[-1] in inside.output, (args, printed)
+        statuses.add(proc.returncode)
+    assert len(statuses) == 4 or statuses >= {0, 1}
