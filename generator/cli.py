@@ -1,4 +1,5 @@
-"""The command line: `budgetgen check | render | new | roll | schema | catalog` (typer), messages in Chinese.
+"""The command line: `budgetgen check | render | new | roll | schema | catalog | import` (typer),
+messages in Chinese.
 
 Exit status: 0 all consistent (warnings allowed), 1 errors found, 2 a file could not be read.
 """
@@ -162,8 +163,10 @@ from .layouts_cmd import register as _register_layouts  # noqa: E402
 _register_layouts(app)
 
 from .catalog_cmd import register as _register_catalog  # noqa: E402  (budgetgen catalog)
+from .import_cmd import register as _register_import  # noqa: E402  (budgetgen import)
 
 _register_catalog(app)
+_register_import(app)
 
 from .watch import watch_cmd  # noqa: E402  (typer and the standard library only)
 
