@@ -302,7 +302,7 @@ def test_quick_exit_keeps_exit_statuses_and_output(tmp_path):
                  ["check", str(tmp_path / "missing.yaml")],
                  ["render", str(EXAMPLE_2025), "-f", "docx"]):
         proc = subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT,
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         inside = runner.invoke(app, args)
         assert proc.returncode == inside.exit_code, (args, proc.stdout, proc.stderr)
         printed = (proc.stdout + proc.stderr).strip()
