@@ -37,7 +37,7 @@ EXAMPLE = ROOT / "inputs" / "524-xigang-2025.yaml"
 RESULTS = ROOT / "benchmarks" / "results.md"
 SIZES = ((10, 5), (100, 50), (1000, 200))  # (项 lines, projects)
 QUICK_SIZES = ((10, 5), (100, 50))
-SOURCES = ("general", "gov_fund", "special_account", "institution")
+SOURCES = ("general", "special_account", "institution")  # sources that take general-budget codes
 CENT = Decimal("0.01")
 KEPT = "<!-- 以下由手工记录（benchmarks/ab.py），bench.py 重新运行时保留 -->"
 
@@ -69,9 +69,11 @@ def synthetic_yaml(lines: int, projects: int, year: int = 2025, seed: int = 7) -
     from generator.catalog import load_catalog
     cat = load_catalog()
     rng = random.Random(seed * 1000 + lines)
-    codes = sorted(c for c in cat.function_names if len(c) == 7)
+    # confirmed general-budget 项 codes (every source below is a general-budget fund source)
+    codes = sorted(c for c in cat.function_names if len(c) == 7 and cat.fund_of(c) == "general"
+                   and not cat.is_unconfirmed(c))
     econ = [c for c in sorted(cat.economic_names) if len(c) == 5 and c[:3] in ("301", "302", "303")
-            and c not in ("30217", "30231")]
+            and c not in ("30217", "30231") and not cat.is_unconfirmed(c, "economic")]
     if lines > len(codes) * len(SOURCES):
         raise ValueError(f"at most {len(codes) * len(SOURCES)} lines with this catalog")
     rows, basic_cents, project_cents = [], 0, 0
