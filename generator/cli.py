@@ -83,8 +83,10 @@ def render_cmd(
     if len(names) == 1:
         outcomes = [render_file(names[0], str(out), formats, units, layout=layout,
                                 skip_unchanged=not force)]
-        if outcomes[0].status == "skipped":
+        if outcomes[0].status == "skipped":  # the warnings of the render it skipped, again
             from .cache import SKIPPED
+            for p in outcomes[0].problems:
+                typer.echo(format_problem(p))
             typer.echo(f"{names[0]}：{SKIPPED}（输出与输入一致；加 --force 可重新生成）")
         else:
             _print_outcome(outcomes[0])
