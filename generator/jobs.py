@@ -13,6 +13,10 @@ from .pipeline import run
 from .problems import Location, error
 
 FORMATS = ("pdf", "xlsx", "html")
+# PDF variants (WeasyPrint's pdf_variant): archival PDF/A-3b, tagged PDF/UA-1 for screen readers.
+# A variant stands in `formats` in place of "pdf" (so a batch passes it on unchanged) and is
+# written as the .pdf.
+PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
 
 
 @dataclass
@@ -89,9 +93,8 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
             for file, d in parts:
                 assert d is not None  # every part of an ok result is computed
                 stem = output_stem(d.department_code, d.department_name, d.year)
-                rendered.append((file, [(target / f"{stem}.{fmt}", *_render(fmt, d))
-                                        for fmt in formats]))
-        problems = list(result.problems) + [record_problem(r, path) for r in records]
+                rendered.append((file, [(target / f"{stem}.{'pdf' if fmt in PDF_VARIANTS else fmt}",
+                                         *_render(fmt, d)) for fmt in formats]))
         outcomes = []
         for file, files in rendered:
             outputs, pages = [], 0
@@ -101,6 +104,11 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
                 outputs.append(str(dest))
             outcomes.append(Outcome(file, "ok", 0.0, pages, outputs))
         main, *subs = outcomes
+        problems = list(result.problems) + [record_problem(r, path) for r in records]
+        if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
+            # a missing 仿宋/黑体/楷体/宋体 face: say what the PDF used instead
+            from .render.fontcheck import font_warnings
+            problems += font_warnings(path)
         written = [o for x in outcomes for o in x.outputs]
         from .cache import remember
         remember(path, out_dir, formats, written, main.pages, problems, options)
@@ -111,10 +119,10 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
 
 
 def _render(fmt: str, disclosure) -> tuple[bytes, int]:
-    """(bytes, PDF page count or 0) for one format."""
-    if fmt == "pdf":
+    """(bytes, PDF page count or 0) for one format (a PDF variant is a PDF)."""
+    if fmt == "pdf" or fmt in PDF_VARIANTS:
         from .render.pdf import render_pdf_pages
-        return render_pdf_pages(disclosure)
+        return render_pdf_pages(disclosure, fmt if fmt in PDF_VARIANTS else None)
     if fmt == "xlsx":
         from .render.xlsx import render_xlsx
         return render_xlsx(disclosure), 0
