@@ -17,6 +17,7 @@ the platform default ('spawn') is used; everything a worker needs is importable 
 from __future__ import annotations
 
 import contextlib
+import io
 import multiprocessing
 import os
 import sys
@@ -25,7 +26,8 @@ import unicodedata
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-STATUS_LABELS = {"ok": "通过", "error": "有错误", "unreadable": "无法读取", "crash": "内部错误"}
+STATUS_LABELS = {"ok": "通过", "skipped": "未变化，已跳过", "error": "有错误", "unreadable": "无法读取",
+                 "crash": "内部错误"}
 
 
 def _work(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None):
@@ -153,12 +155,14 @@ def _executor(workers: int, method: str | None, formats=()) -> ProcessPoolExecut
     context = multiprocessing.get_context(method) if method else None
     names = _preload(formats)
     if method == "fork":
+        import gc
         import importlib
         for name in names:
             try:
                 importlib.import_module(name)
             except Exception:  # a broken renderer is reported per file by render_file
                 pass
+        gc.freeze()  # the imported modules: never rescanned (nor their pages copied) by workers
     elif method == "forkserver":
         context.set_forkserver_preload(names)
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
@@ -216,11 +220,22 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False, l
 
 def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
                  start_method: str | None = "auto", stream=None, progress_stream=None,
-                 units: bool = False, layout: str | None = None) -> list:
+                 units: bool = False, layout: str | None = None, force: bool = False) -> list:
     """Render every file; print each file's problems and a summary table; return the Outcomes
-    in the order of `files`. jobs == 1 runs in this process. The caller sets the exit status."""
+    in the order of `files`. jobs == 1 runs in this process. The caller sets the exit status.
+    Files unchanged since their outputs were written are skipped (cache.py) unless `force`."""
     files = [str(f) for f in files]
     formats = tuple(formats)
+    skipped = {} if force else _skipped(files, out_dir, formats, {"units": units, "layout": layout})
+    if skipped:
+        todo = [f for i, f in enumerate(files) if i not in skipped]
+        rest = render_batch(todo, out_dir, formats, jobs, start_method=start_method,
+                            stream=io.StringIO(), progress_stream=progress_stream,
+                            units=units, layout=layout, force=True) if todo else []
+        done = iter(rest)
+        outcomes = [skipped[i] if i in skipped else next(done) for i in range(len(files))]
+        print_report(outcomes, out_dir, stream)
+        return outcomes
     if start_method == "auto":
         start_method = default_start_method()
     workers = max(1, min(int(jobs or 1), len(files)))
@@ -233,6 +248,18 @@ def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
     outcomes = [results[i] for i in range(len(files))]
     print_report(outcomes, out_dir, stream)
     return outcomes
+
+
+def _skipped(files, out_dir, formats, options) -> dict:
+    from .cache import skipped_outcome
+    found = {}
+    for i, path in enumerate(files):
+        start = time.perf_counter()
+        outcome = skipped_outcome(path, out_dir, formats, options)
+        if outcome is not None:
+            outcome.seconds = time.perf_counter() - start
+            found[i] = outcome
+    return found
 
 
 # --------------------------------------------------------------------------- report
@@ -289,6 +316,6 @@ def print_report(outcomes, out_dir, stream=None) -> None:
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     parts = [f"{STATUS_LABELS[s]}{counts[s]}个" for s in STATUS_LABELS if counts.get(s)]
-    written = sum(len(o.outputs) for o in outcomes)
+    written = sum(len(o.outputs) for o in outcomes if o.status != "skipped")
     say(f"共{len(outcomes)}个文件：{'，'.join(parts)}；已生成{written}个文件，在 {out_dir}")
     out.flush()

@@ -78,6 +78,7 @@ def render_cmd(
     pdf_variant: Optional[str] = typer.Option(
         None, "--pdf-variant", metavar="pdf/a-3b|pdf/ua-1",
         help="PDF 变体：pdf/a-3b（长期存档，带 XMP 声明）或 pdf/ua-1（带标签，供读屏软件）；默认普通 PDF"),
+    force: bool = typer.Option(False, "--force", help="即使输入未变化也重新生成"),
 ):
     """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
     formats = _parse_formats(fmt)
@@ -88,14 +89,21 @@ def render_cmd(
         formats = tuple(pdf_variant.lower() if f == "pdf" else f for f in formats)
     names = [str(f) for f in files]
     if len(names) == 1:
-        outcomes = [render_file(names[0], str(out), formats, units, layout=layout)]
-        _print_outcome(outcomes[0])
-        for path in outcomes[0].outputs:
-            typer.echo(f"已生成 {path}")
+        outcomes = [render_file(names[0], str(out), formats, units, layout=layout,
+                                skip_unchanged=not force)]
+        if outcomes[0].status == "skipped":  # the warnings of the render it skipped, again
+            from .cache import SKIPPED
+            for p in outcomes[0].problems:
+                typer.echo(format_problem(p))
+            typer.echo(f"{names[0]}：{SKIPPED}（输出与输入一致；加 --force 可重新生成）")
+        else:
+            _print_outcome(outcomes[0])
+            for path in outcomes[0].outputs:
+                typer.echo(f"已生成 {path}")
     else:
         from .batch import render_batch
         outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units,
-                                layout=layout)
+                                layout=layout, force=force)
     raise typer.Exit(_exit_code(outcomes))
 
 
@@ -170,9 +178,17 @@ from .import_cmd import register as _register_import  # noqa: E402  (budgetgen i
 _register_catalog(app)
 _register_import(app)
 
+from .watch import watch_cmd  # noqa: E402  (typer and the standard library only)
+
+app.command("watch")(watch_cmd)
+
 
 def main() -> None:
-    app(prog_name="budgetgen")
+    try:
+        app(prog_name="budgetgen")
+    except SystemExit as exc:
+        from .quickexit import quick_exit
+        quick_exit(exc.code)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return {"ok": 0, "error": 1, "unreadable": 2}.get(self.status, 3)
+        return {"ok": 0, "skipped": 0, "error": 1, "unreadable": 2}.get(self.status, 3)
 
 
 def check_file(path: str, layout: str | None = None) -> Outcome:
@@ -64,11 +64,20 @@ def _crash(path: str, start: float, exc: Exception) -> Outcome:
 
 
 def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx"),
-                units: bool = False, layout: str | None = None) -> Outcome:
+                units: bool = False, layout: str | None = None,
+                skip_unchanged: bool = False) -> Outcome:
     """Render one file; with `units`, a department's 所属单位 too (each its 单位预算);
-    `layout` overrides department.edition (--layout)."""
+    `layout` overrides department.edition (--layout); with `skip_unchanged`, a file whose
+    inputs are unchanged since its outputs were written is skipped (cache.py)."""
     start = time.perf_counter()
+    options = {"units": units, "layout": layout}
     try:
+        if skip_unchanged:
+            from .cache import skipped_outcome
+            skipped = skipped_outcome(path, out_dir, formats, options)
+            if skipped is not None:
+                skipped.seconds = time.perf_counter() - start
+                return skipped
         result = run(path, layout=layout)
         if not result.ok:
             status = "error" if result.readable else "unreadable"
@@ -78,12 +87,14 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
         parts = [(path, result.disclosure)] + [(u.file, u.disclosure) for u in result.units if units]
         # render every format first, then write: a renderer failing on the second format must
         # not leave a new PDF next to last run's XLSX
+        from .render.pdflog import record_problem, weasyprint_records
         rendered = []
-        for file, d in parts:
-            assert d is not None  # every part of an ok result is computed
-            stem = output_stem(d.department_code, d.department_name, d.year)
-            rendered.append((file, [(target / f"{stem}.{'pdf' if fmt in PDF_VARIANTS else fmt}",
-                                     *_render(fmt, d)) for fmt in formats]))
+        with weasyprint_records() as records:  # what WeasyPrint logs becomes warnings
+            for file, d in parts:
+                assert d is not None  # every part of an ok result is computed
+                stem = output_stem(d.department_code, d.department_name, d.year)
+                rendered.append((file, [(target / f"{stem}.{'pdf' if fmt in PDF_VARIANTS else fmt}",
+                                         *_render(fmt, d)) for fmt in formats]))
         outcomes = []
         for file, files in rendered:
             outputs, pages = [], 0
@@ -93,13 +104,16 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
                 outputs.append(str(dest))
             outcomes.append(Outcome(file, "ok", 0.0, pages, outputs))
         main, *subs = outcomes
-        problems = list(result.problems)
+        problems = list(result.problems) + [record_problem(r, path) for r in records]
         if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
             # a missing 仿宋/黑体/楷体/宋体 face: say what the PDF used instead
             from .render.fontcheck import font_warnings
             problems += font_warnings(path)
+        written = [o for x in outcomes for o in x.outputs]
+        from .cache import remember
+        remember(path, out_dir, formats, written, main.pages, problems, options)
         return Outcome(path, "ok", time.perf_counter() - start, main.pages,
-                       [o for x in outcomes for o in x.outputs], problems, _notes(result), subs)
+                       written, problems, _notes(result), subs)
     except Exception as exc:  # a bug, not the clerk's fault: report it without a traceback wall
         return _crash(path, start, exc)
 

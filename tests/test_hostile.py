@@ -854,7 +854,7 @@ def test_rendered_files_land_inside_the_output_directory(tmp_path, name):
     assert len(outcome.outputs) == 1
     written = Path(outcome.outputs[0]).resolve()
     assert written.parent == out.resolve() and written.is_file()
-    assert sorted(p.name for p in out.iterdir()) == [written.name]  # nothing else, no temp file
+    assert sorted(p.name for p in out.iterdir() if p.name != ".budgetgen") == [written.name]  # nothing else, no temp file
     assert sorted(p.name for p in tmp_path.iterdir()) == [NAME, "out"]
 
 
@@ -885,7 +885,7 @@ def test_failed_render_keeps_the_previous_output(tmp_path, example_file, monkeyp
     assert second.status == "crash" and second.exit_code == 3
     assert "内部错误" == second.problems[0].rule and "生成时出错" in second.problems[0].message
     assert target.read_bytes() == b"GOOD 1"
-    assert [p.name for p in out.iterdir()] == [target.name]
+    assert [p.name for p in out.iterdir() if p.name != ".budgetgen"] == [target.name]
 
 
 @pytest.mark.parametrize("broken", ["replace", "fsync", "write"])
@@ -937,7 +937,7 @@ def test_interrupted_write_leaves_no_partial_or_temporary_file(tmp_path, example
     outcome = jobs.render_file(str(example_file), str(out), ("xlsx",))
     assert outcome.status == "crash"
     assert target.read_bytes() == good
-    assert [p.name for p in out.iterdir()] == [target.name]
+    assert [p.name for p in out.iterdir() if p.name != ".budgetgen"] == [target.name]
 
 
 def test_a_failing_second_format_leaves_the_first_untouched(tmp_path, example_file, monkeypatch):
@@ -953,7 +953,7 @@ def test_a_failing_second_format_leaves_the_first_untouched(tmp_path, example_fi
 
     _render_with(monkeypatch, second_fails)
     assert jobs.render_file(str(example_file), str(out), ("xlsx", "html")).status == "crash"
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # still a matching pair
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".budgetgen"} == before  # still a matching pair
 
 
 def test_check_reports_an_internal_error_without_a_traceback(example_file, monkeypatch):
