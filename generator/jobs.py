@@ -1,14 +1,19 @@
 """One department file through the whole pipeline to its output files: the unit of batch work.
 
 Runs in a worker process for `render -j N`; returns a small picklable Outcome, never raises.
+The formats of one file are rendered first and then published together as one set
+(render/output.py); an OS error writing them is status "output" (exit status 4), a file that
+takes longer than its time limit is status "timeout".
 """
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
 import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from .exitcodes import Exit
 from .pipeline import run
 from .problems import Location, error
 
@@ -18,7 +23,7 @@ FORMATS = ("pdf", "xlsx", "html")
 @dataclass
 class Outcome:
     file: str
-    status: str  # ok | error | unreadable | crash
+    status: str  # ok | error | unreadable | output | timeout | crash
     seconds: float = 0.0
     pages: int = 0
     outputs: list = field(default_factory=list)
@@ -26,7 +31,56 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return {"ok": 0, "error": 1, "unreadable": 2}.get(self.status, 3)
+        return {"ok": 0, "error": 1, "unreadable": 2,
+                "output": int(Exit.OUTPUT_FAILED)}.get(self.status, 3)
+
+
+class FileTimeout(BaseException):
+    """The file's time limit ran out (a BaseException: no `except Exception` swallows it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None):
+    """Raise FileTimeout in this (main) thread after `seconds` of wall time."""
+    if not seconds or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise FileTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def timed_out(path: str, seconds: float, limit: float) -> Outcome:
+    return Outcome(path, "timeout", seconds, problems=[error(
+        "超时", f"生成超过了每个文件的时间上限{limit:g}秒，已停止（其余文件照常生成）；"
+        "文件可能过大，见 docs/refused-input.md 的规模上限", Location(path))])
+
+
+def output_name(path: str) -> str | None:
+    """The output stem a file would be written under (None if the file has errors that stop
+    it anyway): read and modelled only, not computed or rendered."""
+    from .loader import load_file
+    from .model import build_model
+    from .render.output import output_stem
+    try:
+        doc, _ = load_file(path)
+        if doc is None:
+            return None
+        budget, _ = build_model(doc)
+        if budget is None:
+            return None
+        d = budget.department
+        return output_stem(d.code, d.name, d.year)
+    except Exception:  # the real run reports it
+        return None
 
 
 def check_file(path: str) -> Outcome:
@@ -46,27 +100,43 @@ def _crash(path: str, start: float, exc: Exception) -> Outcome:
                                    Location(path))])
 
 
-def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx")) -> Outcome:
+def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx"),
+                timeout: float | None = None) -> Outcome:
     start = time.perf_counter()
+    try:
+        with time_limit(timeout):
+            return _render_file(path, out_dir, formats, start)
+    except FileTimeout:
+        return timed_out(path, time.perf_counter() - start, timeout or 0)
+
+
+def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float) -> Outcome:
+    from .render.output import OutputError  # imported here: keeps `check` light
     try:
         result = run(path)
         if not result.ok:
             status = "error" if result.readable else "unreadable"
             return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
-        from .render.output import atomic_write, output_stem  # imported here: keeps `check` light
+        from .render.output import commit_set, output_stem
         d = result.disclosure
+        problems = list(result.problems)
+        if "pdf" in formats:
+            from .render.glyphs import check_glyphs
+            font_problems = check_glyphs(result.budget, result.doc)
+            problems += font_problems
+            if any(p.is_error for p in font_problems):
+                return Outcome(path, "output", time.perf_counter() - start, problems=problems)
         stem = output_stem(d.department_code, d.department_name, d.year)
-        target = Path(out_dir)
-        # render every format first, then write: a renderer failing on the second format must
-        # not leave a new PDF next to last run's XLSX
+        # render every format first, then publish them as one set: a renderer failing on the
+        # second format, a full disk or a kill must not leave a new PDF next to an old XLSX
         rendered = [(fmt, *_render(fmt, d)) for fmt in formats]
-        outputs, pages = [], 0
-        for fmt, data, count in rendered:
-            pages = count or pages
-            dest = target / f"{stem}.{fmt}"
-            atomic_write(dest, data)
-            outputs.append(str(dest))
-        return Outcome(path, "ok", time.perf_counter() - start, pages, outputs, result.problems)
+        pages = next((count for _, _, count in rendered if count), 0)
+        written = commit_set(out_dir, stem, {fmt: data for fmt, data, _ in rendered})
+        return Outcome(path, "ok", time.perf_counter() - start, pages,
+                       [str(p) for p in written], problems)
+    except OutputError as exc:
+        return Outcome(path, "output", time.perf_counter() - start,
+                       problems=[error("输出", str(exc), Location(path))])
     except Exception as exc:  # a bug, not the clerk's fault: report it without a traceback wall
         return _crash(path, start, exc)
 

@@ -6,13 +6,14 @@ these classes (see `json_schema`).
 """
 from __future__ import annotations
 
+import datetime
 import re
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      WithJsonSchema)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      ValidationError, WithJsonSchema)
 
 from .loader import RawDoc
 from .money import ZERO, parse_amount
@@ -27,10 +28,39 @@ def _quantity(raw):
     return parse_amount(raw, places=4, what="数量")
 
 
+def _given(parse):
+    """A required figure: an empty value, `~` or `null` is refused instead of reading as 0
+    (a missing prior-year figure read as 0 makes the 比上年 text state a wrong increase)."""
+    def check(raw):
+        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+            raise ValueError("必须填写（不能空着或写 ~、null）；确实为零请写 0")
+        return parse(raw)
+    return check
+
+
 Money = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(
     {"type": ["number", "null"], "minimum": 0, "description": "金额（万元），最多两位小数"})]
 Quantity = Annotated[Decimal, BeforeValidator(_quantity), WithJsonSchema(
     {"type": ["number", "null"], "minimum": 0, "description": "数量"})]
+# amounts that must be written out (no default, empty refused)
+GivenMoney = Annotated[Decimal, BeforeValidator(_given(_money)), WithJsonSchema(
+    {"type": "number", "minimum": 0, "description": "金额（万元），最多两位小数；必填，零写 0"})]
+GivenQuantity = Annotated[Decimal, BeforeValidator(_given(_quantity)), WithJsonSchema(
+    {"type": "number", "minimum": 0, "description": "数量；必填"})]
+
+# Work limits: far above any real department (the largest seen has ~40 项 lines and ~30
+# projects), low enough that a file which passes `check` renders in bounded time and memory.
+# docs/refused-input.md lists them.
+MAX_EXPENDITURE_LINES = 2000
+MAX_ECONOMIC_LINES = 500
+MAX_PROJECTS = 500
+MAX_INDICATORS_PER_PROJECT = 200
+MAX_INDICATORS = 5000
+MAX_PROCUREMENT_ITEMS = 2000
+MAX_INSTITUTIONS = 500
+MAX_PARAGRAPHS = 200
+XLSX_CELL_CHARS = 32767  # the most characters an XLSX cell holds
+MAX_CODE_CHARS = 30  # department code: real ones are 3–15 digits
 
 
 def _text(raw):
@@ -42,8 +72,43 @@ def _text(raw):
 
 
 Text = Annotated[str, BeforeValidator(_text), WithJsonSchema({"type": ["string", "null"]})]
-Paragraphs = Annotated[list[Text], WithJsonSchema(
-    {"type": "array", "items": {"type": "string"}, "description": "段落，每项一段"})]
+
+
+def _fits_a_cell(paragraphs: list[str]) -> list[str]:
+    """Paragraphs are joined into one XLSX cell: refuse what a cell cannot hold (never cut)."""
+    total = sum(len(p) for p in paragraphs) + max(len(paragraphs) - 1, 0)
+    if total > XLSX_CELL_CHARS:
+        raise ValueError(f"这些段落合计{total}个字符，超过 XLSX 单元格能容纳的{XLSX_CELL_CHARS}个字符"
+                         "（生成时会合在一个单元格里）：请精简")
+    return paragraphs
+
+
+Paragraphs = Annotated[list[Text], Field(max_length=MAX_PARAGRAPHS), AfterValidator(_fits_a_cell),
+                       WithJsonSchema({"type": "array", "items": {"type": "string"},
+                                       "maxItems": MAX_PARAGRAPHS, "description": "段落，每项一段"})]
+
+
+def _as_of(raw):
+    """A real calendar date, written 2024-12-31 (or 2024年12月31日)."""
+    text = _text(raw).strip()
+    m = (re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+         or re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日", text))
+    if not m:
+        raise ValueError(f"截止时间“{text}”应写为日期，如 2024-12-31")
+    try:
+        datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise ValueError(f"截止时间“{text}”不是真实存在的日期") from None
+    return text
+
+
+def as_of_date(text: str) -> datetime.date:
+    y, mo, d = (int(x) for x in re.findall(r"\d+", text)[:3])
+    return datetime.date(y, mo, d)
+
+
+AsOf = Annotated[str, BeforeValidator(_as_of), WithJsonSchema(
+    {"type": "string", "pattern": "^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$", "description": "截止时间（上年末），如 2024-12-31"})]
 
 
 def _code(digits: tuple[int, ...], what: str):
@@ -118,12 +183,43 @@ class ProcurementFund(str, Enum):
     carryover_other = "carryover_other"
 
 
+PROCUREMENT_FUND_LABELS = {
+    ProcurementFund.general: "一般公共预算", ProcurementFund.gov_fund: "政府性基金",
+    ProcurementFund.soe: "国有资本经营预算", ProcurementFund.special_account: "财政专户管理资金",
+    ProcurementFund.unit: "单位资金", ProcurementFund.carryover: "上年结转",
+    ProcurementFund.carryover_fiscal: "财政拨款结转", ProcurementFund.carryover_other: "其他结转结余",
+}
+_FUND_BY_LABEL = {v: k.value for k, v in PROCUREMENT_FUND_LABELS.items()}
+
+
+def _fund(raw):
+    if isinstance(raw, ProcurementFund):
+        return raw
+    text = _text(raw).strip()
+    return _FUND_BY_LABEL.get(text, text) if text else ProcurementFund.general.value
+
+
+FundField = Annotated[ProcurementFund, BeforeValidator(_fund), WithJsonSchema(
+    {"enum": [f.value for f in ProcurementFund] + list(PROCUREMENT_FUND_LABELS.values()),
+     "description": "资金来源列，默认 general（一般公共预算）"})]
+
+EDITION_LABELS = {"hebei-2023": "河北省2023年版式", "hebei-2025": "河北省2025年版式"}
+
+# how a choice is shown in a message: the Chinese label, with the key to type when the Chinese
+# label itself is not accepted
+_CHOICE_LABELS: dict[str, str] = {
+    **{s.value: label for s, label in SOURCE_LABELS.items()},
+    **{f.value: label for f, label in PROCUREMENT_FUND_LABELS.items()},
+    **{key: f"{label}（写作 {key}）" for key, label in EDITION_LABELS.items()},
+}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 class Department(_Strict):
-    code: Text = Field(description="部门编码，如 524")
+    code: Text = Field(min_length=1, max_length=MAX_CODE_CHARS, description="部门编码，如 524")
     name: Text = Field(min_length=1, description="部门全称")
     year: int = Field(ge=2000, le=2100, description="预算年度")
     edition: Literal["hebei-2023", "hebei-2025"] = Field(description="版式：hebei-2023 或 hebei-2025")
@@ -154,7 +250,7 @@ class ExpenditureLine(_Strict):
 class EconomicLine(_Strict):
     code: EconomicCode
     name: Text = Field("", description="科目名称（可选，与目录核对）")
-    amount: Money = Field(description="一般公共预算财政拨款基本支出")
+    amount: GivenMoney = Field(description="一般公共预算财政拨款基本支出")
 
 
 class ThreePublic(_Strict):
@@ -173,14 +269,15 @@ Indicator = Annotated[list[Text], Field(min_length=6, max_length=6), WithJsonSch
 class Project(_Strict):
     code: Text = Field("", description="项目编码")
     name: Text = Field(min_length=1, description="项目名称")
-    amount: Money = Field(description="预算数（财政资金，万元）")
+    amount: GivenMoney = Field(description="预算数（财政资金，万元）")
     other_funds: Money = Field(ZERO, description="其他资金（万元）")
     function_code: FunctionItemCode | None = Field(None, description="所列支出功能分类项级科目")
     purpose: Text = Field("", description="资金用途")
-    plan: list[Money] | None = Field(None, min_length=4, max_length=4,
+    plan: list[GivenMoney] | None = Field(None, min_length=4, max_length=4,
                                      description="资金支出计划：3月底、6月底、10月底、12月底累计（万元）")
     goals: Paragraphs = Field(default_factory=list, description="绩效目标")
-    indicators: list[Indicator] = Field(default_factory=list, description="绩效指标行")
+    indicators: list[Indicator] = Field(default_factory=list, max_length=MAX_INDICATORS_PER_PROJECT,
+                                        description="绩效指标行")
 
     @property
     def budget(self) -> Decimal:
@@ -197,16 +294,16 @@ class ProcurementItem(_Strict):
     name: Text = Field(min_length=1, description="采购物品名称")
     catalog: Text = Field("", description="政府采购目录序号")
     unit: Text = Field("", description="计量单位")
-    quantity: Quantity = Field(description="数量")
-    amount: Money = Field(description="政府采购金额（万元）")
+    quantity: GivenQuantity = Field(description="数量")
+    amount: GivenMoney = Field(description="政府采购金额（万元）")
     sme: Money = Field(ZERO, description="预留中小微企业份额（万元）")
-    fund: ProcurementFund = Field(ProcurementFund.general, description="资金来源列")
+    fund: FundField = Field(ProcurementFund.general, description="资金来源列")
 
 
 class ProcurementGroup(_Strict):
     source: Text = Field(min_length=1, description="政府采购项目来源：项目名称")
-    budget: Money = Field(description="该项目预算资金（万元）")
-    items: list[ProcurementItem] = Field(min_length=1)
+    budget: GivenMoney = Field(description="该项目预算资金（万元）")
+    items: list[ProcurementItem] = Field(min_length=1, max_length=MAX_PROCUREMENT_ITEMS)
 
 
 class AssetLine(_Strict):
@@ -215,7 +312,7 @@ class AssetLine(_Strict):
 
 
 class Assets(_Strict):
-    as_of: Text = Field(description="截止时间，如 2024-12-31")
+    as_of: AsOf = Field(description="截止时间，如 2024-12-31")
     buildings: AssetLine = AssetLine()
     office_buildings: AssetLine = AssetLine()
     vehicles: AssetLine = AssetLine()
@@ -232,9 +329,9 @@ class PriorReasons(_Strict):
 
 class PriorYear(_Strict):
     year: int | None = Field(None, description="上年年度，默认预算年度减一")
-    basic: Money = Field(description="上年基本支出预算")
-    project: Money = Field(description="上年项目支出预算")
-    three_public: Money = Field(ZERO, description="上年财政拨款“三公”经费预算")
+    basic: GivenMoney = Field(description="上年基本支出预算")
+    project: GivenMoney = Field(description="上年项目支出预算")
+    three_public: GivenMoney = Field(description="上年财政拨款“三公”经费预算（比较文字由此计算，必填）")
     reasons: PriorReasons = PriorReasons()
 
 
@@ -274,15 +371,19 @@ class Budget(_Strict):
                               title="budgetgen 部门预算公开输入文件")
     department: Department
     duties: Paragraphs = Field(default_factory=list, description="部门职责")
-    institutions: list[Institution] = Field(default_factory=list, description="机构设置")
-    expenditure: list[ExpenditureLine] = Field(min_length=1, description="支出（功能分类项级）")
-    basic_economic: list[EconomicLine] = Field(default_factory=list,
+    institutions: list[Institution] = Field(default_factory=list, max_length=MAX_INSTITUTIONS,
+                                            description="机构设置")
+    expenditure: list[ExpenditureLine] = Field(min_length=1, max_length=MAX_EXPENDITURE_LINES,
+                                               description="支出（功能分类项级）")
+    basic_economic: list[EconomicLine] = Field(default_factory=list, max_length=MAX_ECONOMIC_LINES,
                                                description="一般公共预算基本支出（经济分类款级）")
     three_public: ThreePublic = ThreePublic()
-    projects: list[Project] = Field(default_factory=list, description="项目及绩效目标表")
+    projects: list[Project] = Field(default_factory=list, max_length=MAX_PROJECTS,
+                                    description="项目及绩效目标表")
     performance: Performance = Performance()
     special_funds: Text = Field("", description="部门主管专项资金说明（2025版式）")
-    procurement: list[ProcurementGroup] = Field(default_factory=list, description="政府采购预算")
+    procurement: list[ProcurementGroup] = Field(default_factory=list, max_length=MAX_PROCUREMENT_ITEMS,
+                                                description="政府采购预算")
     assets: Assets | None = None
     prior_year: PriorYear | None = None
     glossary: Paragraphs | None = Field(None, description="名词解释；省略则用版式默认文字")
@@ -316,23 +417,58 @@ def _message(err) -> str:
         return f"缺少必填项“{err['loc'][-1]}”"
     if kind == "extra_forbidden":
         return f"未知的键“{err['loc'][-1]}”（可能拼写有误；可用的键见 budgetgen schema）"
+    ctx = err.get("ctx", {})
     if kind in ("enum", "literal_error"):
-        expected = err.get("ctx", {}).get("expected", "")
-        return f"取值“{err.get('input')}”无效，应为 {expected}"
+        keys = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        shown = "、".join(f"“{_CHOICE_LABELS.get(k, k)}”" for k in keys)
+        return f"取值“{err.get('input')}”无效，应为以下之一：{shown}"
     if kind in ("too_short", "too_long"):
-        ctx = err.get("ctx", {})
         n = ctx.get("min_length", ctx.get("max_length"))
+        if kind == "too_long" and n is not None and n > 6:
+            return (f"项数超过上限：至多{n}项，实有{ctx.get('actual_length')}项"
+                    "（规模上限见 docs/refused-input.md）")
         return f"项数不对：应{'至少' if kind == 'too_short' else '至多'}{n}项，实有{ctx.get('actual_length')}项"
     if kind == "string_too_short":
         return "不能为空"
+    if kind == "string_too_long":
+        return f"太长：至多{ctx.get('max_length')}个字符"
+    if kind in ("greater_than_equal", "greater_than"):
+        limit = ctx.get("ge", ctx.get("gt"))
+        return f"数值太小：应{'不小于' if kind == 'greater_than_equal' else '大于'}{limit}，实为{err.get('input')}"
+    if kind in ("less_than_equal", "less_than"):
+        limit = ctx.get("le", ctx.get("lt"))
+        return f"数值太大：应{'不大于' if kind == 'less_than_equal' else '小于'}{limit}，实为{err.get('input')}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"应为整数，实为“{err.get('input')}”"
     base = _TYPE_MESSAGES.get(kind)
     return base or f"格式不正确（{err['msg']}）"
+
+
+def _whole_file_rules(budget: Budget, doc: RawDoc) -> list[Problem]:
+    """Rules across fields that must hold before anything is computed: the work limits on the
+    whole file, and the asset date against the budget year (both layouts print 上年末 figures)."""
+    problems = []
+    rows = sum(len(p.indicators) for p in budget.projects)
+    if rows > MAX_INDICATORS:
+        problems.append(error("规模上限", f"绩效指标共{rows}行，超过上限{MAX_INDICATORS}行"
+                              "（见 docs/refused-input.md 的规模上限）", doc.locate_key(("projects",))))
+    items = sum(len(g.items) for g in budget.procurement)
+    if items > MAX_PROCUREMENT_ITEMS:
+        problems.append(error("规模上限", f"政府采购明细共{items}行，超过上限{MAX_PROCUREMENT_ITEMS}行",
+                              doc.locate_key(("procurement",))))
+    if budget.assets is not None:
+        want = datetime.date(budget.department.year - 1, 12, 31)
+        if as_of_date(budget.assets.as_of) != want:
+            problems.append(error("年度", f"assets.as_of：固定资产截止时间应为上年末{want.isoformat()}"
+                                  f"（{budget.department.year}年预算公开的是上年末数），实为“{budget.assets.as_of}”",
+                                  doc.locate(("assets", "as_of")), want.isoformat(), budget.assets.as_of))
+    return problems
 
 
 def build_model(doc: RawDoc) -> tuple[Budget | None, list[Problem]]:
     """Validate the raw tree into a Budget; every type error becomes a located problem."""
     try:
-        return Budget.model_validate(doc.data), []
+        budget = Budget.model_validate(doc.data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
@@ -343,6 +479,8 @@ def build_model(doc: RawDoc) -> tuple[Budget | None, list[Problem]]:
                 where = doc.locate(loc)
             problems.append(error("格式", f"{_path_label(loc)}：{_message(err)}", where))
         return None, problems
+    problems = _whole_file_rules(budget, doc)
+    return (None if problems else budget), problems
 
 
 def _path_label(loc) -> str:
