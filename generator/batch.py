@@ -13,6 +13,12 @@ WeasyPrint (measured, 4 copies of the 524 example → PDF + XLSX on 2 cores: -j 
 -j 2 fork 7.3–7.4 s, forkserver 7.9–14.1 s, spawn 12.2–14.6 s). All workers are started before
 the progress bar's refresh thread, so nothing is forked while another thread runs. Elsewhere
 the platform default ('spawn') is used; everything a worker needs is importable at module level.
+
+Faults: two files that would write the same output (same department code and year) are both
+refused before anything is written. Every file has a time limit (`timeout`, enforced in the
+worker with SIGALRM), so one file cannot stall the rest. Workers ask the kernel to kill them
+when the batch process dies (PR_SET_PDEATHSIG), so a SIGTERM or SIGKILL of the batch leaves no
+worker behind; a worker whose parent is already gone when it starts exits at once.
 """
 from __future__ import annotations
 
@@ -25,13 +31,32 @@ import unicodedata
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-STATUS_LABELS = {"ok": "通过", "error": "有错误", "unreadable": "无法读取", "crash": "内部错误"}
+STATUS_LABELS = {"ok": "通过", "error": "有错误", "unreadable": "无法读取", "output": "无法写入",
+                 "timeout": "超时", "crash": "内部错误"}
+DEFAULT_TIMEOUT = 600.0  # seconds per file; the largest file within the limits takes ~2 minutes
+_PR_SET_PDEATHSIG = 1
 
 
-def _work(path: str, out_dir: str, formats: tuple[str, ...]):
+def _work(path: str, out_dir: str, formats: tuple[str, ...], timeout: float | None = None):
     """Runs in a worker: one file through the pipeline to its outputs (never raises)."""
     from .jobs import render_file  # imported here: module import stays cheap for 'spawn'
-    return render_file(path, out_dir, formats)
+    return render_file(path, out_dir, formats, timeout=timeout)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: the kernel SIGKILLs this worker when the batch process ends."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _crashed(path: str, seconds: float, detail: str, died: bool = True):
@@ -113,12 +138,12 @@ class _Progress:
 # --------------------------------------------------------------------------- running
 
 
-def _run_serial(files, out_dir, formats, progress) -> dict:
+def _run_serial(files, out_dir, formats, progress, timeout=None) -> dict:
     results = {}
     for i, path in enumerate(files):
         start = time.perf_counter()
         try:
-            outcome = _work(path, out_dir, formats)
+            outcome = _work(path, out_dir, formats, timeout)
         except Exception as exc:  # render_file never raises; a bug here must not stop the batch
             outcome = _crashed(path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
                                died=False)
@@ -150,10 +175,11 @@ def _executor(workers: int, method: str | None, formats=()) -> ProcessPoolExecut
                 pass
     elif method == "forkserver":
         context.set_forkserver_preload(names)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
 
 
-def _run_pool(files, out_dir, formats, workers, method, progress) -> dict:
+def _run_pool(files, out_dir, formats, workers, method, progress, timeout=None) -> dict:
     results: dict = {}
     started = time.perf_counter()
     pool = _executor(workers, method, formats)
@@ -161,7 +187,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress) -> dict:
     try:
         # Submit everything before the progress bar starts its thread: with 'fork' the pool
         # starts all its workers at the first submit, while this process is single-threaded.
-        futures: dict[Future, int] = {pool.submit(_work, path, out_dir, formats): i
+        futures: dict[Future, int] = {pool.submit(_work, path, out_dir, formats, timeout): i
                                       for i, path in enumerate(files)}
         with progress:
             pending = set(futures)
@@ -187,7 +213,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress) -> dict:
                 start = time.perf_counter()
                 with progress.paused(), _executor(1, method, formats) as single:
                     try:
-                        outcome = single.submit(_work, files[i], out_dir, formats).result()
+                        outcome = single.submit(_work, files[i], out_dir, formats, timeout).result()
                     except BrokenProcessPool:
                         outcome = _crashed(files[i], time.perf_counter() - start, "进程被终止")
                     except Exception as exc:
@@ -202,21 +228,57 @@ def _run_pool(files, out_dir, formats, workers, method, progress) -> dict:
     return results
 
 
+def same_output(files: list[str]) -> dict:
+    """{index: Outcome} for files that would write the same output as another file of the
+    batch (same code and year; compared as a case-insensitive file system would)."""
+    from .jobs import Outcome, output_name
+    from .problems import Location, error
+    from .render.output import same_name_key
+    groups: dict[str, list[int]] = {}
+    stems: dict[int, str] = {}
+    for i, path in enumerate(files):
+        stem = output_name(path)
+        if stem:
+            stems[i] = stem
+            groups.setdefault(same_name_key(stem), []).append(i)
+    refused = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        for i in members:
+            others = "、".join(files[j] for j in members if j != i) or files[i]
+            twice = all(os.path.realpath(files[j]) == os.path.realpath(files[i]) for j in members)
+            why = ("同一个文件在命令行中出现了不止一次" if twice else
+                   f"与 {others} 会生成同一个输出“{stems[i]}”（部门编码与年度相同）")
+            refused[i] = Outcome(files[i], "error", problems=[error(
+                "输出重名", f"{why}：两个都不生成，以免一个覆盖另一个；请删去重复的文件，或改正部门编码、年度",
+                Location(files[i]))])
+    return refused
+
+
 def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
-                 start_method: str | None = "auto", stream=None, progress_stream=None) -> list:
+                 start_method: str | None = "auto", stream=None, progress_stream=None,
+                 timeout: float | None = DEFAULT_TIMEOUT) -> list:
     """Render every file; print each file's problems and a summary table; return the Outcomes
     in the order of `files`. jobs == 1 runs in this process. The caller sets the exit status."""
     files = [str(f) for f in files]
     formats = tuple(formats)
     if start_method == "auto":
         start_method = default_start_method()
-    workers = max(1, min(int(jobs or 1), len(files)))
-    progress = _Progress(len(files), progress_stream)
-    if workers == 1:
+    refused = same_output(files)
+    todo = [i for i in range(len(files)) if i not in refused]
+    rest = [files[i] for i in todo]
+    workers = max(1, min(int(jobs or 1), len(rest)))
+    progress = _Progress(len(rest), progress_stream)
+    if not rest:
+        ran = {}
+    elif workers == 1:
         with progress:
-            results = _run_serial(files, out_dir, formats, progress)
+            ran = _run_serial(rest, out_dir, formats, progress, timeout)
     else:
-        results = _run_pool(files, out_dir, formats, workers, start_method, progress)
+        ran = _run_pool(rest, out_dir, formats, workers, start_method, progress, timeout)
+    results = dict(refused)
+    results.update({todo[k]: outcome for k, outcome in ran.items()})
     outcomes = [results[i] for i in range(len(files))]
     print_report(outcomes, out_dir, stream)
     return outcomes

@@ -11,6 +11,7 @@ from typing import List, Optional
 
 import typer
 
+from .exitcodes import Exit
 from .jobs import FORMATS, Outcome, check_file, render_file
 from .report import format_problem, summary
 
@@ -34,9 +35,40 @@ def _print_outcome(o: Outcome, quiet: bool = False) -> None:
 
 def _exit_code(outcomes: list[Outcome]) -> int:
     codes = [o.exit_code for o in outcomes]
+    if any(c == int(Exit.OUTPUT_FAILED) for c in codes):
+        return int(Exit.OUTPUT_FAILED)
     if any(c == 2 for c in codes):
         return 2
     return 1 if any(codes) else 0
+
+
+def _output_refused(exc: Exception) -> "typer.Exit":
+    """An output that cannot be written: the Chinese message, exit status 4."""
+    _err(str(exc))
+    return typer.Exit(int(Exit.OUTPUT_FAILED))
+
+
+def _write_output(out: Path, data: bytes, force: bool) -> None:
+    from .render.output import OutputError, write_file
+    try:
+        write_file(out, data, force)
+    except OutputError as exc:
+        raise _output_refused(exc) from None
+
+
+def _check_output(out: Path, force: bool) -> None:
+    """Before any work: refuse a special file, link or folder (and an existing file without
+    --force) as -o. `-` is standard output."""
+    if str(out) == "-":
+        return
+    from .render.output import OutputError, check_output_file
+    try:
+        check_output_file(out, force)
+    except OutputError as exc:
+        if Path(out).is_file() and not Path(out).is_symlink() and not force:
+            _err(str(exc))
+            raise typer.Exit(1) from None
+        raise _output_refused(exc) from None
 
 
 @app.command("check")
@@ -59,82 +91,97 @@ def _parse_formats(text: str) -> tuple[str, ...]:
 @app.command("render")
 def render_cmd(
     files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
-    out: Path = typer.Option(Path("output"), "-o", "--out", help="输出目录（默认 output/）"),
+    out: Path = typer.Option(Path("output"), "-o", "--out",
+                             help="输出目录（默认 output/）；每个部门一个子文件夹。-o - 输出到屏幕（一个文件、一种格式）"),
     fmt: str = typer.Option("pdf,xlsx", "--format", "-f", help="输出格式，逗号分隔：pdf,xlsx,html"),
     jobs: int = typer.Option(0, "-j", "--jobs", help="并行进程数（默认：CPU 核数）"),
+    timeout: float = typer.Option(600, "--timeout", min=1,
+                                  help="批量生成时每个文件的时间上限（秒），超时的文件停止，其余照常"),
 ):
     """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
     formats = _parse_formats(fmt)
     names = [str(f) for f in files]
+    if str(out) == "-":
+        if len(names) != 1 or len(formats) != 1:
+            raise typer.BadParameter("-o - 只能用于一个输入文件、一种格式（如 -f pdf）", param_hint="-o")
+        from .jobs import render_stdout
+        outcome = render_stdout(names[0], formats[0])
+        for p in outcome.problems:
+            _err(format_problem(p))
+        raise typer.Exit(_exit_code([outcome]))
+    from .render.output import OutputError, prepare_out_dir
+    try:
+        prepare_out_dir(out)
+    except OutputError as exc:
+        raise _output_refused(exc) from None
     if len(names) == 1:
-        outcomes = [render_file(names[0], str(out), formats)]
+        outcomes = [render_file(names[0], str(out), formats, timeout=None)]
         _print_outcome(outcomes[0])
         for path in outcomes[0].outputs:
             typer.echo(f"已生成 {path}")
     else:
         from .batch import render_batch
-        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1)
+        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1,
+                                timeout=timeout)
     raise typer.Exit(_exit_code(outcomes))
 
 
 @app.command("new")
 def new_cmd(
-    out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml"),
+    out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml；- 表示输出到屏幕"),
     edition: str = typer.Option("hebei-2025", "--edition", help="版式：hebei-2025 或 hebei-2023"),
     year: Optional[int] = typer.Option(None, "--year", help="预算年度（默认：明年）"),
-    force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
+    force: bool = typer.Option(False, "--force", help="覆盖已有的普通文件（从不替换链接、文件夹或设备）"),
 ):
     """写出一个带中文注释的空白部门文件，按注释填写后即可 check。"""
     from .starter import starter_text
-    if out.exists() and not force:
-        _err(f"{out} 已存在；如要覆盖请加 --force")
-        raise typer.Exit(1)
+    _check_output(out, force)
     try:
         text = starter_text(edition, year)
     except ValueError as exc:
         _err(str(exc))
         raise typer.Exit(1)
-    from .render.output import atomic_write
-    atomic_write(out, text.encode("utf-8"))
-    typer.echo(f"已写出 {out}：请按注释填写，然后运行 budgetgen check {out}")
+    _write_output(out, text.encode("utf-8"), force)
+    if str(out) != "-":
+        typer.echo(f"已写出 {out}：请按注释填写，然后运行 budgetgen check {out}")
 
 
 @app.command("roll")
 def roll_cmd(
     file: Path = typer.Argument(..., help="本年度的部门 YAML 文件"),
     to: int = typer.Option(..., "--to", help="下一预算年度，如 2026"),
-    out: Path = typer.Option(..., "-o", "--out", help="写入的新文件"),
-    force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
+    out: Path = typer.Option(..., "-o", "--out", help="写入的新文件；- 表示输出到屏幕"),
+    force: bool = typer.Option(False, "--force", help="覆盖已有的普通文件（从不替换链接、文件夹或设备）"),
 ):
     """由本年文件生成下年草稿：本年数成为上年对比数，金额保留为起始值，需复核的文字加注释。"""
     from .roll import roll_file
-    if out.exists() and not force:
-        _err(f"{out} 已存在；如要覆盖请加 --force")
-        raise typer.Exit(1)
+    _check_output(out, force)
+    to_screen = str(out) == "-"
     problems, text = roll_file(file, to)
     for p in problems:
-        typer.echo(format_problem(p))
+        (_err if to_screen else typer.echo)(format_problem(p))
     if text is None:
-        typer.echo(f"{file}：{summary(problems)}，未生成下年草稿")
+        (_err if to_screen else typer.echo)(f"{file}：{summary(problems)}，未生成下年草稿")
         from .pipeline import run
         raise typer.Exit(1 if run(file).readable else 2)
-    from .render.output import atomic_write
-    atomic_write(out, text.encode("utf-8"))
-    typer.echo(f"已写出 {out}（{to}年草稿）：请复核标有“待复核”的内容")
+    _write_output(out, text.encode("utf-8"), force)
+    if not to_screen:
+        typer.echo(f"已写出 {out}（{to}年草稿）：请复核标有“待复核”的内容")
 
 
 @app.command("schema")
 def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
-                                                  help="写入文件（默认输出到屏幕）")):
+                                                  help="写入文件（默认或 - 输出到屏幕）；已有的普通文件会被覆盖")):
     """输出输入文件的 JSON Schema，供 VS Code 等编辑器补全与校验。"""
     import json
     from .model import json_schema
+    if out is not None:
+        _check_output(out, force=True)
     text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
-    if out is None:
+    if out is None or str(out) == "-":
         sys.stdout.write(text)
     else:
-        from .render.output import atomic_write
-        atomic_write(out, text.encode("utf-8"))
+        _write_output(out, text.encode("utf-8"), force=True)
         typer.echo(f"已写出 {out}")
 
 

@@ -151,3 +151,32 @@ def _render(fmt: str, disclosure) -> tuple[bytes, int]:
         return render_xlsx(disclosure), 0
     from .render.html import render_html
     return render_html(disclosure).encode("utf-8"), 0
+
+
+def render_stdout(path: str, fmt: str) -> Outcome:
+    """`render -o -`: one format of one file to standard output (problems go to stderr)."""
+    import sys
+    start = time.perf_counter()
+    try:
+        result = run(path)
+        if not result.ok:
+            status = "error" if result.readable else "unreadable"
+            return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
+        problems = list(result.problems)
+        if fmt == "pdf":
+            from .render.glyphs import check_glyphs
+            problems += check_glyphs(result.budget, result.doc)
+            if any(p.is_error for p in problems):
+                return Outcome(path, "output", time.perf_counter() - start, problems=problems)
+        data, pages = _render(fmt, result.disclosure)
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except OSError as exc:
+            from .render.output import describe_os_error
+            return Outcome(path, "output", time.perf_counter() - start,
+                           problems=problems + [error("输出", describe_os_error(exc, "标准输出"),
+                                                      Location(path))])
+        return Outcome(path, "ok", time.perf_counter() - start, pages, ["-"], problems)
+    except Exception as exc:
+        return _crash(path, start, exc)

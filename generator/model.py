@@ -467,6 +467,10 @@ def _whole_file_rules(budget: Budget, doc: RawDoc) -> list[Problem]:
 
 def build_model(doc: RawDoc) -> tuple[Budget | None, list[Problem]]:
     """Validate the raw tree into a Budget; every type error becomes a located problem."""
+    from .infile import looks_like_department
+    if not looks_like_department(doc.data, set(Budget.model_fields)):
+        return None, [error("格式", "文件顶层没有任何部门预算文件的键（department、expenditure 等），"
+                            "这不是部门预算文件（为免泄露内容，不列出其中的键）；请检查文件名", doc.locate(()))]
     try:
         budget = Budget.model_validate(doc.data)
     except ValidationError as exc:

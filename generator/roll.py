@@ -23,7 +23,6 @@ draft does not pass `check`, no draft is returned.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import yaml
 
@@ -293,12 +292,20 @@ def roll_file(path, to_year: int) -> tuple[list[Problem], str | None]:
     to_year = int(to_year)
     if to_year > 2100:
         return [error("年度", f"预算年度{to_year}年超出范围（2000至2100）", Location(name))], None
-    raw = Path(path).read_bytes()
-    text, _, _ = _decode(raw, name)
-    if text is None:  # pragma: no cover - the pipeline has read it already
+    from .infile import read_input
+    raw, _ = read_input(name)  # the same checks as `check`: a regular file, within the limits
+    text, _, _ = _decode(raw or b"", name)
+    if raw is None or text is None:  # pragma: no cover - the pipeline has read it already
         return [error("文件编码", "无法读取文件", Location(name))], None
+    # old Mac line ends (CR only) are line breaks to YAML and to `check`: draft on "\n", then
+    # give the draft the file's own line ends back
+    cr_only = "\r" in text and "\n" not in text
+    if cr_only:
+        text = text.replace("\r", "\n")
     try:
         draft = draft_text(text, result, to_year)
+        if cr_only:
+            draft = draft.replace("\n", "\r")
     except _Refused as exc:
         return [error("下年草稿", str(exc), Location(name))], None
     checked = run_text(draft, f"{name}（{to_year}年草稿）")
