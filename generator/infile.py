@@ -80,6 +80,8 @@ def read_input(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> tuple[byt
         if not stat.S_ISREG(st.st_mode):
             return refuse(f"无法读取文件：这是一个{via}，它指向的是{_kind(st.st_mode)}，不是普通文件；"
                           "只读取普通文件")
+    elif stat.S_ISDIR(link.st_mode):
+        return refuse("无法读取文件：这是一个文件夹，不是文件")
     elif not stat.S_ISREG(link.st_mode):
         return refuse(f"无法读取文件：这是{_kind(link.st_mode)}，不是普通文件；只读取普通文件"
                       "（不会等待管道或设备的输入）")

@@ -65,22 +65,17 @@ def timed_out(path: str, seconds: float, limit: float) -> Outcome:
 
 
 def output_name(path: str) -> str | None:
-    """The output stem a file would be written under (None if the file has errors that stop
-    it anyway): read and modelled only, not computed or rendered."""
-    from .loader import load_file
-    from .model import build_model
+    """The output stem a file would be written under, or None when it will not be written
+    (it has errors): checked, not rendered (~0.02 s for a real file)."""
     from .render.output import output_stem
     try:
-        doc, _ = load_file(path)
-        if doc is None:
-            return None
-        budget, _ = build_model(doc)
-        if budget is None:
-            return None
-        d = budget.department
-        return output_stem(d.code, d.name, d.year)
+        result = run(path)
     except Exception:  # the real run reports it
         return None
+    if not result.ok:
+        return None
+    d = result.disclosure
+    return output_stem(d.department_code, d.department_name, d.year)
 
 
 def check_file(path: str) -> Outcome:

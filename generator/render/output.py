@@ -273,6 +273,26 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+def _replace_by_two_renames(staging: Path, target: Path, out_dir: Path, stem: str) -> None:
+    """Without an atomic exchange: move the old set aside into a locked `.old` folder, move the
+    new one in; if that fails, or the process is killed in between, the old set goes back
+    (here, or by the next render's `_remove_stale`)."""
+    old = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".old", dir=out_dir))
+    fd = os.open(old, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        _lock(fd)
+        os.rename(target, old / "set")
+        _step("moved old set aside")
+        try:
+            os.rename(staging, target)
+        except BaseException:
+            os.rename(old / "set", target)
+            raise
+    finally:
+        os.close(fd)
+        shutil.rmtree(old, ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- the department set
 
 
@@ -316,6 +336,12 @@ def _remove_stale(out_dir: Path, stem: str | None = None) -> None:
             continue
         try:
             if _lock(fd, blocking=False):
+                # a kill between the two renames of the fallback: put the previous set back
+                name = path.name
+                target = out_dir / name[1:name.rindex(".", 0, len(name) - 4)]
+                if name.endswith(".old") and (path / "set").is_dir() and not os.path.lexists(target):
+                    with contextlib.suppress(OSError):
+                        os.rename(path / "set", target)
                 shutil.rmtree(path, ignore_errors=True)
         finally:
             os.close(fd)
@@ -414,11 +440,7 @@ def commit_set(out_dir: Path | str, stem: str, files: dict[str, bytes]) -> list[
                 if os.path.lexists(target):
                     _check_published(target, set(names))
                     if not _exchange(staging, target):
-                        old = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".old", dir=out_dir))
-                        os.rename(target, old / "set")
-                        _step("moved old set aside")
-                        os.rename(staging, target)
-                        shutil.rmtree(old, ignore_errors=True)
+                        _replace_by_two_renames(staging, target, out_dir, stem)
                         staging = None
                 else:
                     os.rename(staging, target)
