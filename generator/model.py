@@ -444,6 +444,21 @@ def _message(err) -> str:
     return base or f"格式不正确（{err['msg']}）"
 
 
+_XLSX_LIMIT = Decimal(10) ** 13  # 13 integer digits + 2 decimals = 15 significant digits
+
+
+def _amounts(value) -> list[Decimal]:
+    """Every amount in a part of the model (all are non-negative, so their sum bounds every
+    total computed from them)."""
+    if isinstance(value, Decimal):
+        return [value]
+    if isinstance(value, BaseModel):
+        return [x for name in type(value).model_fields for x in _amounts(getattr(value, name))]
+    if isinstance(value, (list, tuple)):
+        return [x for item in value for x in _amounts(item)]
+    return []
+
+
 def _whole_file_rules(budget: Budget, doc: RawDoc) -> list[Problem]:
     """Rules across fields that must hold before anything is computed: the work limits on the
     whole file, and the asset date against the budget year (both layouts print 上年末 figures)."""
@@ -456,6 +471,12 @@ def _whole_file_rules(budget: Budget, doc: RawDoc) -> list[Problem]:
     if items > MAX_PROCUREMENT_ITEMS:
         problems.append(error("规模上限", f"政府采购明细共{items}行，超过上限{MAX_PROCUREMENT_ITEMS}行",
                               doc.locate_key(("procurement",))))
+    for section in ("expenditure", "basic_economic", "projects", "procurement", "assets"):
+        total = sum(_amounts(getattr(budget, section)), Decimal(0))
+        if total >= _XLSX_LIMIT:
+            problems.append(error("规模上限", f"{section} 中的数合计达{total}，由它们算出的合计会超过 XLSX 能精确保存的"
+                                  "15位有效数字（PDF 与 XLSX 会显示不同的数）：请核对单位（金额以万元为单位）",
+                                  doc.locate_key((section,))))
     if budget.assets is not None:
         want = datetime.date(budget.department.year - 1, 12, 31)
         if as_of_date(budget.assets.as_of) != want:

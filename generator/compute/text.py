@@ -128,9 +128,12 @@ def _performance(budget: Budget) -> list:
     return blocks
 
 
-def _projects(budget: Budget, projects: tuple[ProjectTable, ...]) -> list:
-    if not projects:
+def _projects(budget: Budget, fig: Figures, projects: tuple[ProjectTable, ...]) -> list:
+    # "无…" only from the same figure the schedules print (项目支出 = 0), never from an empty list
+    if fig.project == 0 and not projects:
         return [Paragraph(f"{budget.department.name}无项目支出预算。")]
+    if not projects:  # refused by the 项目-合计 rule; never printed as "无"
+        return [Paragraph(f"{budget.department.name}项目支出预算{M(fig.project)}万元。")]
     return list(projects)
 
 
@@ -164,7 +167,7 @@ def build_sections(budget: Budget, catalog: Catalog, edition: Edition, fig: Figu
         "operating": lambda: _operating(budget, catalog, fig),
         "three_public": lambda: _three_public(budget, fig),
         "special_funds": lambda: [Paragraph(budget.special_funds or f"{name}无专项资金项目预算")],
-        "projects": lambda: _projects(budget, projects),
+        "projects": lambda: _projects(budget, fig, projects),
         "procurement": lambda: _procurement(budget, edition, fig, procurement),
         "assets": lambda: _assets(budget, fig, assets),
         "glossary": lambda: [Paragraph(x) for x in (budget.glossary if budget.glossary is not None
@@ -175,7 +178,7 @@ def build_sections(budget: Budget, catalog: Catalog, edition: Edition, fig: Figu
     if edition.project_table == "goals":  # 2023: 预算绩效信息 holds both parts
         content["performance"] = lambda: ([Heading("第一部分 部门整体绩效目标", 2)] + _performance(budget)
                                           + [Heading("第二部分 预算项目绩效目标", 2)]
-                                          + _projects(budget, projects))
+                                          + _projects(budget, fig, projects))
     else:
         content["performance"] = lambda: _performance(budget)
     sections = tuple(Section(key, heading, tuple(content[key]())) for key, heading in edition.sections)
