@@ -51,6 +51,7 @@ MAX_STEM_BYTES = 180
 MAX_CODE_BYTES = 60  # a longer code is shortened with a digest, so the year always stays
 
 _FAULT_ENV = "BUDGETGEN_FAULT_KILL_AT"  # tests: SIGKILL this process at the k-th commit step
+_NO_EXCHANGE_ENV = "BUDGETGEN_FAULT_NO_EXCHANGE"  # tests: use the two-rename fallback
 _steps = 0
 
 
@@ -257,7 +258,7 @@ _AT_FDCWD = -100
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths (Linux renameat2). False when the system cannot."""
-    if not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or os.environ.get(_NO_EXCHANGE_ENV):
         return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -420,7 +421,7 @@ def commit_set(out_dir: Path | str, stem: str, files: dict[str, bytes]) -> list[
         with _os_errors(target):
             _lock(dir_fd)  # serialize creating and cleaning staging folders in this folder
             try:
-                _remove_stale(out_dir, stem)
+                _remove_stale(out_dir)  # every dead writer's leftovers, any department
                 staging = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".new", dir=out_dir))
                 lock_fd = os.open(staging, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
                 _lock(lock_fd)
