@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
                       ValidationError, WithJsonSchema)
 
+from pydantic_core import PydanticCustomError
+
 from .loader import RawDoc
 from .money import ZERO, parse_amount
 from .problems import Problem, error
@@ -78,8 +80,8 @@ def _fits_a_cell(paragraphs: list[str]) -> list[str]:
     """Paragraphs are joined into one XLSX cell: refuse what a cell cannot hold (never cut)."""
     total = sum(len(p) for p in paragraphs) + max(len(paragraphs) - 1, 0)
     if total > XLSX_CELL_CHARS:
-        raise ValueError(f"这些段落合计{total}个字符，超过 XLSX 单元格能容纳的{XLSX_CELL_CHARS}个字符"
-                         "（生成时会合在一个单元格里）：请精简")
+        raise PydanticCustomError("cell_too_long", f"这些段落合计{total}个字符，超过 XLSX 单元格能容纳的"
+                                  f"{XLSX_CELL_CHARS}个字符（生成时会合在一个单元格里）：请精简")
     return paragraphs
 
 
@@ -411,6 +413,8 @@ _TYPE_MESSAGES = {
 
 def _message(err) -> str:
     kind = err["type"]
+    if kind == "cell_too_long":
+        return str(err["msg"])
     if kind == "value_error":
         return str(err.get("ctx", {}).get("error", err["msg"]))
     if kind == "missing":
@@ -498,8 +502,8 @@ def build_model(doc: RawDoc) -> tuple[Budget | None, list[Problem]]:
         problems = []
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
-            if err["type"] == "extra_forbidden":
-                where = doc.locate_key(loc)
+            if err["type"] in ("extra_forbidden", "too_long", "too_short", "cell_too_long"):
+                where = doc.locate_key(loc)  # a whole list or section: at its key
             else:
                 where = doc.locate(loc)
             problems.append(error("格式", f"{_path_label(loc)}：{_message(err)}", where))

@@ -67,11 +67,11 @@ def parse_amount(raw, *, places: int = 2, allow_negative: bool = False, what: st
         raise ValueError(f"{what}“{text}”超过{places}位小数：以万元为单位最多{places}位小数，"
                          "请核对，不会自动四舍五入" if what == "金额" else
                          f"{what}“{text}”超过{places}位小数")
+    if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
+        raise ValueError(f"{what}“{text}”过大（整数部分超过{MAX_INTEGER_DIGITS}位）：请核对，金额以万元为单位")
     if len((whole + frac).lstrip("0")) > XLSX_DIGITS:
         raise ValueError(f"{what}“{text}”有{len((whole + frac).lstrip('0'))}位有效数字，超过 XLSX 能精确保存的"
                          f"{XLSX_DIGITS}位（PDF 与 XLSX 会显示不同的数）：请核对")
-    if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
-        raise ValueError(f"{what}“{text}”过大（整数部分超过{MAX_INTEGER_DIGITS}位）：请核对，金额以万元为单位")
     try:
         value = Decimal(text)
         return value.quantize(Decimal(1).scaleb(-places)) if places else value
