@@ -378,7 +378,7 @@ def test_text_that_cannot_wrap_stays_inside_its_cell(tmp_path):
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) is not installed")
     word = "Supercalifragilisticexpialidocious" * 3
-    text = replace_once(EX, "purpose: 增强街道城市管理水平", f"purpose: {word}增强街道城市管理水平")
+    text = replace_once(EX, "purpose: 增强街道城市管理水平", f"purpose: {word}增强𠀀街道𪚥城市管理水平")
     text = text.replace("catalog: C18040102,", 'catalog: "C18040102,C18040103,C18040104,C18040105",', 1)
     text = replace_once(text, "  - code: 13030225P00455510023W", "  - code: 13030225P00455510023W" + "X" * 60)
     src = tmp_path / "dept.yaml"
@@ -390,3 +390,5 @@ def test_text_that_cannot_wrap_stays_inside_its_cell(tmp_path):
     assert _words_crossing_borders(pdf) == []
     shown = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "C18040102,C18040103" in shown.replace("\n", "")
+    # characters no installed font has: each box copies out as its own character
+    assert "增强𠀀街道𪚥城市" in shown.replace("\n", ""), re.findall(".{3}街道.{4}", shown)

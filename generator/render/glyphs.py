@@ -119,3 +119,63 @@ def check_glyphs(budget: object, doc: object | None = None,
         problems.append(warning("字体", f"另有{len(seen) - MAX_LISTED}处字符无字体可显示，未列出",
                                 problems[-1].location))
     return problems
+
+
+# --------------------------------------------------------------------------- the text layer
+
+MISSING_FAMILY = "budgetgen missing glyph"
+_EPOCH = 0  # fixed head.created/modified: two renders stay byte-identical
+
+
+def _box():
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    pen = TTGlyphPen(None)
+    for x0, y0, x1, y1, outer in ((100, -80, 900, 800, True), (160, -20, 840, 740, False)):
+        points = ([(x0, y0), (x0, y1), (x1, y1), (x1, y0)] if outer
+                  else [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+        pen.moveTo(points[0])
+        for p in points[1:]:
+            pen.lineTo(p)
+        pen.closePath()
+    return pen.glyph()
+
+
+def missing_glyph_font(chars: str) -> bytes:
+    """A small TrueType font with one box glyph per character in `chars`, each its own glyph,
+    so the PDF's text layer maps every box back to its own code point (with .notdef they
+    would all share glyph 0 and copy out as the same character)."""
+    import io
+
+    from fontTools.fontBuilder import FontBuilder
+    names = {ord(c): f"u{ord(c):05X}" for c in sorted(set(chars))}
+    order = [".notdef", *names.values()]
+    fb = FontBuilder(1000, isTTF=True)
+    fb.setupGlyphOrder(order)
+    fb.setupCharacterMap(names)
+    glyph = _box()
+    fb.setupGlyf({n: glyph for n in order})
+    fb.setupHorizontalMetrics({n: (1000, 100) for n in order})
+    fb.setupHorizontalHeader(ascent=880, descent=-120)
+    fb.setupNameTable({"familyName": MISSING_FAMILY, "styleName": "Regular"})
+    fb.setupOS2(sTypoAscender=880, sTypoDescender=-120, usWinAscent=880, usWinDescent=120)
+    fb.setupPost()
+    fb.updateHead(created=_EPOCH, modified=_EPOCH)
+    out = io.BytesIO()
+    fb.save(out)
+    return out.getvalue()
+
+
+def with_missing_glyph_font(html: str) -> str:
+    """`html` with an @font-face for the characters no installed font covers (none: unchanged).
+    The face is not named in any font-family: fontconfig finds it as the last fallback."""
+    ranges = _coverage()
+    if ranges is None:
+        return html
+    missing = "".join(ch for ch in set(html) if ord(ch) > 0x7F and _drawn(ch) and not covered(ch, ranges))
+    if not missing or "</head>" not in html:
+        return html
+    import base64
+    data = base64.b64encode(missing_glyph_font(missing)).decode("ascii")
+    face = (f'<style>@font-face {{ font-family: "{MISSING_FAMILY}"; '
+            f"src: url(data:font/ttf;base64,{data}); }}</style>")
+    return html.replace("</head>", face + "</head>", 1)
