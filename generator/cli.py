@@ -1,6 +1,7 @@
 """The command line: `budgetgen check | render | new | roll | schema` (typer), messages in Chinese.
 
-Exit status: 0 all consistent (warnings allowed), 1 errors found, 2 a file could not be read.
+Exit statuses: generator/exitcodes.py (0 ok, 1 data errors, 2 usage, 3 unreadable input,
+4 output cannot be written, 5 internal error).
 """
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from typing import List, Optional
 
 import typer
 
-from .exitcodes import Exit
+from .exitcodes import Exit, help_text
 from .jobs import FORMATS, Outcome, check_file, render_file
 from .report import format_problem, summary
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode=None,
     help="budgetgen：由一个 YAML 文件生成部门预算公开文件（九张表、说明、PDF 与 XLSX）。\n\n"
-         "退出状态：0 通过（可有警告）；1 发现错误；2 文件无法读取。")
+         + help_text())
 
 
 def _err(text: str) -> None:
@@ -34,12 +35,12 @@ def _print_outcome(o: Outcome, quiet: bool = False) -> None:
 
 
 def _exit_code(outcomes: list[Outcome]) -> int:
-    codes = [o.exit_code for o in outcomes]
-    if any(c == int(Exit.OUTPUT_FAILED) for c in codes):
-        return int(Exit.OUTPUT_FAILED)
-    if any(c == 2 for c in codes):
-        return 2
-    return 1 if any(codes) else 0
+    """The most serious status of the files: internal > output > unreadable > data errors."""
+    codes = {o.exit_code for o in outcomes}
+    for code in (Exit.INTERNAL, Exit.OUTPUT_FAILED, Exit.UNREADABLE, Exit.DATA_ERRORS):
+        if int(code) in codes:
+            return int(code)
+    return int(Exit.OK)
 
 
 def _output_refused(exc: Exception) -> "typer.Exit":
@@ -163,7 +164,7 @@ def roll_cmd(
     if text is None:
         (_err if to_screen else typer.echo)(f"{file}：{summary(problems)}，未生成下年草稿")
         from .pipeline import run
-        raise typer.Exit(1 if run(file).readable else 2)
+        raise typer.Exit(int(Exit.DATA_ERRORS) if run(file).readable else int(Exit.UNREADABLE))
     _write_output(out, text.encode("utf-8"), force)
     if not to_screen:
         typer.echo(f"已写出 {out}（{to}年草稿）：请复核标有“待复核”的内容")

@@ -31,8 +31,8 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return {"ok": 0, "error": 1, "unreadable": 2,
-                "output": int(Exit.OUTPUT_FAILED)}.get(self.status, 3)
+        return int({"ok": Exit.OK, "error": Exit.DATA_ERRORS, "unreadable": Exit.UNREADABLE,
+                    "output": Exit.OUTPUT_FAILED, "timeout": Exit.DATA_ERRORS}.get(self.status, Exit.INTERNAL))
 
 
 class FileTimeout(BaseException):

@@ -87,14 +87,14 @@ def test_check_unreadable_file_exits_2(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("department:\n  code: [524\n  name: 某部门\n", encoding="utf-8")
     result = invoke("check", path)
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output
     assert re.search(rf"^{re.escape(str(path))}:\d+:\d+: 错误 \[YAML语法\]", result.stdout, re.M)
     assert "文件无法读取" in result.stdout
 
 
 def test_check_missing_file_exits_2(tmp_path):
     result = invoke("check", tmp_path / "nope.yaml")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "无法读取文件" in result.stdout
 
 
@@ -143,7 +143,7 @@ def test_batch_unreadable_file_gives_exit_2_and_is_listed(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("department: [\n", encoding="utf-8")
     result = invoke("render", EXAMPLE_2023, broken, "-o", tmp_path / "out", "-f", fmt, "-j", "2")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output
     assert re.search(rf"^{re.escape(str(broken))}\s+无法读取", result.stdout, re.M), result.stdout
 
 

@@ -886,7 +886,7 @@ def test_failed_render_keeps_the_previous_output(tmp_path, example_file, monkeyp
 
     _render_with(monkeypatch, half_then_fail)
     second = jobs.render_file(str(example_file), str(out), ("xlsx",))
-    assert second.status == "crash" and second.exit_code == 3
+    assert second.status == "crash" and second.exit_code == 5
     assert "内部错误" == second.problems[0].rule and "生成时出错" in second.problems[0].message
     assert target.read_bytes() == b"GOOD 1"
     assert [p.name for p in out.iterdir()] == [target.parent.name]
@@ -973,7 +973,7 @@ def test_file_with_errors_writes_nothing(tmp_path, monkeypatch):
     assert calls == [] and not out.exists()
     unreadable = write(tmp_path, b"department: [\n", "broken.yaml")
     outcome = jobs.render_file(str(unreadable), str(out), ("xlsx",))
-    assert outcome.status == "unreadable" and outcome.exit_code == 2 and not out.exists()
+    assert outcome.status == "unreadable" and outcome.exit_code == 3 and not out.exists()
 
 
 # ----------------------------------------------------------------------------- the command line
@@ -992,7 +992,7 @@ def test_cli_check_exit_codes_and_no_traceback(tmp_path):
                               capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
         assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
         codes[path.name] = proc.returncode
-    assert codes == {EXAMPLE_2025.name: 0, "tag.yaml": 1, "bomb.yaml": 1, "broken.yaml": 2}
+    assert codes == {EXAMPLE_2025.name: 0, "tag.yaml": 1, "bomb.yaml": 1, "broken.yaml": 3}
     assert not marker.exists()
 
 
