@@ -93,7 +93,8 @@ def _parse_formats(text: str) -> tuple[str, ...]:
 def render_cmd(
     files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
     out: Path = typer.Option(Path("output"), "-o", "--out",
-                             help="输出目录（默认 output/）；每个部门一个子文件夹。-o - 输出到屏幕（一个文件、一种格式）"),
+                             help="输出目录（默认 output/），每个部门一个子文件夹；"
+                                  "-o - 输出到屏幕（一个文件、一种格式）"),
     fmt: str = typer.Option("pdf,xlsx", "--format", "-f", help="输出格式，逗号分隔：pdf,xlsx,html"),
     jobs: int = typer.Option(0, "-j", "--jobs", help="并行进程数（默认：CPU 核数）"),
     timeout: float = typer.Option(600, "--timeout", min=1,
@@ -175,6 +176,7 @@ def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
                                                   help="写入文件（默认或 - 输出到屏幕）；已有的普通文件会被覆盖")):
     """输出输入文件的 JSON Schema，供 VS Code 等编辑器补全与校验。"""
     import json
+
     from .model import json_schema
     if out is not None:
         _check_output(out, force=True)

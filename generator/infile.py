@@ -69,7 +69,7 @@ def read_input(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> tuple[byt
     via = ""
     if stat.S_ISLNK(link.st_mode):
         try:
-            target = os.readlink(path)
+            target = os.readlink(os.fspath(path))
         except OSError:
             target = "?"
         via = f"符号链接（指向 {target}）"

@@ -72,9 +72,9 @@ def output_name(path: str) -> str | None:
         result = run(path)
     except Exception:  # the real run reports it
         return None
-    if not result.ok:
-        return None
     d = result.disclosure
+    if not result.ok or d is None:
+        return None
     return output_stem(d.department_code, d.department_name, d.year)
 
 
@@ -114,6 +114,7 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
             return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
         from .render.output import commit_set, output_stem
         d = result.disclosure
+        assert d is not None  # result.ok
         problems = list(result.problems)
         if "pdf" in formats:
             from .render.glyphs import check_glyphs

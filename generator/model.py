@@ -14,7 +14,6 @@ from typing import Annotated, Literal
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
                       ValidationError, WithJsonSchema)
-
 from pydantic_core import PydanticCustomError
 
 from .loader import RawDoc
@@ -110,7 +109,8 @@ def as_of_date(text: str) -> datetime.date:
 
 
 AsOf = Annotated[str, BeforeValidator(_as_of), WithJsonSchema(
-    {"type": "string", "pattern": "^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$", "description": "截止时间（上年末），如 2024-12-31"})]
+    {"type": "string", "pattern": "^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$",
+     "description": "截止时间（上年末），如 2024-12-31"})]
 
 
 def _code(digits: tuple[int, ...], what: str):

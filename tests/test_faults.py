@@ -22,8 +22,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLE_2023, EXAMPLE_2025, ROOT, example_text, replace_once
+
 from generator import batch, jobs
 from generator.render import output
 from generator.render.output import OutputError, commit_set, output_stem, safe_stem

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLE_2025, ROOT, example_text, line_of, replace_once
+
 from generator import model
 from generator.infile import read_input
 from generator.pipeline import run, run_text
@@ -219,7 +219,7 @@ def test_a_figure_xlsx_cannot_hold_exactly_is_refused():
     located(replace_once(EX, proc, "quantity: 12345678901.23456, amount: 0.33}"), "12345678901.23456",
             "小数")  # also more than 4 decimals
     # each figure fits, their sum would not: refused at the section
-    lines = "".join(f"  - {{code: 2010301, basic: 999999999999.99}}\n" for _ in range(12))
+    lines = "".join("  - {code: 2010301, basic: 999999999999.99}\n" for _ in range(12))
     text = EX.replace("expenditure:\n", "expenditure:\n" + lines, 1)
     result = run_text(text, "x.yaml")
     assert any("规模上限" in e and "15位" in e for e in errors(result)), errors(result)

@@ -38,9 +38,9 @@ def _coverage() -> tuple[tuple[int, int], ...] | None:
         return None
     ranges: list[tuple[int, int]] = []
     for token in out.split():
-        lo, _, hi = token.partition("-")
+        first, _, last = token.partition("-")
         try:
-            ranges.append((int(lo, 16), int(hi or lo, 16)))
+            ranges.append((int(first, 16), int(last or first, 16)))
         except ValueError:
             continue
     ranges.sort()
@@ -128,7 +128,7 @@ _EPOCH = 0  # fixed head.created/modified: two renders stay byte-identical
 
 
 def _box():
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped]
     pen = TTGlyphPen(None)
     for x0, y0, x1, y1, outer in ((100, -80, 900, 800, True), (160, -20, 840, 740, False)):
         points = ([(x0, y0), (x0, y1), (x1, y1), (x1, y0)] if outer
@@ -146,7 +146,7 @@ def missing_glyph_font(chars: str) -> bytes:
     would all share glyph 0 and copy out as the same character)."""
     import io
 
-    from fontTools.fontBuilder import FontBuilder
+    from fontTools.fontBuilder import FontBuilder  # type: ignore[import-untyped]
     names = {ord(c): f"u{ord(c):05X}" for c in sorted(set(chars))}
     order = [".notdef", *names.values()]
     fb = FontBuilder(1000, isTTF=True)
