@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+import click
 import typer
 
 from .exitcodes import Exit, help_text
@@ -47,6 +48,27 @@ def _output_refused(exc: Exception) -> "typer.Exit":
     """An output that cannot be written: the Chinese message, exit status 4."""
     _err(str(exc))
     return typer.Exit(int(Exit.OUTPUT_FAILED))
+
+
+def _no_traceback(command):
+    """`new`, `roll`, `schema`: an unexpected error is one Chinese line and exit status 5,
+    never a traceback (OS errors on output are handled before this, with exit status 4)."""
+    import functools
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException, KeyboardInterrupt):
+            raise
+        except OSError as exc:
+            from .render.output import describe_os_error
+            _err(describe_os_error(exc, getattr(exc, "filename", None) or "输出文件"))
+            raise typer.Exit(int(Exit.OUTPUT_FAILED)) from None
+        except Exception as exc:
+            _err(f"内部错误：{type(exc).__name__}: {exc}（请把输入文件和命令发给维护者）")
+            raise typer.Exit(int(Exit.INTERNAL)) from None
+    return run
 
 
 def _write_output(out: Path, data: bytes, force: bool) -> None:
@@ -129,6 +151,7 @@ def render_cmd(
 
 
 @app.command("new")
+@_no_traceback
 def new_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml；- 表示输出到屏幕"),
     edition: str = typer.Option("hebei-2025", "--edition", help="版式：hebei-2025 或 hebei-2023"),
@@ -149,6 +172,7 @@ def new_cmd(
 
 
 @app.command("roll")
+@_no_traceback
 def roll_cmd(
     file: Path = typer.Argument(..., help="本年度的部门 YAML 文件"),
     to: int = typer.Option(..., "--to", help="下一预算年度，如 2026"),
@@ -172,6 +196,7 @@ def roll_cmd(
 
 
 @app.command("schema")
+@_no_traceback
 def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
                                                   help="写入文件（默认或 - 输出到屏幕）；已有的普通文件会被覆盖")):
     """输出输入文件的 JSON Schema，供 VS Code 等编辑器补全与校验。"""

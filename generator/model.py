@@ -444,8 +444,7 @@ def _message(err) -> str:
         return f"数值太大：应{'不大于' if kind == 'less_than_equal' else '小于'}{limit}，实为{err.get('input')}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"应为整数，实为“{err.get('input')}”"
-    base = _TYPE_MESSAGES.get(kind)
-    return base or f"格式不正确（{err['msg']}）"
+    return _TYPE_MESSAGES.get(kind) or "格式不正确"  # never pydantic's English text
 
 
 _XLSX_LIMIT = Decimal(10) ** 13  # 13 integer digits + 2 decimals = 15 significant digits

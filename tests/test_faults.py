@@ -507,3 +507,19 @@ def test_a_slow_file_times_out_in_a_worker_too(tmp_path):
     assert [o.status for o in outcomes] == ["timeout", "timeout"]
     assert not out.exists() or hidden(out) == []
     assert jobs.Outcome("x", "timeout").exit_code != 0
+
+
+def test_new_roll_schema_never_print_a_traceback(monkeypatch, tmp_path):
+    import generator.model
+    import generator.roll
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(generator.roll, "roll_file", broken)
+    monkeypatch.setattr(generator.model, "json_schema", broken)
+    for args in (("roll", EXAMPLE_2025, "--to", "2026", "-o", tmp_path / "r.yaml"),
+                 ("schema", "-o", tmp_path / "s.json")):
+        res = invoke(*args)
+        assert res.exit_code == 5 and "内部错误" in res.stderr, (args, res.stderr)
+        assert not isinstance(res.exception, RuntimeError) and "Traceback" not in res.output
