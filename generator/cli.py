@@ -1,4 +1,4 @@
-"""The command line: `budgetgen check | render | new | roll | schema` (typer), messages in Chinese.
+"""The command line: `budgetgen check | render | new | roll | schema | catalog` (typer), messages in Chinese.
 
 Exit statuses: generator/exitcodes.py (0 ok, 1 data errors, 2 usage, 3 unreadable input,
 4 output cannot be written, 5 internal error).
@@ -211,6 +211,11 @@ def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
     else:
         _write_output(out, text.encode("utf-8"), force=True)
         typer.echo(f"已写出 {out}")
+
+
+from .catalog_cmd import register as _register_catalog  # noqa: E402  (budgetgen catalog)
+
+_register_catalog(app)
 
 
 def main() -> None:

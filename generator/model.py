@@ -156,7 +156,26 @@ SOURCE_LABELS = {
     Source.carryover_general: "上年结转（一般公共预算）", Source.carryover_gov_fund: "上年结转（政府性基金）",
     Source.carryover_soe: "上年结转（国有资本经营）", Source.carryover_other: "非财政拨款结转结余",
 }
+# the labels the published tables use, accepted as source values (brackets of either width)
+SOURCE_ALIASES = {
+    "一般公共预算拨款": Source.general, "一般公共预算拨款收入": Source.general,
+    "政府性基金预算": Source.gov_fund, "政府性基金预算拨款": Source.gov_fund,
+    "政府性基金预算拨款收入": Source.gov_fund, "基金预算拨款": Source.gov_fund,
+    "国有资本经营预算": Source.soe, "国有资本经营预算拨款": Source.soe,
+    "国有资本经营预算拨款收入": Source.soe,
+    "财政专户": Source.special_account, "财政专户管理资金收入": Source.special_account,
+    "财政专户核拨": Source.special_account, "财政专户收入": Source.special_account,
+    "经营收入": Source.operating, "上级补助": Source.superior, "附属单位上缴": Source.affiliate,
+    # 表一 prints one 上年结转结余 row; as a source it is taken as 财政拨款（一般公共预算）结转,
+    # the common case (docs/input-format.md explains when to choose another kind)
+    "上年结转结余": Source.carryover_general, "上年结转": Source.carryover_general,
+    "上年结转（政府性基金预算）": Source.carryover_gov_fund,
+    "上年结转（国有资本经营预算）": Source.carryover_soe,
+    "上年结转（非财政拨款）": Source.carryover_other, "非财政拨款结转": Source.carryover_other,
+}
 _SOURCE_BY_LABEL = {v: k.value for k, v in SOURCE_LABELS.items()}
+_SOURCE_BY_LABEL.update({k: v.value for k, v in SOURCE_ALIASES.items()})
+_BRACKETS = str.maketrans({"(": "（", ")": "）", " ": None, "\u3000": None})
 
 
 def _source(raw):
@@ -165,11 +184,11 @@ def _source(raw):
     text = _text(raw).strip()
     if text == "":
         return Source.general.value
-    return _SOURCE_BY_LABEL.get(text, text)
+    return _SOURCE_BY_LABEL.get(text.translate(_BRACKETS), text)
 
 
 SourceField = Annotated[Source, BeforeValidator(_source), WithJsonSchema(
-    {"enum": [s.value for s in Source] + list(SOURCE_LABELS.values()),
+    {"enum": [s.value for s in Source] + list(SOURCE_LABELS.values()) + list(SOURCE_ALIASES),
      "description": "资金来源，默认 general（一般公共预算）"})]
 
 
@@ -255,12 +274,19 @@ class EconomicLine(_Strict):
     amount: GivenMoney = Field(description="一般公共预算财政拨款基本支出")
 
 
-class ThreePublic(_Strict):
+class ThreePublicItems(_Strict):
     overseas: Money = Field(ZERO, description="因公出国（境）费（教学科研人员以外）")
     overseas_research: Money = Field(ZERO, description="其中：教学科研人员因公出国（境）费")
     vehicle_purchase: Money = Field(ZERO, description="公务用车购置费")
     vehicle_operation: Money = Field(ZERO, description="公务用车运行维护费")
     reception: Money = Field(ZERO, description="公务接待费")
+
+
+class ThreePublic(ThreePublicItems):
+    """财政拨款“三公”经费: the items directly are 一般公共预算财政拨款; gov_fund / soe hold the
+    items paid from 政府性基金 / 国有资本经营预算财政拨款 (表九's other two columns)."""
+    gov_fund: ThreePublicItems | None = Field(None, description="政府性基金预算财政拨款安排的“三公”经费")
+    soe: ThreePublicItems | None = Field(None, description="国有资本经营预算财政拨款安排的“三公”经费")
 
 
 Indicator = Annotated[list[Text], Field(min_length=6, max_length=6), WithJsonSchema(
@@ -347,6 +373,8 @@ class ControlTotals(_Strict):
     three_public: Money | None = None
     assets: Money | None = None
     procurement: Money | None = None
+    income: Money | None = Field(None, description="本年收入合计")
+    carryover: Money | None = Field(None, description="上年结转结余")
 
 
 class Income(_Strict):
@@ -365,6 +393,20 @@ class Income(_Strict):
     carryover_gov_fund: Money | None = None
     carryover_soe: Money | None = None
     carryover_other: Money | None = None
+
+
+class CatalogCode(_Strict):
+    code: Text = Field(description="科目编码：功能分类款（5位）或项（7位）；经济分类款（5位）")
+    name: Text = Field(min_length=1, description="科目名称（照录本年度科目表）")
+    fund: Literal["general", "gov_fund", "soe"] | None = Field(
+        None, description="资金性质（功能分类）：general 一般公共预算、gov_fund 政府性基金、soe 国有资本经营；"
+                          "不写则同所属的款")
+
+
+class CatalogSupplement(_Strict):
+    """Codes the shipped catalog lacks, added by this file (checked, and reported as a warning)."""
+    function: list[CatalogCode] = Field(default_factory=list, description="补充的支出功能分类科目")
+    economic: list[CatalogCode] = Field(default_factory=list, description="补充的部门预算支出经济分类科目")
 
 
 class Budget(_Strict):
@@ -392,6 +434,8 @@ class Budget(_Strict):
     other_notes: Paragraphs | None = Field(None, description="其他需要说明的事项")
     control_totals: ControlTotals = ControlTotals()
     income: Income | None = None
+    catalog: CatalogSupplement = Field(CatalogSupplement(),
+                                       description="本文件补充的科目（目录中没有的款、项）")
 
 
 _TYPE_MESSAGES = {

@@ -1,12 +1,16 @@
 """Money: amounts in 万元 as decimal.Decimal, parsed from the YAML text, never through float.
 
-One parser for every amount the clerk types, with messages that say what to write instead.
+One parser for every amount the clerk types, with messages that say what to write instead, and
+one rounding policy for every derived figure (unit prices, 元 ↔ 万元, percentages): `rounded`,
+四舍五入 (ROUND_HALF_UP). Decimal's own default is banker's rounding (0.025 → 0.02); nothing
+else in the program may call quantize on a figure it shows. `shown` is the value a cell shows,
+so the PDF, HTML and XLSX print the same digits.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -106,13 +110,33 @@ def _why_not(text: str, body: str, what: str) -> str:
     return f"{what}“{text}”不是有效的数字"
 
 
+def rounded(value: Decimal, places: int = 2) -> Decimal:
+    """The one rounding rule: 四舍五入 to `places` decimals (0.025 → 0.03, -0.025 → -0.03)."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+PRICE_PLACES = 4  # a unit price that rounds to 0.00 is shown with 4 decimals
+
+
+def shown(value: Decimal, kind: str = "money") -> Decimal:
+    """The figure a cell of `kind` shows: money 2 decimals; a price 2 decimals, or 4 when it would
+    round to 0.00; quantities and other kinds as they are."""
+    value = Decimal(value)
+    if kind == "money":
+        return rounded(value)
+    if kind == "price":
+        cents = rounded(value)
+        return cents if cents or not value else rounded(value, PRICE_PLACES)
+    return value
+
+
 def fmt(value: Decimal | None, blank_zero: bool = True) -> str:
     """2-decimal text for a table cell; zero prints blank, as the published schedules do."""
     if value is None or (blank_zero and value == 0):
         return ""
-    return f"{value.quantize(CENT):.2f}"
+    return f"{rounded(value):.2f}"
 
 
 def fmt_text(value: Decimal) -> str:
     """2-decimal text for the explanatory prose (zero prints 0.00)."""
-    return f"{value.quantize(CENT):.2f}"
+    return f"{rounded(value):.2f}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog, catalog_for
 from .compute import Disclosure, Figures, compute
 from .loader import RawDoc, load_file, load_text
 from .model import Budget, build_model
@@ -47,7 +47,7 @@ def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None
     refused = {p.location for p in problems if p.rule in _REFUSALS}
     result.problems += [p for p in more if p.location not in refused]
     if budget is not None:
-        catalog = catalog or load_catalog()
+        catalog = catalog_for(budget, catalog)  # the file's year's catalog + its `catalog:` codes
         disclosure, fig = compute(budget, catalog)
         result.budget, result.disclosure, result.figures = budget, disclosure, fig
         result.problems += validate(budget, fig, doc, catalog)

@@ -10,6 +10,10 @@ amount text — and changes only what a new year changes:
   year's until the clerk updates them);
 * “{year}年” → “{to_year}年” inside project indicator cells (资金支付时间 2025年12月底 …);
 * control_totals (last year's 批复) is commented out, line by line, with a note;
+* expenditure lines whose source is a 上年结转 kind are last year's carryover, not next year's:
+  they are commented out with a 待复核 note (or, when the draft without them would not pass
+  `check` — a project or declared income still counts on them — kept and marked 待复核);
+* codes used by the file that the new year's catalog renamed or removed are reported as warnings;
 * a 待复核 comment line above the sections whose text or amounts are last year's.
 
 How: the edits are made on the original text at the exact character spans PyYAML reports for
@@ -29,7 +33,8 @@ import yaml
 from .loader import _decode
 from .money import fmt_text
 from .pipeline import Result, run, run_text
-from .problems import Location, Problem, error
+from .catalog import load_catalog
+from .problems import Location, Problem, error, warning
 
 _Loader = yaml.SafeLoader  # pure Python: marks count characters of the decoded text
 
@@ -128,8 +133,21 @@ def _replace_scalar(text: str, node, new_plain: str) -> str:
     return new_plain
 
 
-def draft_text(text: str, result: Result, to_year: int) -> str:
-    """Next year's draft of `text` (the file `result` was computed from)."""
+CARRYOVER_SOURCES = ("carryover_general", "carryover_gov_fund", "carryover_soe", "carryover_other")
+
+
+def _carryover_items(root, budget) -> list:
+    """(index, node) of the expenditure entries whose source is a 上年结转 kind."""
+    _, seq = _get(root, "expenditure")
+    if not isinstance(seq, yaml.SequenceNode) or seq.flow_style:
+        return []
+    return [(i, node) for i, (node, line) in enumerate(zip(seq.value, budget.expenditure))
+            if line.source.value in CARRYOVER_SOURCES]
+
+
+def draft_text(text: str, result: Result, to_year: int, drop_carryover: bool = True) -> str:
+    """Next year's draft of `text` (the file `result` was computed from). Last year's 上年结转
+    lines are commented out (drop_carryover) or kept and marked 待复核."""
     budget = result.budget
     year = budget.department.year
     nl = "\r\n" if "\r\n" in text else "\n"
@@ -210,6 +228,23 @@ def draft_text(text: str, result: Result, to_year: int) -> str:
         commented += [f"# {line}" if line.strip() else "#" for line in lines]
         edits.append((start, end, nl.join(commented) + nl))
 
+    # 上年结转 lines: last year's carryover is not next year's
+    for _, node in _carryover_items(root, budget):
+        start = _line_start(text, node.start_mark.index)
+        end = _line_end(text, _content_end(node))
+        body = text[start:end]
+        lines = body.split(nl)
+        if lines and lines[-1] == "":
+            lines.pop()
+        if drop_carryover:
+            note = (f"# 待复核：以下是{year}年预算中的上年结转，不会自动结转到{to_year}年，已改为注释；"
+                    f"如{to_year}年仍有上年结转，请按{to_year}年的结转数重新填写")
+            edits.append((start, end, nl.join([note] + [f"# {line}" for line in lines]) + nl))
+        else:
+            indent = lines[0][:len(lines[0]) - len(lines[0].lstrip())] if lines else ""
+            edits.append((start, start, f"{indent}# 待复核：下行是{year}年预算中的上年结转，{to_year}年"
+                                        f"通常不再有此结转，请删除或改为{to_year}年的结转数{nl}"))
+
     # 待复核 notes above the sections that are last year's text or amounts
     starting = f"金额是{year}年预算数，作为{to_year}年的起始值，请按{to_year}年批复修改"
     for key in ("expenditure", "basic_economic", "three_public", "procurement"):
@@ -246,8 +281,10 @@ def _apply(text: str, edits) -> str:
 # --------------------------------------------------------------------------- checking the draft
 
 
-def _leaves(budget, *, drop=("prior_year", "control_totals")) -> dict:
+def _leaves(budget, *, drop=("prior_year", "control_totals"), carryover: bool = True) -> dict:
     data = budget.model_dump(mode="json")
+    if not carryover:
+        data["expenditure"] = [l for l in data["expenditure"] if l["source"] not in CARRYOVER_SOURCES]
     for key in drop:
         data.pop(key, None)
     data["department"].pop("year", None)
@@ -258,12 +295,12 @@ def _leaves(budget, *, drop=("prior_year", "control_totals")) -> dict:
     return data
 
 
-def _verify(original: Result, draft: Result, to_year: int) -> list[str]:
+def _verify(original: Result, draft: Result, to_year: int, dropped: bool = False) -> list[str]:
     """What differs between the draft and the intended draft (empty when all is well)."""
     wrong = []
     if draft.budget is None:
         return ["草稿无法读取"]
-    if _leaves(original.budget) != _leaves(draft.budget):
+    if _leaves(original.budget, carryover=not dropped) != _leaves(draft.budget):
         wrong.append("草稿中的金额或文字与原文件不一致")
     old, new = f"{original.budget.department.year}年", f"{to_year}年"
     want = [[[c.replace(old, new) for c in row] for row in p.indicators] for p in original.budget.projects]
@@ -302,17 +339,52 @@ def roll_file(path, to_year: int) -> tuple[list[Problem], str | None]:
     cr_only = "\r" in text and "\n" not in text
     if cr_only:
         text = text.replace("\r", "\n")
-    try:
-        draft = draft_text(text, result, to_year)
+    has_carryover = any(line.source.value in CARRYOVER_SOURCES for line in result.budget.expenditure)
+    for drop in ((True, False) if has_carryover else (False,)):
+        try:
+            draft = draft_text(text, result, to_year, drop_carryover=drop)
+        except _Refused as exc:
+            return [error("下年草稿", str(exc), Location(name))], None
         if cr_only:
             draft = draft.replace("\n", "\r")
-    except _Refused as exc:
-        return [error("下年草稿", str(exc), Location(name))], None
-    checked = run_text(draft, f"{name}（{to_year}年草稿）")
-    wrong = _verify(result, checked, to_year)
-    errors = [p for p in checked.problems if p.is_error]
-    if errors or wrong:
-        detail = "；".join(wrong + [str(p) for p in errors[:5]])
-        return [error("内部错误", f"生成的{to_year}年草稿未通过自检（{detail}），未写出；请把输入文件发给维护者",
-                      Location(name))], None
-    return [], draft
+        checked = run_text(draft, f"{name}（{to_year}年草稿）")
+        wrong = _verify(result, checked, to_year, dropped=drop)
+        errors = [p for p in checked.problems if p.is_error]
+        if not errors and not wrong:
+            return _catalog_changes(result, to_year, name), draft
+    detail = "；".join(wrong + [str(p) for p in errors[:5]])
+    return [error("内部错误", f"生成的{to_year}年草稿未通过自检（{detail}），未写出；请把输入文件发给维护者",
+                  Location(name))], None
+
+
+def _catalog_changes(result: Result, to_year: int, name: str) -> list[Problem]:
+    """Warnings for the codes the file uses that the new year's catalog renamed or removed."""
+    budget, doc = result.budget, result.doc
+    assert budget is not None and doc is not None  # only called for a file that passed check
+    old, new = load_catalog(budget.department.year), load_catalog(to_year)
+    own = {str(e.code) for e in budget.catalog.function}
+    used: dict = {}
+    for i, line in enumerate(budget.expenditure):
+        used.setdefault(line.code, ("expenditure", i, "code"))
+    for j, p in enumerate(budget.projects):
+        if p.function_code:
+            used.setdefault(p.function_code, ("projects", j, "function_code"))
+    out = []
+    for code, path in sorted(used.items()):
+        if code in own:
+            continue
+        before, after = old.function_name(code), new.function_name(code)
+        where = doc.locate(path)
+        if before is not None and after is None:
+            out.append(warning("科目变动", f"科目{code}“{before}”在{new.year}年科目目录中已不存在：请按{to_year}年"
+                               "科目表改列新科目", where, "", code))
+        elif before is not None and after is not None and before != after:
+            out.append(warning("科目变动", f"科目{code}在{new.year}年科目目录中更名为“{after}”（{old.year}年为"
+                               f"“{before}”）：请核对，名称按新年度填写", where, after, before))
+    for i, e in enumerate(budget.basic_economic):
+        before, after = old.economic_name(e.code), new.economic_name(e.code)
+        if before is not None and before != after:
+            out.append(warning("科目变动", f"经济分类科目{e.code}“{before}”在{new.year}年目录中"
+                               + ("已不存在" if after is None else f"更名为“{after}”"),
+                               doc.locate(("basic_economic", i, "code"))))
+    return out

@@ -552,7 +552,7 @@ def test_fetcher_allows_only_templates_package_fonts_and_data(caplog):
     (None, "money", ""), (Decimal("0.00"), "money", ""), (Decimal("1938.7"), "money", "1938.70"),
     (Decimal("750.0000"), "qty", "750"), (Decimal("0"), "qty", ""), (Decimal("2.5000"), "qty", "2.5"),
     (Decimal("0.0028"), "price", "0.0028"), (Decimal("1.3"), "price", "1.30"),
-    (Decimal("0.005"), "price", "0.0050"), (Decimal("0.00004"), "price", "0.0000"), (3, "seq", "3"),
+    (Decimal("0.005"), "price", "0.01"), (Decimal("0.00004"), "price", "0.0000"), (3, "seq", "3"),
     ("201", "code", "201"), ("合　计", "text", "合　计"), (Decimal("0.2"), "price", "0.20"),
 ])
 def test_format_cell(value, kind, text):

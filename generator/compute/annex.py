@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ..editions import Edition
 from ..model import Budget
-from ..money import ZERO
+from ..money import ZERO, shown
 from .figures import Figures, dsum
 from .tables import Column, Head, ProjectTable, Row, Table
 
@@ -38,9 +38,7 @@ def project_tables(budget: Budget, edition: Edition) -> tuple[ProjectTable, ...]
 def _unit_price(amount: Decimal, quantity: Decimal) -> Decimal | None:
     if not quantity:
         return None
-    price = amount / quantity
-    cents = price.quantize(Decimal("0.01"))
-    return cents if cents == price or cents else price.quantize(Decimal("0.0001"))
+    return shown(amount / quantity, "price")  # 四舍五入: 2 decimals, 4 when that would be 0.00
 
 
 def procurement_table(budget: Budget, edition: Edition, fig: Figures) -> Table:

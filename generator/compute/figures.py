@@ -14,6 +14,7 @@ from ..money import ZERO
 
 FISCAL = {"general": ("general", "carryover_general"), "gov_fund": ("gov_fund", "carryover_gov_fund"),
           "soe": ("soe", "carryover_soe")}
+FUNDS = tuple(FISCAL)  # the three 财政拨款 funds, in the order the schedules print them
 CARRYOVER = ("carryover_general", "carryover_gov_fund", "carryover_soe", "carryover_other")
 UNIT_FUNDS = ("institution", "operating", "superior", "affiliate", "other")
 THREE_PUBLIC_ITEMS = ("overseas", "overseas_research", "vehicle_purchase", "vehicle_operation",
@@ -38,12 +39,17 @@ class Figures:
     personnel: Decimal
     public: Decimal
     economic_by_code: dict  # 款 code → amount
-    three_public: dict  # item → amount
+    three_public: dict  # item → amount, all three funds together
     three_public_total: Decimal
-    projects_total: Decimal
+    projects_total: Decimal  # Σ project budgets (财政资金 + 其他资金): compared with 项目支出
     procurement_total: Decimal
     procurement_sme: Decimal
     assets_total: Decimal | None
+    three_public_by_fund: dict | None = None  # fund → item → amount (表九's three columns)
+    by_fund_and_kind: dict | None = None  # (fund, basic|project) → 财政拨款 spending, carryover incl.
+
+    def three_public_fund(self, fund: str) -> Decimal:
+        return dsum((self.three_public_by_fund or {}).get(fund, {}).values())
 
     def source(self, *names: str) -> Decimal:
         return dsum(self.by_source.get(n, ZERO) for n in names)
@@ -69,7 +75,14 @@ def compute_figures(budget: Budget, catalog: Catalog) -> Figures:
     for e in budget.basic_economic:
         econ[e.code] = econ.get(e.code, ZERO) + e.amount
     personnel = dsum(v for k, v in econ.items() if catalog.economic_kind(k) == "personnel")
-    tp = {k: getattr(budget.three_public, k) for k in THREE_PUBLIC_ITEMS}
+    tp3 = budget.three_public
+    by_fund = {"general": {k: getattr(tp3, k) for k in THREE_PUBLIC_ITEMS}}
+    for fund in ("gov_fund", "soe"):
+        part = getattr(tp3, fund)
+        by_fund[fund] = {k: getattr(part, k) if part is not None else ZERO for k in THREE_PUBLIC_ITEMS}
+    tp = {k: dsum(by_fund[f][k] for f in FUNDS) for k in THREE_PUBLIC_ITEMS}
+    kinds = {(f, kind): dsum(getattr(l, kind) for l in lines if l.source.value in FISCAL[f])
+             for f in FUNDS for kind in ("basic", "project")}
     assets = budget.assets
     assets_total = None if assets is None else dsum(
         getattr(assets, k).value for k in ("buildings", "vehicles", "equipment", "other"))
@@ -89,8 +102,10 @@ def compute_figures(budget: Budget, catalog: Catalog) -> Figures:
         economic_by_code=econ,
         three_public=tp,
         three_public_total=dsum(tp.values()),
-        projects_total=dsum(p.amount for p in budget.projects),
+        projects_total=dsum(p.budget for p in budget.projects),
         procurement_total=dsum(i.amount for i in items),
         procurement_sme=dsum(i.sme for i in items),
         assets_total=assets_total,
+        three_public_by_fund=by_fund,
+        by_fund_and_kind=kinds,
     )

@@ -184,8 +184,9 @@ def schedule_6(budget: Budget, catalog: Catalog, fig: Figures, title: str) -> Ta
 def schedule_9(budget: Budget, edition: Edition, fig: Figures, title: str) -> Table:
     rows = []
     for label, items, _level in edition.three_public_rows:
-        amount = dsum(fig.three_public[i] for i in items)
-        rows.append(Row((len(rows) + 1, label, amount, amount, ZERO, ZERO), emphasis=_level == 0))
+        by_fund = tuple(dsum((fig.three_public_by_fund or {}).get(f, {}).get(i, ZERO) for i in items)
+                        for f in ("general", "gov_fund", "soe"))
+        rows.append(Row((len(rows) + 1, label, dsum(by_fund)) + by_fund, emphasis=_level == 0))
     header = ((Head("序号", rowspan=2), Head(f"项{SP}目", rowspan=2), Head("资金性质", colspan=4)),
               (Head("合计"), Head("一般公共预算财政拨款"), Head("政府性基金预算拨款"),
                Head("国有资本经营预算财政拨款")),

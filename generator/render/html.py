@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..money import shown
 from ..resources import resource_dir
 
 from ..compute.tables import Disclosure, Heading, Paragraph, ProjectTable, Table
@@ -43,9 +44,9 @@ def format_cell(value, kind: str) -> str:
             return str(value.quantize(Decimal(1)))
         return format(value.normalize(), "f")
     if kind == "price":
-        cents = value.quantize(CENT)
-        return f"{value.quantize(Decimal('0.0001')):.4f}" if cents == 0 else f"{cents:.2f}"
-    return f"{value.quantize(CENT):.2f}"
+        price = shown(value, "price")
+        return f"{price:.{max(2, -price.as_tuple().exponent)}f}"
+    return f"{shown(value):.2f}"
 
 
 def _widths(table: Table) -> list[str]:

@@ -28,6 +28,7 @@ from decimal import Decimal
 import xlsxwriter
 
 from ..compute.tables import Column, Disclosure, ProjectTable, Table
+from ..money import shown
 from .xlsx_layout import (Placed, column_units, line_count, meta_spans, place_header,
                           row_height, sheet_name, span_heights)
 
@@ -119,6 +120,7 @@ def _write_cell(ws, st: _Styles, row: int, col: int, value, kind: str, bold: boo
     elif isinstance(value, str):
         ws.write_string(row, col, value, st.text(kind, bold, value.startswith(FORMULA_LIKE)))
     elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        value = shown(Decimal(value), kind)  # the digits the PDF shows (money.py's one rounding rule)
         fmt = number_format(kind, value)
         if fmt is None:
             ws.write_blank(row, col, None, st.text(kind, bold))

@@ -19,7 +19,7 @@ def projects_total(ctx: Context) -> list:
             return [ctx.error("项目-合计", f"项目支出{wan(fig.project)}，但未列出项目（projects）及其绩效目标表；"
                               "请在 projects 中列出各项目", ("expenditure",), wan(fig.project), wan(ZERO))]
         return []
-    return ctx.mismatch("项目-合计", "各项目预算数之和与支出表项目支出合计不一致", ("projects",),
+    return ctx.mismatch("项目-合计", "各项目预算数（财政资金 + 其他资金）之和与支出表项目支出合计不一致", ("projects",),
                         fig.project, fig.projects_total)
 
 
@@ -28,7 +28,7 @@ def projects_by_function(ctx: Context) -> list:
     named: dict = {}
     for p in b.projects:
         if p.function_code:
-            named[p.function_code] = named.get(p.function_code, ZERO) + p.amount
+            named[p.function_code] = named.get(p.function_code, ZERO) + p.budget  # 财政资金 + 其他资金
     if not named:
         return []
     lines: dict = {}

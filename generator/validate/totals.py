@@ -27,8 +27,8 @@ def three_public_vs_economic(ctx: Context) -> list:
     econ = ctx.fig.economic_by_code
     for code, item, label in (("30217", "reception", "公务接待费"),
                               ("30231", "vehicle_operation", "公务用车运行维护费")):
-        line = econ.get(code, ZERO)
-        value = ctx.fig.three_public[item]
+        line = econ.get(code, ZERO)  # 表六 is 一般公共预算 only: compare its part of 三公
+        value = (ctx.fig.three_public_by_fund or {}).get("general", ctx.fig.three_public)[item]
         if value < line:
             out.append(ctx.error("三公-经济分类", f"“三公”经费中{label}{wan(value)}，低于基本支出经济分类"
                                  f"{code} {label}{wan(line)}", ("three_public", item),
@@ -36,7 +36,19 @@ def three_public_vs_economic(ctx: Context) -> list:
     return out
 
 
+def _spending_lines(ctx: Context, source: Source) -> str:
+    """Where the expenditure lines of a source are: “第12、15行” (or that there are none)."""
+    lines = [ctx.at("expenditure", i).line for i, l in enumerate(ctx.budget.expenditure)
+             if l.source is source and l.total]
+    if not lines:
+        return "支出（expenditure）中没有该来源的支出行"
+    shown = "、".join(str(n) for n in lines[:12]) + ("等" if len(lines) > 12 else "")
+    return f"该来源的支出行在第{shown}行"
+
+
 def declared_income(ctx: Context) -> list:
+    """Declared income by source = spending by source; the message names both the income line
+    and the expenditure lines of that source, since either may be the wrong one."""
     income = ctx.budget.income
     if income is None:
         return []
@@ -44,13 +56,18 @@ def declared_income(ctx: Context) -> list:
     for source in Source:
         declared = getattr(income, source.value)
         computed = ctx.fig.by_source.get(source.value, ZERO)
+        label = SOURCE_LABELS[source]
         if declared is None:
             if computed:
-                out.append(ctx.error("收支平衡", f"{SOURCE_LABELS[source]}安排支出{wan(computed)}，但收入"
-                                     "（income）中没有该来源", ("income",), wan(computed), "0.00万元"))
+                out.append(ctx.error("收支平衡", f"{label}安排支出{wan(computed)}（{_spending_lines(ctx, source)}），"
+                                     "但收入（income）中没有该来源：请在 income 中补上，或核对这些支出行的资金来源",
+                                     ("income",), wan(computed), "0.00万元"))
             continue
-        out += ctx.mismatch("收支平衡", f"{SOURCE_LABELS[source]}收入与按该来源安排的支出不一致",
-                            ("income", source.value), computed, declared)
+        if declared != computed:
+            out.append(ctx.error("收支平衡", f"{label}收入{wan(declared)}，按该来源安排的支出合计{wan(computed)}"
+                                 f"（差{wan(declared - computed)}；{_spending_lines(ctx, source)}）：收入与支出"
+                                 "必须相等，请核对是收入数还是支出行（金额或资金来源）有误",
+                                 ("income", source.value), wan(computed), wan(declared)))
     return out
 
 
@@ -59,7 +76,9 @@ _CONTROLS = (("total", "支出总计", lambda f: f.total), ("basic", "基本支�
              ("public", "公用经费", lambda f: f.public),
              ("three_public", "财政拨款“三公”经费", lambda f: f.three_public_total),
              ("assets", "固定资产总额", lambda f: f.assets_total),
-             ("procurement", "政府采购预算", lambda f: f.procurement_total))
+             ("procurement", "政府采购预算", lambda f: f.procurement_total),
+             ("income", "本年收入合计", lambda f: f.current_income),
+             ("carryover", "上年结转结余", lambda f: f.carryover))
 
 
 def control_totals(ctx: Context) -> list:
