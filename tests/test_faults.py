@@ -433,14 +433,28 @@ def test_file_names_drop_combining_marks_without_a_base():
 
 
 def _children(pid: int) -> set[int]:
+    """Processes whose parent is `pid` (from /proc/*/stat)."""
     kids: set[int] = set()
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as fh:
-                kids |= {int(x) for x in fh.read().split()}
-    except OSError:
-        pass
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.add(int(entry))
     return kids
+
+
+def _is_worker(pid: int) -> bool:
+    """A forked worker has the batch's command line (not ldconfig or another helper)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"generator" in fh.read()
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:
@@ -454,7 +468,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_a_killed_batch_leaves_no_worker_behind(tmp_path, sig):
-    if not LINUX or not Path("/proc/self/task").is_dir():
+    if not LINUX or not Path("/proc/self/stat").is_file():
         pytest.skip("needs Linux /proc to see the workers")
     files = []
     for i in range(6):
@@ -468,13 +482,15 @@ def test_a_killed_batch_leaves_no_worker_behind(tmp_path, sig):
         workers: set[int] = set()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(workers) < 2:
-            workers |= {k for k in _children(proc.pid) if _alive(k)}
+            workers = {k for k in _children(proc.pid) if _alive(k) and _is_worker(k)}
             time.sleep(0.05)
         assert len(workers) >= 2, "the batch started no workers"
-        time.sleep(0.5)  # the workers are busy rendering
+        time.sleep(1.5)  # the workers are busy rendering (an idle worker would exit by itself)
+        workers = {w for w in workers if _alive(w)}
+        assert len(workers) >= 2
         os.kill(proc.pid, sig)
         proc.wait(timeout=30)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 1.5  # far less than a render takes: the kernel ended them
         while time.monotonic() < deadline and any(_alive(w) for w in workers):
             time.sleep(0.05)
         assert not [w for w in workers if _alive(w)], "workers outlived the batch"
