@@ -85,7 +85,13 @@ def check_file(path: str) -> Outcome:
     except Exception as exc:  # a bug, not the clerk's fault: one line, no traceback wall
         return _crash(path, start, exc)
     status = "ok" if result.ok else ("error" if result.readable else "unreadable")
-    return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
+    problems = list(result.problems)
+    if result.budget is not None:  # characters no font draws: said at `check` already
+        from .problems import sort_problems
+        from .render.glyphs import check_glyphs
+        problems = sort_problems(problems + [p for p in check_glyphs(result.budget, result.doc)
+                                             if not p.is_error])
+    return Outcome(path, status, time.perf_counter() - start, problems=problems)
 
 
 def _crash(path: str, start: float, exc: Exception) -> Outcome:
