@@ -490,7 +490,8 @@ def check_output_file(path: Path | str, force: bool) -> None:
         raise OutputError(path, f"不写入 {path}：这是一个符号链接，写入会改动它指向的文件；"
                           "请写到普通文件（--force 也只覆盖普通文件）")
     if stat.S_ISDIR(mode):
-        raise OutputError(path, f"不写入 {path}：这是一个文件夹；-o 应为文件名，如 {path / 'dept.yaml'}")
+        raise OutputError(path, f"不写入 {path}：这是一个文件夹；-o 应为文件名（要写在这个文件夹里，"
+                          f"请写成 {path}/文件名）")
     if not stat.S_ISREG(mode):
         raise OutputError(path, f"不写入 {path}：这是一个{_kind(mode)}，不是普通文件"
                           "（--force 也只覆盖普通文件）；要输出到屏幕请用 -o -")
