@@ -37,15 +37,45 @@ DEFAULT_TIMEOUT = 600.0  # seconds per file; the largest file within the limits 
 _PR_SET_PDEATHSIG = 1
 
 
+CPU_GRACE = 30.0  # seconds of CPU beyond the time limit before the kernel stops a worker
+_in_worker = False
+
+
 def _work(path: str, out_dir: str, formats: tuple[str, ...], timeout: float | None = None):
     """Runs in a worker: one file through the pipeline to its outputs (never raises)."""
     from .jobs import render_file  # imported here: module import stays cheap for 'spawn'
+    if _in_worker:
+        _cpu_backstop(timeout)
     return render_file(path, out_dir, formats, timeout=timeout)
+
+
+def _cpu_backstop(timeout: float | None) -> None:
+    """In a worker: the time limit is a SIGALRM, which Python handles only between bytecodes.
+    A loop inside native code would not see it, so the worker's CPU time is capped too
+    (RLIMIT_CPU, soft limit only): past it the kernel ends the worker, the batch reports that
+    file and goes on with the others."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    if not timeout:
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    want = int(usage.ru_utime + usage.ru_stime + timeout + CPU_GRACE) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY and want > hard:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (want, hard))
+    except (ValueError, OSError):  # pragma: no cover
+        pass
 
 
 def _die_with_parent(parent: int) -> None:
     """Worker initializer: the kernel SIGKILLs this worker when the batch process ends."""
     import signal
+    global _in_worker
+    _in_worker = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform.startswith("linux"):

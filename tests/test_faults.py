@@ -539,3 +539,25 @@ def test_new_roll_schema_never_print_a_traceback(monkeypatch, tmp_path):
         res = invoke(*args)
         assert res.exit_code == 5 and "内部错误" in res.stderr, (args, res.stderr)
         assert not isinstance(res.exception, RuntimeError) and "Traceback" not in res.output
+
+
+def _native_hang(path, out_dir, formats, timeout=None):
+    """Like a loop inside native code: SIGALRM never reaches Python."""
+    if path.endswith("hang.yaml"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        while True:
+            pass
+    return jobs.Outcome(path, "ok", 0.01)
+
+
+def test_a_worker_stuck_where_the_alarm_cannot_reach_is_stopped(monkeypatch):
+    if batch.default_start_method() != "fork":
+        pytest.skip("the stub reaches the workers only through fork")
+    monkeypatch.setattr(jobs, "render_file", _native_hang)  # what batch._work calls
+    monkeypatch.setattr(batch, "CPU_GRACE", 0.5)
+    start = time.monotonic()
+    outcomes = batch.render_batch(["/x/a.yaml", "/x/hang.yaml", "/x/b.yaml"], "/tmp/none", ("pdf",), 2,
+                                  timeout=0.5, stream=open(os.devnull, "w"))
+    assert [o.status for o in outcomes] == ["ok", "crash", "ok"]
+    assert "进程" in outcomes[1].problems[0].message
+    assert time.monotonic() - start < 60
