@@ -89,6 +89,14 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _work_units(path: str, out_dir: str, formats: tuple[str, ...], timeout: float | None = None):
+    """`_work` for `render --units`: a department's 所属单位 are rendered too."""
+    from .jobs import render_file
+    if _in_worker:
+        _cpu_backstop(timeout)
+    return render_file(path, out_dir, formats, units=True, timeout=timeout)
+
+
 def _crashed(path: str, seconds: float, detail: str, died: bool = True):
     from .jobs import Outcome
     from .problems import Location, error
@@ -168,12 +176,12 @@ class _Progress:
 # --------------------------------------------------------------------------- running
 
 
-def _run_serial(files, out_dir, formats, progress, timeout=None) -> dict:
+def _run_serial(files, out_dir, formats, progress, timeout=None, units=False) -> dict:
     results = {}
     for i, path in enumerate(files):
         start = time.perf_counter()
         try:
-            outcome = _work(path, out_dir, formats, timeout)
+            outcome = (_work_units if units else _work)(path, out_dir, formats, timeout)
         except Exception as exc:  # render_file never raises; a bug here must not stop the batch
             outcome = _crashed(path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
                                died=False)
@@ -209,15 +217,16 @@ def _executor(workers: int, method: str | None, formats=()) -> ProcessPoolExecut
                                initializer=_die_with_parent, initargs=(os.getpid(),))
 
 
-def _run_pool(files, out_dir, formats, workers, method, progress, timeout=None) -> dict:
+def _run_pool(files, out_dir, formats, workers, method, progress, timeout=None, units=False) -> dict:
     results: dict = {}
     started = time.perf_counter()
+    work = _work_units if units else _work
     pool = _executor(workers, method, formats)
     broken: list[int] = []
     try:
         # Submit everything before the progress bar starts its thread: with 'fork' the pool
         # starts all its workers at the first submit, while this process is single-threaded.
-        futures: dict[Future, int] = {pool.submit(_work, path, out_dir, formats, timeout): i
+        futures: dict[Future, int] = {pool.submit(work, path, out_dir, formats, timeout): i
                                       for i, path in enumerate(files)}
         with progress:
             pending = set(futures)
@@ -243,7 +252,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress, timeout=None) 
                 start = time.perf_counter()
                 with progress.paused(), _executor(1, method, formats) as single:
                     try:
-                        outcome = single.submit(_work, files[i], out_dir, formats, timeout).result()
+                        outcome = single.submit(work, files[i], out_dir, formats, timeout).result()
                     except BrokenProcessPool:
                         outcome = _crashed(files[i], time.perf_counter() - start, "进程被终止")
                     except Exception as exc:
@@ -258,19 +267,21 @@ def _run_pool(files, out_dir, formats, workers, method, progress, timeout=None) 
     return results
 
 
-def same_output(files: list[str]) -> dict:
+def same_output(files: list[str], units: bool = False) -> dict:
     """{index: Outcome} for files that would write the same output as another file of the
-    batch (same code and year; compared as a case-insensitive file system would)."""
-    from .jobs import Outcome, output_name
+    batch (same code and year; compared as a case-insensitive file system would); with
+    `units`, the 所属单位's outputs count too."""
+    from .jobs import Outcome, output_names
     from .problems import Location, error
     from .render.output import same_name_key
     groups: dict[str, list[int]] = {}
     stems: dict[int, str] = {}
     for i, path in enumerate(files):
-        stem = output_name(path)
-        if stem:
-            stems[i] = stem
-            groups.setdefault(same_name_key(stem), []).append(i)
+        for stem in output_names(path, units):
+            stems.setdefault(i, stem)
+            members = groups.setdefault(same_name_key(stem), [])
+            if i not in members:
+                members.append(i)
     refused = {}
     for members in groups.values():
         if len(members) < 2:
@@ -288,14 +299,14 @@ def same_output(files: list[str]) -> dict:
 
 def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
                  start_method: str | None = "auto", stream=None, progress_stream=None,
-                 timeout: float | None = DEFAULT_TIMEOUT) -> list:
+                 timeout: float | None = DEFAULT_TIMEOUT, units: bool = False) -> list:
     """Render every file; print each file's problems and a summary table; return the Outcomes
     in the order of `files`. jobs == 1 runs in this process. The caller sets the exit status."""
     files = [str(f) for f in files]
     formats = tuple(formats)
     if start_method == "auto":
         start_method = default_start_method()
-    refused = same_output(files)
+    refused = same_output(files, units)
     todo = [i for i in range(len(files)) if i not in refused]
     rest = [files[i] for i in todo]
     workers = max(1, min(int(jobs or 1), len(rest)))
@@ -304,9 +315,9 @@ def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
         ran = {}
     elif workers == 1:
         with progress:
-            ran = _run_serial(rest, out_dir, formats, progress, timeout)
+            ran = _run_serial(rest, out_dir, formats, progress, timeout, units)
     else:
-        ran = _run_pool(rest, out_dir, formats, workers, start_method, progress, timeout)
+        ran = _run_pool(rest, out_dir, formats, workers, start_method, progress, timeout, units)
     results = dict(refused)
     results.update({todo[k]: outcome for k, outcome in ran.items()})
     outcomes = [results[i] for i in range(len(files))]
@@ -330,8 +341,12 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 def summary_table(outcomes) -> str:
     """Plain aligned text: 文件, 状态, 页数, 用时(秒) — readable in a terminal, a log or an e-mail."""
     head = ("文件", "状态", "页数", "用时(秒)")
-    rows = [(o.file, STATUS_LABELS.get(o.status, o.status), str(o.pages) if o.pages else "-",
-             f"{o.seconds:.2f}") for o in outcomes]
+    rows = []
+    for o in outcomes:
+        rows.append((o.file, STATUS_LABELS.get(o.status, o.status), str(o.pages) if o.pages else "-",
+                     f"{o.seconds:.2f}"))
+        rows += [(f"  └ {u.file}（单位预算）", STATUS_LABELS.get(u.status, u.status),
+                  str(u.pages) if u.pages else "-", "") for u in getattr(o, "units", ())]
     widths = [max(_cells(r[c]) for r in rows + [head]) for c in range(4)]
     right = (False, False, True, True)
 

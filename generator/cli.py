@@ -27,9 +27,12 @@ def _err(text: str) -> None:
     typer.echo(text, err=True)
 
 
-def _print_outcome(o: Outcome, quiet: bool = False) -> None:
+def _print_outcome(o: Outcome, quiet: bool = False, verbose: bool = False) -> None:
     for p in o.problems:
         typer.echo(format_problem(p))
+    if verbose:
+        for line in o.notes:
+            typer.echo(line)
     if not quiet:
         tail = summary(o.problems) if o.status != "unreadable" else "文件无法读取"
         typer.echo(f"{o.file}：{tail}")
@@ -95,11 +98,13 @@ def _check_output(out: Path, force: bool) -> None:
 
 
 @app.command("check")
-def check_cmd(files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE...")):
+def check_cmd(files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
+              verbose: bool = typer.Option(False, "-v", "--verbose",
+                                           help="另列出所属单位和汇总时抵消的内部往来")):
     """只做检查：列出全部错误与警告（文件:行:列），不生成文件。"""
     outcomes = [check_file(str(f)) for f in files]
     for o in outcomes:
-        _print_outcome(o)
+        _print_outcome(o, verbose=verbose)
     raise typer.Exit(_exit_code(outcomes))
 
 
@@ -121,6 +126,7 @@ def render_cmd(
     jobs: int = typer.Option(0, "-j", "--jobs", help="并行进程数（默认：CPU 核数）"),
     timeout: float = typer.Option(600, "--timeout", min=1,
                                   help="批量生成时每个文件的时间上限（秒），超时的文件停止，其余照常"),
+    units: bool = typer.Option(False, "--units", help="部门文件列有所属单位时，另为每个所属单位生成单位预算"),
 ):
     """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
     formats = _parse_formats(fmt)
@@ -139,14 +145,14 @@ def render_cmd(
     except OutputError as exc:
         raise _output_refused(exc) from None
     if len(names) == 1:
-        outcomes = [render_file(names[0], str(out), formats, timeout=None)]
+        outcomes = [render_file(names[0], str(out), formats, units)]
         _print_outcome(outcomes[0])
         for path in outcomes[0].outputs:
             typer.echo(f"已生成 {path}")
     else:
         from .batch import render_batch
         outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1,
-                                timeout=timeout)
+                                timeout=timeout, units=units)
     raise typer.Exit(_exit_code(outcomes))
 
 

@@ -28,6 +28,8 @@ class Outcome:
     pages: int = 0
     outputs: list = field(default_factory=list)
     problems: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # what `check --verbose` adds (所属单位, 内部往来抵消)
+    units: list = field(default_factory=list)  # the 所属单位 rendered with --units, one Outcome each
 
     @property
     def exit_code(self) -> int:
@@ -64,18 +66,18 @@ def timed_out(path: str, seconds: float, limit: float) -> Outcome:
         "文件可能过大，见 docs/refused-input.md 的规模上限", Location(path))])
 
 
-def output_name(path: str) -> str | None:
-    """The output stem a file would be written under, or None when it will not be written
-    (it has errors): checked, not rendered (~0.02 s for a real file)."""
+def output_names(path: str, units: bool = False) -> list[str]:
+    """The output stems a file would be written under (with `units`, its 所属单位's too); none
+    when it will not be written (it has errors): checked, not rendered (~0.02 s a file)."""
     from .render.output import output_stem
     try:
         result = run(path)
     except Exception:  # the real run reports it
-        return None
-    d = result.disclosure
-    if not result.ok or d is None:
-        return None
-    return output_stem(d.department_code, d.department_name, d.year)
+        return []
+    if not result.ok:
+        return []
+    parts = [result.disclosure] + [u.disclosure for u in result.units if units]
+    return [output_stem(d.department_code, d.department_name, d.year) for d in parts if d is not None]
 
 
 def check_file(path: str) -> Outcome:
@@ -91,7 +93,18 @@ def check_file(path: str) -> Outcome:
         from .render.glyphs import check_glyphs
         problems = sort_problems(problems + [p for p in check_glyphs(result.budget, result.doc)
                                              if not p.is_error])
-    return Outcome(path, status, time.perf_counter() - start, problems=problems)
+    return Outcome(path, status, time.perf_counter() - start, problems=problems,
+                   notes=_notes(result))
+
+
+def _notes(result) -> list[str]:
+    if result.consolidation is None:
+        return []
+    from .consolidate import explain
+    from .report import summary
+    return explain(result.file, result.consolidation,
+                   result.figures.total if result.figures is not None else None,
+                   {u.file: summary(u.problems) for u in result.units})
 
 
 def _crash(path: str, start: float, exc: Exception) -> Outcome:
@@ -102,16 +115,19 @@ def _crash(path: str, start: float, exc: Exception) -> Outcome:
 
 
 def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx"),
-                timeout: float | None = None) -> Outcome:
+                units: bool = False, timeout: float | None = None) -> Outcome:
+    """Render one file; with `units`, a department's 所属单位 too (each its 单位预算, each
+    published as its own set)."""
     start = time.perf_counter()
     try:
         with time_limit(timeout):
-            return _render_file(path, out_dir, formats, start)
+            return _render_file(path, out_dir, formats, start, units)
     except FileTimeout:
         return timed_out(path, time.perf_counter() - start, timeout or 0)
 
 
-def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float) -> Outcome:
+def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float,
+                 units: bool = False) -> Outcome:
     from .render.output import OutputError  # imported here: keeps `check` light
     try:
         result = run(path)
@@ -119,23 +135,31 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
             status = "error" if result.readable else "unreadable"
             return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
         from .render.output import commit_set, output_stem
-        d = result.disclosure
-        assert d is not None  # result.ok
         problems = list(result.problems)
+        parts = [(path, result.budget, result.doc, result.disclosure)] + \
+            [(u.file, u.budget, u.doc, u.disclosure) for u in result.units if units]
         if "pdf" in formats:
             from .render.glyphs import check_glyphs
-            font_problems = check_glyphs(result.budget, result.doc)
-            problems += font_problems
+            font_problems = [p for _, b, doc, _ in parts if b is not None for p in check_glyphs(b, doc)]
+            problems += [p for p in font_problems if p not in problems]
             if any(p.is_error for p in font_problems):
                 return Outcome(path, "output", time.perf_counter() - start, problems=problems)
-        stem = output_stem(d.department_code, d.department_name, d.year)
-        # render every format first, then publish them as one set: a renderer failing on the
-        # second format, a full disk or a kill must not leave a new PDF next to an old XLSX
-        rendered = [(fmt, *_render(fmt, d)) for fmt in formats]
-        pages = next((count for _, _, count in rendered if count), 0)
-        written = commit_set(out_dir, stem, {fmt: data for fmt, data, _ in rendered})
-        return Outcome(path, "ok", time.perf_counter() - start, pages,
-                       [str(p) for p in written], problems)
+        # render every format of every part first, then publish each part's formats as one set:
+        # a renderer failing on the second format, a full disk or a kill must not leave a new
+        # PDF next to an old XLSX
+        rendered = []
+        for file, _, _, d in parts:
+            assert d is not None  # every part of an ok result is computed
+            stem = output_stem(d.department_code, d.department_name, d.year)
+            rendered.append((file, stem, [(fmt, *_render(fmt, d)) for fmt in formats]))
+        outcomes = []
+        for file, stem, files in rendered:
+            written = commit_set(out_dir, stem, {fmt: data for fmt, data, _ in files})
+            pages = next((count for _, _, count in files if count), 0)
+            outcomes.append(Outcome(file, "ok", 0.0, pages, [str(p) for p in written]))
+        main, *subs = outcomes
+        return Outcome(path, "ok", time.perf_counter() - start, main.pages,
+                       [o for x in outcomes for o in x.outputs], problems, _notes(result), subs)
     except OutputError as exc:
         return Outcome(path, "output", time.perf_counter() - start,
                        problems=[error("输出", str(exc), Location(path))])

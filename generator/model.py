@@ -244,6 +244,8 @@ class Department(_Strict):
     name: Text = Field(min_length=1, description="部门全称")
     year: int = Field(ge=2000, le=2100, description="预算年度")
     edition: Literal["hebei-2023", "hebei-2025"] = Field(description="版式：hebei-2023 或 hebei-2025")
+    kind: Literal["department", "unit"] = Field(
+        "department", description="公开的是：department 部门预算（默认）或 unit 单位预算（所属单位单独公开）")
 
 
 class Institution(_Strict):
@@ -330,6 +332,7 @@ class ProcurementItem(_Strict):
 
 class ProcurementGroup(_Strict):
     source: Text = Field(min_length=1, description="政府采购项目来源：项目名称")
+    unit: Text = Field("", description="所属单位名称（表中按单位列小计；省略则为本单位，汇总时自动填写）")
     budget: GivenMoney = Field(description="该项目预算资金（万元）")
     items: list[ProcurementItem] = Field(min_length=1, max_length=MAX_PROCUREMENT_ITEMS)
 
@@ -359,7 +362,8 @@ class PriorYear(_Strict):
     year: int | None = Field(None, description="上年年度，默认预算年度减一")
     basic: GivenMoney = Field(description="上年基本支出预算")
     project: GivenMoney = Field(description="上年项目支出预算")
-    three_public: GivenMoney = Field(description="上年财政拨款“三公”经费预算（比较文字由此计算，必填）")
+    three_public: GivenMoney | None = Field(
+        None, description="上年财政拨款“三公”经费预算；省略则说明中不写“三公”经费与上年的比较（从不按0比较）")
     reasons: PriorReasons = PriorReasons()
 
 
@@ -412,13 +416,21 @@ class CatalogSupplement(_Strict):
 class Budget(_Strict):
     """One department's approved budget for one year: the leaf facts."""
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
-                              title="budgetgen 部门预算公开输入文件")
+                              title="budgetgen 部门预算公开输入文件",
+                              json_schema_extra={"anyOf": [
+                                  {"required": ["expenditure"],
+                                   "properties": {"expenditure": {"minItems": 1}}},
+                                  {"required": ["units"], "properties": {"units": {"minItems": 1}}}]})
     department: Department
+    units: list[Text] = Field(default_factory=list,
+                              description="所属单位文件的路径（相对于本文件），每个单位一个文件；"
+                                          "本文件自己的金额是部门本级的")
     duties: Paragraphs = Field(default_factory=list, description="部门职责")
     institutions: list[Institution] = Field(default_factory=list, max_length=MAX_INSTITUTIONS,
                                             description="机构设置")
-    expenditure: list[ExpenditureLine] = Field(min_length=1, max_length=MAX_EXPENDITURE_LINES,
-                                               description="支出（功能分类项级）")
+    expenditure: list[ExpenditureLine] = Field(
+        default_factory=list, max_length=MAX_EXPENDITURE_LINES,
+        description="支出（功能分类项级）；至少一行，列出所属单位（units）的部门文件可省略")
     basic_economic: list[EconomicLine] = Field(default_factory=list, max_length=MAX_ECONOMIC_LINES,
                                                description="一般公共预算基本支出（经济分类款级）")
     three_public: ThreePublic = ThreePublic()
@@ -539,10 +551,10 @@ def build_model(doc: RawDoc) -> tuple[Budget | None, list[Problem]]:
     if not looks_like_department(doc.data, set(Budget.model_fields)):
         return None, [error("格式", "文件顶层没有任何部门预算文件的键（department、expenditure 等），"
                             "这不是部门预算文件（为免泄露内容，不列出其中的键）；请检查文件名", doc.locate(()))]
+    problems = _missing_expenditure(doc)
     try:
         budget = Budget.model_validate(doc.data)
     except ValidationError as exc:
-        problems = []
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
             if err["type"] in ("extra_forbidden", "too_long", "too_short", "cell_too_long"):
@@ -551,8 +563,20 @@ def build_model(doc: RawDoc) -> tuple[Budget | None, list[Problem]]:
                 where = doc.locate(loc)
             problems.append(error("格式", f"{_path_label(loc)}：{_message(err)}", where))
         return None, problems
-    problems = _whole_file_rules(budget, doc)
-    return (None if problems else budget), problems
+    problems += _whole_file_rules(budget, doc)
+    return (None, problems) if problems else (budget, [])
+
+
+def _missing_expenditure(doc: RawDoc) -> list[Problem]:
+    """A file of its own needs its spending; a department file listing its units may leave
+    its 本级's out."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    if data.get("units") or data.get("expenditure", []) != []:
+        return []
+    if "expenditure" in data:
+        return [error("格式", "expenditure：项数不对：应至少1项，实有0项", doc.locate_key(("expenditure",)))]
+    return [error("格式", "缺少必填项“expenditure”（支出；列出所属单位 units 的部门文件可省略）",
+                  doc.locate(()))]
 
 
 def _path_label(loc) -> str:

@@ -1,6 +1,11 @@
-"""The pipeline in one place: load → model → compute → validate, each returning problems.
+"""The pipeline in one place: load → model → consolidate → compute → validate, each returning
+problems.
 
 `run(path)` is what every command uses; it never raises for bad input, it returns problems.
+A department file listing its 所属单位 (`units:`) is consolidated: each unit file goes through
+load → model → compute → validate on its own (its 单位预算, its problems located in its own
+file), the department file's own facts (its 本级) are checked by every rule about them, and the
+consolidated whole is computed and checked against the department's declared totals.
 """
 from __future__ import annotations
 
@@ -9,13 +14,18 @@ from pathlib import Path
 
 from .catalog import Catalog, catalog_for
 from .compute import Disclosure, Figures, compute
+from .compute.figures import compute_figures
+from .consolidate import Consolidation, WholeDoc, consolidate
 from .loader import RawDoc, load_file, load_text
 from .model import Budget, build_model
 from .problems import Problem, has_errors, sort_problems
-from .validate import validate
-
+from .validate import RULES, validate
+from .validate.totals import control_totals, declared_income
 
 _REFUSALS = {"YAML标签", "YAML键", "YAML别名"}
+# a department file's declared totals and income are the whole department's, not its 本级's
+WHOLE_RULES = (declared_income, control_totals)
+OWN_RULES = tuple(r for r in RULES if r not in WHOLE_RULES)
 
 
 @dataclass
@@ -26,6 +36,8 @@ class Result:
     disclosure: Disclosure | None = None
     figures: Figures | None = None
     problems: list[Problem] = field(default_factory=list)
+    units: list[Result] = field(default_factory=list)  # 所属单位, each with its own 单位预算
+    consolidation: Consolidation | None = None  # for a department file listing units
 
     @property
     def ok(self) -> bool:
@@ -37,22 +49,63 @@ class Result:
         return self.doc is not None
 
 
-def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None = None) -> Result:
+def _model(doc: RawDoc, problems: list[Problem]) -> tuple[Budget | None, list[Problem]]:
+    budget, more = build_model(doc)
+    # a refused tag or key leaves an empty value behind; "不能为空" at the same spot says nothing new
+    refused = {p.location for p in problems if p.rule in _REFUSALS}
+    return budget, list(problems) + [p for p in more if p.location not in refused]
+
+
+def _open_unit(path: Path) -> tuple[RawDoc | None, Budget | None, list[Problem]]:
+    doc, problems = load_file(path)
+    if doc is None:
+        return None, None, problems
+    budget, problems = _model(doc, problems)
+    return doc, budget, problems
+
+
+def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None = None,
+            kind: str | None = None) -> Result:
     result = Result(doc.file if doc else "", doc=doc, problems=list(problems))
     if doc is None:
         result.problems = sort_problems(result.problems)
         return result
-    budget, more = build_model(doc)
-    # a refused tag or key leaves an empty value behind; "不能为空" at the same spot says nothing new
-    refused = {p.location for p in problems if p.rule in _REFUSALS}
-    result.problems += [p for p in more if p.location not in refused]
+    budget, result.problems = _model(doc, problems)
     if budget is not None:
-        catalog = catalog_for(budget, catalog)  # the file's year's catalog + its `catalog:` codes
-        disclosure, fig = compute(budget, catalog)
-        result.budget, result.disclosure, result.figures = budget, disclosure, fig
-        result.problems += validate(budget, fig, doc, catalog)
+        if budget.units:
+            _department(result, budget, doc, catalog)
+        else:
+            # the file's year's catalog + its `catalog:` codes
+            _single(result, budget, doc, catalog_for(budget, catalog), kind)
     result.problems = sort_problems(result.problems)
     return result
+
+
+def _single(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog, kind: str | None) -> None:
+    disclosure, fig = compute(budget, catalog, kind)
+    result.budget, result.disclosure, result.figures = budget, disclosure, fig
+    result.problems += validate(budget, fig, doc, catalog)
+
+
+def _department(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog | None) -> None:
+    """A department with 所属单位: each unit, the 本级, then the consolidated whole."""
+    cons, more = consolidate(budget, doc, _open_unit)
+    result.consolidation = cons
+    result.problems += more
+    for part in cons.units:
+        unit = Result(part.file, doc=part.doc, problems=list(part.problems))
+        if part.doc is not None and part.budget is not None:
+            _single(unit, part.budget, part.doc, catalog_for(part.budget, catalog), "单位预算")
+        unit.problems = sort_problems(unit.problems)
+        result.units.append(unit)
+        result.problems += unit.problems
+    own = catalog_for(budget, catalog)
+    result.problems += validate(budget, compute_figures(budget, own), doc, own, OWN_RULES)
+    if cons.budget is not None:
+        whole = catalog_for(cons.budget, catalog)  # every file's `catalog:` codes
+        disclosure, fig = compute(cons.budget, whole, "部门预算")
+        result.budget, result.disclosure, result.figures = cons.budget, disclosure, fig
+        result.problems += validate(cons.budget, fig, WholeDoc.of(doc, cons.origins), whole, WHOLE_RULES)
 
 
 def run(path: str | Path, catalog: Catalog | None = None) -> Result:

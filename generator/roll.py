@@ -322,6 +322,10 @@ def roll_file(path, to_year: int) -> tuple[list[Problem], str | None]:
     result = run(path)
     if not result.ok:
         return result.problems, None
+    if result.consolidation is not None and result.doc is not None:  # a department with 所属单位
+        return [error("下年草稿", "本文件列有所属单位（units）：roll 暂不能生成多个文件组成的部门的下年草稿，"
+                      "请对各所属单位文件分别运行 roll，部门文件的年度、上年数和 units 请手工修改",
+                      result.doc.locate_key(("units",)))], None
     year = result.budget.department.year
     if int(to_year) <= year:
         return [error("年度", f"下一预算年度应晚于本文件的预算年度{year}年，收到{to_year}年",

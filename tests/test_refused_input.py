@@ -171,18 +171,29 @@ def test_cr_only_line_ends_pass_check_and_roll(tmp_path):
 REQUIRED = [  # (needle in the example, replacement line start) — figures that must be given
     ("  basic: 1701.01", "  basic:"),
     ("  project: 426.00", "  project:"),
-    ("  three_public: 2.48", "  three_public:"),
 ]
 
 
 @pytest.mark.parametrize("value", ["", " ~", " null", " Null", " !!null ''", ' ""'])
-@pytest.mark.parametrize("needle,key", REQUIRED, ids=["basic", "project", "three_public"])
+@pytest.mark.parametrize("needle,key", REQUIRED, ids=["basic", "project"])
 def test_a_required_prior_year_figure_may_not_be_empty(needle, key, value):
     old = needle + EX.split(needle, 1)[1].split("\n", 1)[0]
     text = replace_once(EX, old, key + value)
     result = run_text(text, "x.yaml")
     assert not result.ok
     assert any(e.startswith(f"x.yaml:{line_of(text, key + value)}:") for e in errors(result)), errors(result)
+
+
+@pytest.mark.parametrize("value", ["", " ~", " null"])
+def test_prior_three_public_not_given_means_no_comparison_never_zero(value):
+    old = "  three_public: 2.48" + EX.split("  three_public: 2.48", 1)[1].split("\n", 1)[0]
+    result = run_text(replace_once(EX, old, "  three_public:" + value), "x.yaml")
+    assert result.ok, errors(result)
+    text = "".join(str(getattr(b, "text", "")) for s in result.disclosure.sections for b in s.blocks)
+    assert "三公" in text and "与2024年相比" not in text and "与2024年持平" not in text
+    full = run_text(EX, "x.yaml")
+    shown = "".join(str(getattr(b, "text", "")) for s in full.disclosure.sections for b in s.blocks)
+    assert "与2024年" in shown  # given: compared
 
 
 def test_other_required_figures_may_not_be_empty():

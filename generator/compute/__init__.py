@@ -4,6 +4,8 @@ Pure function of (budget, catalog); no I/O. Renderers take its result and never 
 """
 from __future__ import annotations
 
+import dataclasses
+
 from ..catalog import Catalog
 from ..editions import EDITIONS
 from ..model import Budget
@@ -16,8 +18,17 @@ from .text import build_sections
 __all__ = ["compute", "Figures", "Disclosure"]
 
 
-def compute(budget: Budget, catalog: Catalog) -> tuple[Disclosure, Figures]:
+KINDS = ("部门预算", "单位预算")
+
+
+def compute(budget: Budget, catalog: Catalog, kind: str | None = None) -> tuple[Disclosure, Figures]:
+    """`kind`: 部门预算 or 单位预算 (default: as the file's department.kind says)."""
+    if kind is None:
+        kind = "单位预算" if budget.department.kind == "unit" else "部门预算"
     edition = EDITIONS[budget.department.edition]
+    if kind != "部门预算":  # a unit's own disclosure: 单位预算收支总表 …
+        edition = dataclasses.replace(edition, schedule_titles=tuple(
+            t.replace("部门预算", kind, 1) for t in edition.schedule_titles))
     fig = compute_figures(budget, catalog)
     schedules = build_schedules(budget, catalog, edition, fig)
     projects = project_tables(budget, edition)
@@ -25,7 +36,7 @@ def compute(budget: Budget, catalog: Catalog) -> tuple[Disclosure, Figures]:
     d = budget.department
     disclosure = Disclosure(
         department_code=d.code, department_name=d.name, year=d.year, edition=edition.key,
-        title=f"{d.name}{d.year}年部门预算公开", schedules=schedules, sections=sections,
+        title=f"{d.name}{d.year}年{kind}公开", kind=kind, schedules=schedules, sections=sections,
         annex_tables=annex, projects=projects,
         figures={"total": fig.total, "basic": fig.basic, "project": fig.project,
                  "personnel": fig.personnel, "public": fig.public,

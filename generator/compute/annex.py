@@ -62,14 +62,20 @@ def procurement_table(budget: Budget, edition: Edition, fig: Figures) -> Table:
     rows = []
     if items:
         totals = (fig.procurement_total,) + fund_split(items) + (fig.procurement_sme,)
-        unit = budget.institutions[0].name if budget.institutions else d.name + "本级"
+        own = budget.institutions[0].name if budget.institutions else d.name + "本级"
         rows.append(Row((f"合{SP}计", None, "", "", "", None, None) + totals, emphasis=True))
-        rows.append(Row((f"{unit}小计", None, "", "", "", None, None) + totals, emphasis=True))
+        by_unit: dict = {}  # a department with 所属单位: one 小计 per unit, in order
         for g in budget.procurement:
-            for i in g.items:
-                rows.append(Row((g.source, g.budget, i.name, i.catalog, i.unit, i.quantity,
-                                 _unit_price(i.amount, i.quantity), i.amount) + fund_split([i])
-                                + (i.sme,)))
+            by_unit.setdefault(g.unit or own, []).append(g)
+        for unit, groups in by_unit.items():
+            mine = [i for g in groups for i in g.items]
+            subtotal = (dsum(i.amount for i in mine),) + fund_split(mine) + (dsum(i.sme for i in mine),)
+            rows.append(Row((f"{unit}小计", None, "", "", "", None, None) + subtotal, emphasis=True))
+            for g in groups:
+                for i in g.items:
+                    rows.append(Row((g.source, g.budget, i.name, i.catalog, i.unit, i.quantity,
+                                     _unit_price(i.amount, i.quantity), i.amount) + fund_split([i])
+                                    + (i.sme,)))
     else:
         rows.append(Row((None,) * len(columns)))
     notes = ["注：同一采购目录序号的物品，其单价会因配置规格不同而变动，均符合资产配置标准。涉密采购事项按照相关规定执行。"]

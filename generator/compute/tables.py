@@ -99,3 +99,4 @@ class Disclosure:
     annex_tables: tuple[Table, ...] = ()  # procurement, assets … as sheets
     projects: tuple[ProjectTable, ...] = ()
     figures: dict = field(default_factory=dict)  # headline figures by name (for tests, text)
+    kind: str = "部门预算"  # or 单位预算: what the title and the part headings say

@@ -109,7 +109,7 @@ def _three_public(budget: Budget, fig: Figures) -> list:
             f"{M(t['vehicle_purchase'])}万元，公务用车运行维护费{M(t['vehicle_operation'])}万元）；"
             f"公务接待费{M(t['reception'])}万元。")
     prior = budget.prior_year
-    if prior is not None:
+    if prior is not None and prior.three_public is not None:  # not given: no comparison, never vs 0
         diff = fig.three_public_total - prior.three_public
         py = prior.year or y - 1
         text += (f"与{py}年持平。" if diff == 0 else f"与{py}年相比{_change(diff)}。")

@@ -159,10 +159,10 @@ def context(d: Disclosure) -> dict:
         "d": d,
         "lang": "zh-CN",
         "date": f"{d.year:04d}-01-01",
-        "part1": "第一部分 部门预算公开表",
-        "part2": f"第二部分 {name}{d.year}年部门预算信息公开情况说明",
+        "part1": f"第一部分 {d.kind}公开表",
+        "part2": f"第二部分 {name}{d.year}年{d.kind}信息公开情况说明",
         "intro": (f"按照《中华人民共和国预算法》、《地方预决算公开操作规程》和《关于进一步推进预算公开工作的"
-                  f"实施意见》规定，现将{name}{d.year}年部门预算公开如下："),
+                  f"实施意见》规定，现将{name}{d.year}年{d.kind}公开如下："),
         "schedules": [dict(table_view(t), number=_chinese_number(i))
                       for i, t in enumerate(d.schedules, 1)],
         "sections": [{"key": s.key, "heading": s.heading, "items": section_items(s.blocks),

@@ -45,7 +45,7 @@ def render_xlsx(disclosure: Disclosure) -> bytes:
         "in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
         "strings_to_urls": False, "default_format_properties": dict(FONT),
     })
-    wb.set_properties({"title": d.title, "subject": "部门预算公开", "author": d.department_name,
+    wb.set_properties({"title": d.title, "subject": f"{d.kind}公开", "author": d.department_name,
                        "company": d.department_name, "comments": "budgetgen",
                        "created": datetime(d.year, 1, 1)})
     styles, taken = _Styles(wb), set()

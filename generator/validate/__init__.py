@@ -17,9 +17,10 @@ from .context import Context
 RULES = codes.RULES + totals.RULES + projects.RULES + annex.RULES
 
 
-def validate(budget: Budget, fig: Figures, doc: RawDoc, catalog: Catalog) -> list[Problem]:
+def validate(budget: Budget, fig: Figures, doc: RawDoc, catalog: Catalog,
+             rules=RULES) -> list[Problem]:
     ctx = Context(budget, fig, doc, catalog)
     problems: list[Problem] = []
-    for rule in RULES:
+    for rule in rules:
         problems += rule(ctx)
     return problems

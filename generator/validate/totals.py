@@ -38,12 +38,17 @@ def three_public_vs_economic(ctx: Context) -> list:
 
 def _spending_lines(ctx: Context, source: Source) -> str:
     """Where the expenditure lines of a source are: “第12、15行” (or that there are none)."""
-    lines = [ctx.at("expenditure", i).line for i, l in enumerate(ctx.budget.expenditure)
+    where = [ctx.at("expenditure", i) for i, l in enumerate(ctx.budget.expenditure)
              if l.source is source and l.total]
-    if not lines:
+    if not where:
         return "支出（expenditure）中没有该来源的支出行"
-    shown = "、".join(str(n) for n in lines[:12]) + ("等" if len(lines) > 12 else "")
-    return f"该来源的支出行在第{shown}行"
+    # a department with 所属单位: lines in other files are named with their file
+    by_file: dict = {}
+    for w in where[:12]:
+        by_file.setdefault(w.file, []).append(str(w.line))
+    more = "等" if len(where) > 12 else ""
+    shown = "，".join(("" if f == ctx.doc.file else f) + f"第{'、'.join(n)}行" for f, n in by_file.items())
+    return f"该来源的支出行在{shown}{more}"
 
 
 def declared_income(ctx: Context) -> list:
