@@ -52,7 +52,9 @@ def time_limit(seconds: float | None):
         raise FileTimeout()
 
     previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # repeating: an exception raised while Python runs a finalizer (__del__, a GC callback) is
+    # printed and dropped, so one alarm alone could be lost
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
     try:
         yield
     finally:

@@ -244,9 +244,13 @@ def _signals_deferred() -> Iterator[None]:
         yield
         return
     old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    switched = False
     try:
         yield
+        switched = True
     finally:
+        if switched and signal.SIGALRM in signal.sigpending():
+            signal.sigwait({signal.SIGALRM})  # the set is published: a time limit now is moot
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
