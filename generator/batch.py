@@ -268,32 +268,31 @@ def _run_pool(files, out_dir, formats, workers, method, progress, timeout=None, 
 
 
 def same_output(files: list[str], units: bool = False) -> dict:
-    """{index: Outcome} for files that would write the same output as another file of the
-    batch (same code and year; compared as a case-insensitive file system would); with
-    `units`, the 所属单位's outputs count too."""
+    """{index: Outcome} for files that would write the same output as another input file of
+    the batch (same code and year; compared as a case-insensitive file system would); with
+    `units`, the 所属单位's outputs count too. The same file reached twice is not a clash."""
     from .jobs import Outcome, output_names
     from .problems import Location, error
     from .render.output import same_name_key
-    groups: dict[str, list[int]] = {}
-    stems: dict[int, str] = {}
+    groups: dict[str, dict[int, str]] = {}  # name → {input index: the source file writing it}
     for i, path in enumerate(files):
-        for stem in output_names(path, units):
-            stems.setdefault(i, stem)
-            members = groups.setdefault(same_name_key(stem), [])
-            if i not in members:
-                members.append(i)
-    refused = {}
-    for members in groups.values():
-        if len(members) < 2:
+        for stem, source in output_names(path, units):
+            groups.setdefault(same_name_key(stem), {}).setdefault(i, source)
+    refused: dict = {}
+    for key, members in groups.items():
+        sources = {os.path.realpath(src) for src in members.values()}
+        if len(sources) < 2:
             continue
-        for i in members:
-            others = "、".join(files[j] for j in members if j != i) or files[i]
-            twice = all(os.path.realpath(files[j]) == os.path.realpath(files[i]) for j in members)
-            why = ("同一个文件在命令行中出现了不止一次" if twice else
-                   f"与 {others} 会生成同一个输出“{stems[i]}”（部门编码与年度相同）")
-            refused[i] = Outcome(files[i], "error", problems=[error(
-                "输出重名", f"{why}：两个都不生成，以免一个覆盖另一个；请删去重复的文件，或改正部门编码、年度",
-                Location(files[i]))])
+        for i, source in members.items():
+            others = "、".join(sorted({src for j, src in members.items()
+                                      if os.path.realpath(src) != os.path.realpath(source)}))
+            problem = error("输出重名", f"{source} 与 {others} 会生成同一个输出（部门编码与年度相同：{key}）："
+                            "都不生成，以免一个覆盖另一个；请删去重复的文件，或改正部门编码、年度",
+                            Location(files[i]))
+            if i in refused:
+                refused[i].problems.append(problem)
+            else:
+                refused[i] = Outcome(files[i], "error", problems=[problem])
     return refused
 
 

@@ -68,9 +68,9 @@ def timed_out(path: str, seconds: float, limit: float) -> Outcome:
         "文件可能过大，见 docs/refused-input.md 的规模上限", Location(path))])
 
 
-def output_names(path: str, units: bool = False) -> list[str]:
-    """The output stems a file would be written under (with `units`, its 所属单位's too); none
-    when it will not be written (it has errors): checked, not rendered (~0.02 s a file)."""
+def output_names(path: str, units: bool = False) -> list[tuple[str, str]]:
+    """(output stem, source file) of everything a file would write (with `units`, its
+    所属单位 too); none when it will not be written (it has errors): checked, not rendered."""
     from .render.output import output_stem
     try:
         result = run(path)
@@ -78,8 +78,9 @@ def output_names(path: str, units: bool = False) -> list[str]:
         return []
     if not result.ok:
         return []
-    parts = [result.disclosure] + [u.disclosure for u in result.units if units]
-    return [output_stem(d.department_code, d.department_name, d.year) for d in parts if d is not None]
+    parts = [(path, result.disclosure)] + [(u.file, u.disclosure) for u in result.units if units]
+    return [(output_stem(d.department_code, d.department_name, d.year), file)
+            for file, d in parts if d is not None]
 
 
 def check_file(path: str) -> Outcome:

@@ -563,8 +563,11 @@ def build_model(doc: RawDoc) -> tuple[Budget | None, list[Problem]]:
                 where = doc.locate(loc)
             problems.append(error("格式", f"{_path_label(loc)}：{_message(err)}", where))
         return None, problems
-    problems += _whole_file_rules(budget, doc)
-    return (None, problems) if problems else (budget, [])
+    if problems:
+        return None, problems
+    # the whole-file rules do not stop computing (their errors still stop rendering): the
+    # later rules, such as a unit's year against its department's, are reported too
+    return budget, _whole_file_rules(budget, doc)
 
 
 def _missing_expenditure(doc: RawDoc) -> list[Problem]:

@@ -391,8 +391,15 @@ def test_two_inputs_for_the_same_output_are_both_refused_before_anything_is_writ
     out = tmp_path / "out"
     proc = cli("render", a, b, EXAMPLE_2023, "-o", out, "-f", "xlsx", "-j", "2")
     assert proc.returncode == 1, proc.stdout
-    assert proc.stdout.count("[输出重名]") == 2 and f"与 {b}" in proc.stdout and f"与 {a}" in proc.stdout
+    assert proc.stdout.count("[输出重名]") == 2 and f"{a} 与 {b}" in proc.stdout and f"{b} 与 {a}" in proc.stdout
     assert sorted(p.name for p in out.iterdir()) == [output_stem("612", "秦皇岛市山海关区南关街道办事处", 2023)]
+
+
+def test_the_same_file_twice_is_not_a_clash(tmp_path):
+    assert batch.same_output([str(EXAMPLE_2023), str(EXAMPLE_2023)]) == {}
+    link = tmp_path / "link.yaml"
+    link.symlink_to(EXAMPLE_2023)
+    assert batch.same_output([str(EXAMPLE_2023), str(link)]) == {}
 
 
 def test_same_output_also_when_names_differ_only_in_case(tmp_path):

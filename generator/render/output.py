@@ -448,8 +448,16 @@ def commit_set(out_dir: Path | str, stem: str, files: dict[str, bytes]) -> list[
                         _replace_by_two_renames(staging, target, out_dir, stem)
                         staging = None
                 else:
-                    os.rename(staging, target)
-                    staging = None
+                    try:
+                        os.rename(staging, target)
+                        staging = None
+                    except OSError as exc:  # another writer published it meanwhile
+                        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                            raise
+                        _check_published(target, set(names))
+                        if not _exchange(staging, target):
+                            _replace_by_two_renames(staging, target, out_dir, stem)
+                            staging = None
                 _step("switched")
                 _fsync_dir(out_dir)
     except BaseException:
