@@ -41,12 +41,23 @@ CPU_GRACE = 30.0  # seconds of CPU beyond the time limit before the kernel stops
 _in_worker = False
 
 
-def _work(path: str, out_dir: str, formats: tuple[str, ...], timeout: float | None = None):
+def _work(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None,
+          timeout: float | None = None):
     """Runs in a worker: one file through the pipeline to its outputs (never raises)."""
     from .jobs import render_file  # imported here: module import stays cheap for 'spawn'
     if _in_worker:
         _cpu_backstop(timeout)
-    return render_file(path, out_dir, formats, timeout=timeout)
+    return render_file(path, out_dir, formats, layout=layout, timeout=timeout)
+
+
+def _args(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None) -> tuple:
+    """_work's arguments; the layout only when --layout was given."""
+    return (path, out_dir, formats) + ((layout,) if layout else ())
+
+
+def _kwargs(timeout: float | None) -> dict:
+    """_work's keyword arguments: the time limit when there is one."""
+    return {"timeout": timeout} if timeout else {}
 
 
 def _cpu_backstop(timeout: float | None) -> None:
@@ -89,12 +100,13 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _work_units(path: str, out_dir: str, formats: tuple[str, ...], timeout: float | None = None):
+def _work_units(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None,
+                timeout: float | None = None):
     """`_work` for `render --units`: a department's 所属单位 are rendered too."""
     from .jobs import render_file
     if _in_worker:
         _cpu_backstop(timeout)
-    return render_file(path, out_dir, formats, units=True, timeout=timeout)
+    return render_file(path, out_dir, formats, units=True, layout=layout, timeout=timeout)
 
 
 def _crashed(path: str, seconds: float, detail: str, died: bool = True):
@@ -176,12 +188,13 @@ class _Progress:
 # --------------------------------------------------------------------------- running
 
 
-def _run_serial(files, out_dir, formats, progress, timeout=None, units=False) -> dict:
+def _run_serial(files, out_dir, formats, progress, units=False, layout=None, timeout=None) -> dict:
     results = {}
     for i, path in enumerate(files):
         start = time.perf_counter()
         try:
-            outcome = (_work_units if units else _work)(path, out_dir, formats, timeout)
+            outcome = (_work_units if units else _work)(*_args(path, out_dir, formats, layout),
+                                                        **_kwargs(timeout))
         except Exception as exc:  # render_file never raises; a bug here must not stop the batch
             outcome = _crashed(path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
                                died=False)
@@ -217,7 +230,8 @@ def _executor(workers: int, method: str | None, formats=()) -> ProcessPoolExecut
                                initializer=_die_with_parent, initargs=(os.getpid(),))
 
 
-def _run_pool(files, out_dir, formats, workers, method, progress, timeout=None, units=False) -> dict:
+def _run_pool(files, out_dir, formats, workers, method, progress, units=False, layout=None,
+              timeout=None) -> dict:
     results: dict = {}
     started = time.perf_counter()
     work = _work_units if units else _work
@@ -226,7 +240,8 @@ def _run_pool(files, out_dir, formats, workers, method, progress, timeout=None, 
     try:
         # Submit everything before the progress bar starts its thread: with 'fork' the pool
         # starts all its workers at the first submit, while this process is single-threaded.
-        futures: dict[Future, int] = {pool.submit(work, path, out_dir, formats, timeout): i
+        futures: dict[Future, int] = {pool.submit(work, *_args(path, out_dir, formats, layout),
+                                                  **_kwargs(timeout)): i
                                       for i, path in enumerate(files)}
         with progress:
             pending = set(futures)
@@ -252,7 +267,8 @@ def _run_pool(files, out_dir, formats, workers, method, progress, timeout=None, 
                 start = time.perf_counter()
                 with progress.paused(), _executor(1, method, formats) as single:
                     try:
-                        outcome = single.submit(work, files[i], out_dir, formats, timeout).result()
+                        outcome = single.submit(work, *_args(files[i], out_dir, formats, layout),
+                                                **_kwargs(timeout)).result()
                     except BrokenProcessPool:
                         outcome = _crashed(files[i], time.perf_counter() - start, "进程被终止")
                     except Exception as exc:
@@ -267,7 +283,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress, timeout=None, 
     return results
 
 
-def same_output(files: list[str], units: bool = False) -> dict:
+def same_output(files: list[str], units: bool = False, layout: str | None = None) -> dict:
     """{index: Outcome} for files that would write the same output as another input file of
     the batch (same code and year; compared as a case-insensitive file system would); with
     `units`, the 所属单位's outputs count too. The same file reached twice is not a clash."""
@@ -276,7 +292,7 @@ def same_output(files: list[str], units: bool = False) -> dict:
     from .render.output import same_name_key
     groups: dict[str, dict[int, str]] = {}  # name → {input index: the source file writing it}
     for i, path in enumerate(files):
-        for stem, source in output_names(path, units):
+        for stem, source in output_names(path, units, layout):
             groups.setdefault(same_name_key(stem), {}).setdefault(i, source)
     refused: dict = {}
     for key, members in groups.items():
@@ -298,14 +314,15 @@ def same_output(files: list[str], units: bool = False) -> dict:
 
 def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
                  start_method: str | None = "auto", stream=None, progress_stream=None,
-                 timeout: float | None = DEFAULT_TIMEOUT, units: bool = False) -> list:
+                 units: bool = False, layout: str | None = None,
+                 timeout: float | None = DEFAULT_TIMEOUT) -> list:
     """Render every file; print each file's problems and a summary table; return the Outcomes
     in the order of `files`. jobs == 1 runs in this process. The caller sets the exit status."""
     files = [str(f) for f in files]
     formats = tuple(formats)
     if start_method == "auto":
         start_method = default_start_method()
-    refused = same_output(files, units)
+    refused = same_output(files, units, layout)
     todo = [i for i in range(len(files)) if i not in refused]
     rest = [files[i] for i in todo]
     workers = max(1, min(int(jobs or 1), len(rest)))
@@ -314,9 +331,9 @@ def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
         ran = {}
     elif workers == 1:
         with progress:
-            ran = _run_serial(rest, out_dir, formats, progress, timeout, units)
+            ran = _run_serial(rest, out_dir, formats, progress, units, layout, timeout)
     else:
-        ran = _run_pool(rest, out_dir, formats, workers, start_method, progress, timeout, units)
+        ran = _run_pool(rest, out_dir, formats, workers, start_method, progress, units, layout, timeout)
     results = dict(refused)
     results.update({todo[k]: outcome for k, outcome in ran.items()})
     outcomes = [results[i] for i in range(len(files))]

@@ -1,4 +1,5 @@
-"""The command line: `budgetgen check | render | new | roll | schema | catalog` (typer), messages in Chinese.
+"""The command line: `budgetgen check | render | new | roll | schema | catalog | import` (typer),
+messages in Chinese.
 
 Exit statuses: generator/exitcodes.py (0 ok, 1 data errors, 2 usage, 3 unreadable input,
 4 output cannot be written, 5 internal error).
@@ -21,6 +22,9 @@ app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode=None,
     help="budgetgen：由一个 YAML 文件生成部门预算公开文件（九张表、说明、PDF 与 XLSX）。\n\n"
          + help_text())
+
+
+LAYOUT_HELP = "版式：内置版式名（见 budgetgen layouts）或版式文件路径；覆盖部门文件中的 department.edition"
 
 
 def _err(text: str) -> None:
@@ -100,9 +104,11 @@ def _check_output(out: Path, force: bool) -> None:
 @app.command("check")
 def check_cmd(files: List[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
               verbose: bool = typer.Option(False, "-v", "--verbose",
-                                           help="另列出所属单位和汇总时抵消的内部往来")):
+                                           help="另列出所属单位和汇总时抵消的内部往来"),
+              layout: Optional[str] = typer.Option(None, "--layout", help=LAYOUT_HELP,
+                                                   metavar="KEY|PATH")):
     """只做检查：列出全部错误与警告（文件:行:列），不生成文件。"""
-    outcomes = [check_file(str(f)) for f in files]
+    outcomes = [check_file(str(f), layout) for f in files]
     for o in outcomes:
         _print_outcome(o, verbose=verbose)
     raise typer.Exit(_exit_code(outcomes))
@@ -127,6 +133,7 @@ def render_cmd(
     timeout: float = typer.Option(600, "--timeout", min=1,
                                   help="批量生成时每个文件的时间上限（秒），超时的文件停止，其余照常"),
     units: bool = typer.Option(False, "--units", help="部门文件列有所属单位时，另为每个所属单位生成单位预算"),
+    layout: Optional[str] = typer.Option(None, "--layout", help=LAYOUT_HELP, metavar="KEY|PATH"),
 ):
     """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
     formats = _parse_formats(fmt)
@@ -135,7 +142,7 @@ def render_cmd(
         if len(names) != 1 or len(formats) != 1:
             raise typer.BadParameter("-o - 只能用于一个输入文件、一种格式（如 -f pdf）", param_hint="-o")
         from .jobs import render_stdout
-        outcome = render_stdout(names[0], formats[0])
+        outcome = render_stdout(names[0], formats[0], layout)
         for p in outcome.problems:
             _err(format_problem(p))
         raise typer.Exit(_exit_code([outcome]))
@@ -145,14 +152,14 @@ def render_cmd(
     except OutputError as exc:
         raise _output_refused(exc) from None
     if len(names) == 1:
-        outcomes = [render_file(names[0], str(out), formats, units)]
+        outcomes = [render_file(names[0], str(out), formats, units, layout=layout)]
         _print_outcome(outcomes[0])
         for path in outcomes[0].outputs:
             typer.echo(f"已生成 {path}")
     else:
         from .batch import render_batch
-        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1,
-                                timeout=timeout, units=units)
+        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units,
+                                layout=layout, timeout=timeout)
     raise typer.Exit(_exit_code(outcomes))
 
 
@@ -160,7 +167,7 @@ def render_cmd(
 @_no_traceback
 def new_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml；- 表示输出到屏幕"),
-    edition: str = typer.Option("hebei-2025", "--edition", help="版式：hebei-2025 或 hebei-2023"),
+    edition: str = typer.Option("hebei-2025", "--edition", help="版式：内置版式名（见 budgetgen layouts）"),
     year: Optional[int] = typer.Option(None, "--year", help="预算年度（默认：明年）"),
     force: bool = typer.Option(False, "--force", help="覆盖已有的普通文件（从不替换链接、文件夹或设备）"),
 ):
@@ -219,9 +226,15 @@ def schema_cmd(out: Optional[Path] = typer.Option(None, "-o", "--out",
         typer.echo(f"已写出 {out}")
 
 
+from .layouts_cmd import register as _register_layouts  # noqa: E402
+
+_register_layouts(app)
+
 from .catalog_cmd import register as _register_catalog  # noqa: E402  (budgetgen catalog)
+from .import_cmd import register as _register_import  # noqa: E402  (budgetgen import)
 
 _register_catalog(app)
+_register_import(app)
 
 
 def main() -> None:

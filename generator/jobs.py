@@ -68,12 +68,12 @@ def timed_out(path: str, seconds: float, limit: float) -> Outcome:
         "文件可能过大，见 docs/refused-input.md 的规模上限", Location(path))])
 
 
-def output_names(path: str, units: bool = False) -> list[tuple[str, str]]:
+def output_names(path: str, units: bool = False, layout: str | None = None) -> list[tuple[str, str]]:
     """(output stem, source file) of everything a file would write (with `units`, its
     所属单位 too); none when it will not be written (it has errors): checked, not rendered."""
     from .render.output import output_stem
     try:
-        result = run(path)
+        result = run(path, layout=layout)
     except Exception:  # the real run reports it
         return []
     if not result.ok:
@@ -83,10 +83,10 @@ def output_names(path: str, units: bool = False) -> list[tuple[str, str]]:
             for file, d in parts if d is not None]
 
 
-def check_file(path: str) -> Outcome:
+def check_file(path: str, layout: str | None = None) -> Outcome:
     start = time.perf_counter()
     try:
-        result = run(path)
+        result = run(path, layout=layout)
     except Exception as exc:  # a bug, not the clerk's fault: one line, no traceback wall
         return _crash(path, start, exc)
     status = "ok" if result.ok else ("error" if result.readable else "unreadable")
@@ -118,22 +118,23 @@ def _crash(path: str, start: float, exc: Exception) -> Outcome:
 
 
 def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx"),
-                units: bool = False, timeout: float | None = None) -> Outcome:
+                units: bool = False, layout: str | None = None,
+                timeout: float | None = None) -> Outcome:
     """Render one file; with `units`, a department's 所属单位 too (each its 单位预算, each
-    published as its own set)."""
+    published as its own set); `layout` overrides department.edition (--layout)."""
     start = time.perf_counter()
     try:
         with time_limit(timeout):
-            return _render_file(path, out_dir, formats, start, units)
+            return _render_file(path, out_dir, formats, start, units, layout)
     except FileTimeout:
         return timed_out(path, time.perf_counter() - start, timeout or 0)
 
 
 def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float,
-                 units: bool = False) -> Outcome:
+                 units: bool = False, layout: str | None = None) -> Outcome:
     from .render.output import OutputError  # imported here: keeps `check` light
     try:
-        result = run(path)
+        result = run(path, layout=layout)
         if not result.ok:
             status = "error" if result.readable else "unreadable"
             return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
@@ -182,12 +183,12 @@ def _render(fmt: str, disclosure) -> tuple[bytes, int]:
     return render_html(disclosure).encode("utf-8"), 0
 
 
-def render_stdout(path: str, fmt: str) -> Outcome:
+def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
     """`render -o -`: one format of one file to standard output (problems go to stderr)."""
     import sys
     start = time.perf_counter()
     try:
-        result = run(path)
+        result = run(path, layout=layout)
         if not result.ok:
             status = "error" if result.readable else "unreadable"
             return Outcome(path, status, time.perf_counter() - start, problems=result.problems)

@@ -13,30 +13,38 @@ from enum import Enum
 from typing import Annotated, Literal
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
-                      ValidationError, WithJsonSchema)
+                      ValidationError, ValidationInfo, WithJsonSchema)
 from pydantic_core import PydanticCustomError
 
 from .loader import RawDoc
-from .money import ZERO, parse_amount
+from .money import UNITS, ZERO, from_unit, parse_amount
 from .problems import Problem, error
 
 
-def _money(raw):
-    return parse_amount(raw)
+def _money(raw, info: ValidationInfo):
+    """An amount as exact 万元; typed in 元 when the department file says `unit: 元`."""
+    return from_unit(parse_amount(raw), (info.context or {}).get("unit", "万元"))
 
 
 def _quantity(raw):
     return parse_amount(raw, places=4, what="数量")
 
 
-def _given(parse):
+def _refuse_empty(raw) -> None:
     """A required figure: an empty value, `~` or `null` is refused instead of reading as 0
     (a missing prior-year figure read as 0 makes the 比上年 text state a wrong increase)."""
-    def check(raw):
-        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
-            raise ValueError("必须填写（不能空着或写 ~、null）；确实为零请写 0")
-        return parse(raw)
-    return check
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        raise ValueError("必须填写（不能空着或写 ~、null）；确实为零请写 0")
+
+
+def _given_money(raw, info: ValidationInfo):
+    _refuse_empty(raw)
+    return _money(raw, info)
+
+
+def _given_quantity(raw):
+    _refuse_empty(raw)
+    return _quantity(raw)
 
 
 Money = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(
@@ -44,9 +52,9 @@ Money = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(
 Quantity = Annotated[Decimal, BeforeValidator(_quantity), WithJsonSchema(
     {"type": ["number", "null"], "minimum": 0, "description": "数量"})]
 # amounts that must be written out (no default, empty refused)
-GivenMoney = Annotated[Decimal, BeforeValidator(_given(_money)), WithJsonSchema(
+GivenMoney = Annotated[Decimal, BeforeValidator(_given_money), WithJsonSchema(
     {"type": "number", "minimum": 0, "description": "金额（万元），最多两位小数；必填，零写 0"})]
-GivenQuantity = Annotated[Decimal, BeforeValidator(_given(_quantity)), WithJsonSchema(
+GivenQuantity = Annotated[Decimal, BeforeValidator(_given_quantity), WithJsonSchema(
     {"type": "number", "minimum": 0, "description": "数量；必填"})]
 
 # Work limits: far above any real department (the largest seen has ~40 项 lines and ~30
@@ -243,7 +251,9 @@ class Department(_Strict):
     code: Text = Field(min_length=1, max_length=MAX_CODE_CHARS, description="部门编码，如 524")
     name: Text = Field(min_length=1, description="部门全称")
     year: int = Field(ge=2000, le=2100, description="预算年度")
-    edition: Literal["hebei-2023", "hebei-2025"] = Field(description="版式：hebei-2023 或 hebei-2025")
+    edition: Text = Field(min_length=1, description="版式：内置版式名（hebei-2025、hebei-2023、beijing-2025，"
+                          "见 budgetgen layouts）或版式文件路径（相对于本文件）")
+    unit: Literal["万元", "元"] = Field("万元", description="本文件中金额的单位：万元（默认）或元")
     kind: Literal["department", "unit"] = Field(
         "department", description="公开的是：department 部门预算（默认）或 unit 单位预算（所属单位单独公开）")
 
@@ -318,6 +328,22 @@ class Performance(_Strict):
     overall: Paragraphs = Field(default_factory=list, description="（一）总体绩效目标")
     items: Paragraphs = Field(default_factory=list, description="（二）分项绩效目标")
     measures: Paragraphs = Field(default_factory=list, description="（三）工作保障措施")
+
+
+class PurchasedService(_Strict):
+    """政府购买服务: one service the department buys with budget money."""
+    name: Text = Field(min_length=1, description="项目名称")
+    category: Text = Field("", description="政府购买服务指导性目录（服务类别）")
+    code: Text = Field("", description="指导性目录代码（可选）")
+    content: Text = Field("", description="购买服务内容（可选）")
+    amount: Money = Field(description="金额")
+    source: SourceField = Source.general
+
+
+class DepartmentPerformance(_Strict):
+    """部门整体支出绩效目标表: the department's goals for the year and their indicators."""
+    goals: Paragraphs = Field(default_factory=list, description="年度总体目标")
+    indicators: list[Indicator] = Field(default_factory=list, description="绩效指标行")
 
 
 class ProcurementItem(_Strict):
@@ -446,6 +472,10 @@ class Budget(_Strict):
     other_notes: Paragraphs | None = Field(None, description="其他需要说明的事项")
     control_totals: ControlTotals = ControlTotals()
     income: Income | None = None
+    purchased_services: list[PurchasedService] = Field(
+        default_factory=list, description="政府购买服务预算（可选）")
+    department_performance: DepartmentPerformance | None = Field(
+        None, description="部门整体支出绩效目标（可选）")
     catalog: CatalogSupplement = Field(CatalogSupplement(),
                                        description="本文件补充的科目（目录中没有的款、项）")
 
@@ -551,9 +581,12 @@ def build_model(doc: RawDoc) -> tuple[Budget | None, list[Problem]]:
     if not looks_like_department(doc.data, set(Budget.model_fields)):
         return None, [error("格式", "文件顶层没有任何部门预算文件的键（department、expenditure 等），"
                             "这不是部门预算文件（为免泄露内容，不列出其中的键）；请检查文件名", doc.locate(()))]
+    department = doc.data.get("department") if isinstance(doc.data, dict) else None
+    unit = department.get("unit") if isinstance(department, dict) else None
+    context = {"unit": unit if unit in UNITS else "万元"}
     problems = _missing_expenditure(doc)
     try:
-        budget = Budget.model_validate(doc.data)
+        budget = Budget.model_validate(doc.data, context=context)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])

@@ -110,6 +110,10 @@ def _why_not(text: str, body: str, what: str) -> str:
     return f"{what}“{text}”不是有效的数字"
 
 
+# Units an amount is typed or printed in, as multiples of the model's unit (万元).
+UNITS = {"万元": Decimal(1), "元": Decimal(10000)}
+
+
 def rounded(value: Decimal, places: int = 2) -> Decimal:
     """The one rounding rule: 四舍五入 to `places` decimals (0.025 → 0.03, -0.025 → -0.03)."""
     return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
@@ -118,16 +122,28 @@ def rounded(value: Decimal, places: int = 2) -> Decimal:
 PRICE_PLACES = 4  # a unit price that rounds to 0.00 is shown with 4 decimals
 
 
-def shown(value: Decimal, kind: str = "money") -> Decimal:
-    """The figure a cell of `kind` shows: money 2 decimals; a price 2 decimals, or 4 when it would
-    round to 0.00; quantities and other kinds as they are."""
+def shown(value: Decimal, kind: str = "money", places: int = 2) -> Decimal:
+    """The figure a cell of `kind` shows: money `places` decimals (the layout's, 2 by default);
+    a price 2 decimals, or 4 when it would round to 0.00; quantities and other kinds as they are."""
     value = Decimal(value)
     if kind == "money":
-        return rounded(value)
+        return rounded(value, places)
     if kind == "price":
         cents = rounded(value)
         return cents if cents or not value else rounded(value, PRICE_PLACES)
     return value
+
+
+def to_unit(value: Decimal, unit: str = "万元", places: int = 2) -> Decimal:
+    """An exact amount in 万元 as printed in `unit`: converted exactly, then rounded 四舍五入 to
+    `places` decimals. For display only: every check runs on the exact value."""
+    return rounded(value * UNITS[unit], places)
+
+
+def from_unit(value: Decimal, unit: str) -> Decimal:
+    """An amount typed in `unit` as exact 万元 (元 → 万元 divides by 10000, exactly)."""
+    factor = UNITS[unit]
+    return value if factor == 1 else value / factor
 
 
 def fmt(value: Decimal | None, blank_zero: bool = True) -> str:
@@ -137,6 +153,6 @@ def fmt(value: Decimal | None, blank_zero: bool = True) -> str:
     return f"{rounded(value):.2f}"
 
 
-def fmt_text(value: Decimal) -> str:
-    """2-decimal text for the explanatory prose (zero prints 0.00)."""
-    return f"{rounded(value):.2f}"
+def fmt_text(value: Decimal, places: int = 2) -> str:
+    """Text for the explanatory prose, rounded 四舍五入 (zero prints 0.00)."""
+    return f"{rounded(value, places):.{places}f}"

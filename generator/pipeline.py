@@ -16,6 +16,8 @@ from .catalog import Catalog, catalog_for
 from .compute import Disclosure, Figures, compute
 from .compute.figures import compute_figures
 from .consolidate import Consolidation, WholeDoc, consolidate
+from .layout import Layout
+from .layout import resolve as resolve_layout
 from .loader import RawDoc, load_file, load_text
 from .model import Budget, build_model
 from .problems import Problem, has_errors, sort_problems
@@ -38,6 +40,7 @@ class Result:
     problems: list[Problem] = field(default_factory=list)
     units: list[Result] = field(default_factory=list)  # 所属单位, each with its own 单位预算
     consolidation: Consolidation | None = None  # for a department file listing units
+    layout: Layout | None = None  # the layout the disclosure is in
 
     @property
     def ok(self) -> bool:
@@ -64,38 +67,63 @@ def _open_unit(path: Path) -> tuple[RawDoc | None, Budget | None, list[Problem]]
     return doc, budget, problems
 
 
+def _layout(doc: RawDoc, override: str | None) -> tuple[Layout | None, list[Problem]]:
+    """The layout named by --layout (relative to the working folder) or by department.edition
+    (relative to the department file). No name at all is the model's problem to report."""
+    from .problems import Location
+    if override:
+        return resolve_layout(override, Path.cwd(), Location(doc.file), what="--layout")
+    department = doc.data.get("department") if isinstance(doc.data, dict) else None
+    name = department.get("edition") if isinstance(department, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        return None, []
+    base = Path(doc.file).parent if doc.file and not doc.file.startswith("<") else Path.cwd()
+    return resolve_layout(name, base, doc.locate(("department", "edition")))
+
+
 def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None = None,
-            kind: str | None = None) -> Result:
+            kind: str | None = None, layout: str | None = None) -> Result:
+    """`layout`: a built-in key or a layout file path overriding department.edition (--layout)."""
     result = Result(doc.file if doc else "", doc=doc, problems=list(problems))
     if doc is None:
         result.problems = sort_problems(result.problems)
         return result
     budget, result.problems = _model(doc, problems)
-    if budget is not None:
+    chosen, more = _layout(doc, layout)
+    result.problems += more
+    result.layout = chosen
+    if budget is not None and chosen is not None:
         if budget.units:
-            _department(result, budget, doc, catalog)
+            _department(result, budget, doc, catalog, chosen, layout)
         else:
             # the file's year's catalog + its `catalog:` codes
-            _single(result, budget, doc, catalog_for(budget, catalog), kind)
+            _single(result, budget, doc, catalog_for(budget, catalog), kind, chosen)
     result.problems = sort_problems(result.problems)
     return result
 
 
-def _single(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog, kind: str | None) -> None:
-    disclosure, fig = compute(budget, catalog, kind)
+def _single(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog, kind: str | None,
+            layout: Layout) -> None:
+    disclosure, fig = compute(budget, catalog, layout, kind=kind)
     result.budget, result.disclosure, result.figures = budget, disclosure, fig
     result.problems += validate(budget, fig, doc, catalog)
 
 
-def _department(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog | None) -> None:
-    """A department with 所属单位: each unit, the 本级, then the consolidated whole."""
+def _department(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog | None,
+                layout: Layout, override: str | None) -> None:
+    """A department with 所属单位: each unit (in the layout its own file names, or --layout),
+    the 本级, then the consolidated whole."""
     cons, more = consolidate(budget, doc, _open_unit)
     result.consolidation = cons
     result.problems += more
     for part in cons.units:
         unit = Result(part.file, doc=part.doc, problems=list(part.problems))
         if part.doc is not None and part.budget is not None:
-            _single(unit, part.budget, part.doc, catalog_for(part.budget, catalog), "单位预算")
+            unit.layout, found = _layout(part.doc, override)
+            unit.problems += found
+            if unit.layout is not None:
+                _single(unit, part.budget, part.doc, catalog_for(part.budget, catalog), "单位预算",
+                        unit.layout)
         unit.problems = sort_problems(unit.problems)
         result.units.append(unit)
         result.problems += unit.problems
@@ -103,20 +131,22 @@ def _department(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog | 
     result.problems += validate(budget, compute_figures(budget, own), doc, own, OWN_RULES)
     if cons.budget is not None:
         whole = catalog_for(cons.budget, catalog)  # every file's `catalog:` codes
-        disclosure, fig = compute(cons.budget, whole, "部门预算")
+        disclosure, fig = compute(cons.budget, whole, layout, kind="部门预算")
         result.budget, result.disclosure, result.figures = cons.budget, disclosure, fig
         result.problems += validate(cons.budget, fig, WholeDoc.of(doc, cons.origins), whole, WHOLE_RULES)
 
 
-def run(path: str | Path, catalog: Catalog | None = None) -> Result:
+def run(path: str | Path, catalog: Catalog | None = None, layout: str | None = None) -> Result:
+    """`layout`: a built-in key or a layout file path, overriding department.edition."""
     doc, problems = load_file(path)
-    result = run_doc(doc, problems, catalog)
+    result = run_doc(doc, problems, catalog, layout=layout)
     result.file = str(path)
     return result
 
 
-def run_text(text: str, name: str = "<input>", catalog: Catalog | None = None) -> Result:
+def run_text(text: str, name: str = "<input>", catalog: Catalog | None = None,
+             layout: str | None = None) -> Result:
     doc, problems = load_text(text, name)
-    result = run_doc(doc, problems, catalog)
+    result = run_doc(doc, problems, catalog, layout=layout)
     result.file = name
     return result

@@ -31,7 +31,7 @@ import json
 import yaml
 
 from .loader import _decode
-from .money import fmt_text
+from .money import UNITS, fmt_text
 from .pipeline import Result, run, run_text
 from .catalog import load_catalog
 from .problems import Location, Problem, error, warning
@@ -105,14 +105,18 @@ def _indent_unit(root) -> int:
 def _prior_block(result: Result, year: int, unit: int, nl: str) -> str:
     fig = result.figures
     pad = " " * unit
+    factor = UNITS[result.budget.department.unit] if result.budget else UNITS["万元"]
+
+    def typed(value):  # in the unit the file's amounts are typed in (department.unit)
+        return fmt_text(value * factor)
     lines = [
         f"# 待复核：请填写增减原因。以下上年数是{year}年预算（由 budgetgen roll 按{year}年文件计算），"
         "增减额由程序计算",
         "prior_year:",
         f"{pad}year: {year}",
-        f"{pad}basic: {fmt_text(fig.basic)}",
-        f"{pad}project: {fmt_text(fig.project)}",
-        f"{pad}three_public: {fmt_text(fig.three_public_total)}",
+        f"{pad}basic: {typed(fig.basic)}",
+        f"{pad}project: {typed(fig.project)}",
+        f"{pad}three_public: {typed(fig.three_public_total)}",
         f"{pad}reasons:                    # 待复核：请填写增减原因",
         f"{pad}{pad}basic: \"\"",
         f"{pad}{pad}project: \"\"",

@@ -10,16 +10,17 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from .editions import EDITIONS
+from .layout import builtin_keys
 
 TEMPLATE = Path(__file__).resolve().parent / "editions" / "starter.yaml"
 
 
 def starter_text(edition: str, year: int | None = None) -> str:
-    """The starter file for `edition` (hebei-2025 | hebei-2023) and budget `year` (default: next
+    """The starter file for `edition` (a built-in layout key) and budget `year` (default: next
     year). Raises ValueError with a Chinese message for an unknown edition or a bad year."""
-    if edition not in EDITIONS:
-        raise ValueError(f"未知的版式“{edition}”：可选 {'、'.join(sorted(EDITIONS, reverse=True))}")
+    keys = builtin_keys()
+    if edition not in keys:
+        raise ValueError(f"未知的版式“{edition}”：可选 {'、'.join(sorted(keys, reverse=True))}")
     if year is None:
         year = datetime.date.today().year + 1
     if not 2000 <= int(year) <= 2100:

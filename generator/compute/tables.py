@@ -21,6 +21,7 @@ class Head:
 class Column:
     kind: str  # seq | code | text | money | qty | price
     width: float  # relative width, in 五号 characters (also the xlsx column width basis)
+    places: int = 2  # decimals a money column prints (the layout's `decimals`)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class ProjectTable:
-    """A project's performance-goal table (绩效目标表), in the edition's format."""
+    """A project's performance-goal table (绩效目标表), in the layout's format."""
     number: int
     name: str
     format: str  # full | goals
@@ -73,6 +74,8 @@ class ProjectTable:
     plan: tuple  # 4 Decimals or ()
     goals: tuple[str, ...]
     indicators: tuple[tuple[str, ...], ...]  # 6 cells; 一级指标 blank where it repeats
+    unit: str = "万元"  # the unit its amounts are printed in
+    places: int = 2  # decimals its amounts print with
 
     @property
     def title(self) -> str:
@@ -88,11 +91,12 @@ class Section:
 
 @dataclass(frozen=True)
 class Disclosure:
-    """Everything the renderers need, computed: the nine schedules and the explanatory text."""
+    """Everything the renderers need, computed: the tables and the explanatory text, in the
+    layout's order, with the labels it prints."""
     department_code: str
     department_name: str
     year: int
-    edition: str
+    edition: str  # the layout's key
     title: str  # 秦皇岛市…2025年部门预算公开
     schedules: tuple[Table, ...]
     sections: tuple[Section, ...]
@@ -100,3 +104,9 @@ class Disclosure:
     projects: tuple[ProjectTable, ...] = ()
     figures: dict = field(default_factory=dict)  # headline figures by name (for tests, text)
     kind: str = "部门预算"  # or 单位预算: what the title and the part headings say
+    schedule_labels: tuple[str, ...] = ()  # each table's number in the 目录: 一、 / 表1 …
+    parts: tuple[tuple[str, str], ...] = (("tables", "第一部分 部门预算公开表"),
+                                          ("text", "第二部分 部门预算信息公开情况说明"))
+    # ("tables" | "text", part title), in print order
+    intro: str = ""  # the paragraph opening the text part
+    unit: str = "万元"

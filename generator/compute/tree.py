@@ -65,9 +65,10 @@ class CodeTree:
                 yield depth, node.code, node.total()
 
     def node(self, code: str) -> Node | None:
-        node = self.root
+        current = self.root
         for n in self.levels:
-            node = node.children.get(code[:n])
-            if node is None or n >= len(code):
-                return node
-        return node
+            child = current.children.get(code[:n])
+            if child is None or n >= len(code):
+                return child
+            current = child
+        return current

@@ -24,9 +24,10 @@ _NUMBERED = re.compile(r"^\s*[0-9０-９]+[、.．]")
 CN_NUM = "一二三四五六七八九十"
 
 
-def format_cell(value, kind: str) -> str:
-    """A cell's printed text: money 2 decimals, qty integer-looking, price 2 decimals (4 when it
-    would round to 0.00), seq an integer; zero money, qty and price print blank."""
+def format_cell(value, kind: str, places: int = 2) -> str:
+    """A cell's printed text: money `places` decimals, qty integer-looking, price 2 decimals (4
+    when it would round to 0.00), seq an integer; zero money, qty and price print blank.
+    Rounding is money.py's 四舍五入 (a no-op for figures compute already rounded)."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -46,7 +47,7 @@ def format_cell(value, kind: str) -> str:
     if kind == "price":
         price = shown(value, "price")
         return f"{price:.{max(2, -price.as_tuple().exponent)}f}"
-    return f"{shown(value):.2f}"
+    return f"{shown(value, 'money', places):.{places}f}"
 
 
 def _widths(table: Table) -> list[str]:
@@ -56,10 +57,10 @@ def _widths(table: Table) -> list[str]:
 
 def table_view(table: Table) -> dict:
     """A Table as the template wants it: column widths in %, cells as (text, align class)."""
-    kinds = [c.kind for c in table.columns]
     rows = []
     for row in table.rows:
-        cells = [(format_cell(v, k), ALIGN.get(k, "l")) for v, k in zip(row.cells, kinds)]
+        cells = [(format_cell(v, c.kind, c.places), ALIGN.get(c.kind, "l"))
+                 for v, c in zip(row.cells, table.columns)]
         rows.append({"emphasis": row.emphasis, "cells": cells,
                      "empty": all(not text for text, _ in cells)})
     meta = list(table.meta)
@@ -88,12 +89,13 @@ def indicator_rows(project: ProjectTable) -> list[list[tuple[str, int]]]:
 def project_view(project: ProjectTable) -> dict:
     return {"number": project.number, "title": project.title, "format": project.format,
             "code": project.code, "name": project.name,
-            "amount": format_cell(project.amount, "money") or "0.00",
-            "fiscal": format_cell(project.fiscal, "money"),
-            "other": format_cell(project.other, "money"),
+            "amount": format_cell(project.amount, "money", project.places) or f"{0:.{project.places}f}",
+            "fiscal": format_cell(project.fiscal, "money", project.places),
+            "other": format_cell(project.other, "money", project.places),
             "purpose": project.purpose,
-            "plan": [format_cell(v, "money") for v in project.plan],
-            "goals": list(project.goals), "indicators": indicator_rows(project)}
+            "plan": [format_cell(v, "money", project.places) for v in project.plan],
+            "goals": list(project.goals), "indicators": indicator_rows(project),
+            "unit": project.unit}
 
 
 def _heading_class(block: Heading) -> str:
@@ -154,17 +156,18 @@ def _chinese_number(n: int) -> str:
 
 
 def context(d: Disclosure) -> dict:
-    name = d.department_name
+    titles = dict(d.parts)
+    labels = d.schedule_labels or tuple(f"{_chinese_number(i)}、" for i in range(1, len(d.schedules) + 1))
     return {
         "d": d,
         "lang": "zh-CN",
         "date": f"{d.year:04d}-01-01",
-        "part1": f"第一部分 {d.kind}公开表",
-        "part2": f"第二部分 {name}{d.year}年{d.kind}信息公开情况说明",
-        "intro": (f"按照《中华人民共和国预算法》、《地方预决算公开操作规程》和《关于进一步推进预算公开工作的"
-                  f"实施意见》规定，现将{name}{d.year}年{d.kind}公开如下："),
-        "schedules": [dict(table_view(t), number=_chinese_number(i))
-                      for i, t in enumerate(d.schedules, 1)],
+        "part1": titles.get("tables", ""),
+        "part2": titles.get("text", ""),
+        "order": [kind for kind, _ in d.parts] or ["tables", "text"],
+        "intro": d.intro,
+        "schedules": [dict(table_view(t), number=label)
+                      for label, t in zip(labels, d.schedules)],
         "sections": [{"key": s.key, "heading": s.heading, "items": section_items(s.blocks),
                       "page": _page_class(s.blocks)} for s in d.sections],
     }

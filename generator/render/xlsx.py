@@ -96,7 +96,7 @@ class _Styles:
                         num_format=num_format, border=1)
 
 
-def number_format(kind: str, value: Decimal | int) -> str | None:
+def number_format(kind: str, value: Decimal | int, places: int = 2) -> str | None:
     """The Excel number format for a figure in a column of `kind`; None prints blank."""
     if kind == "seq":
         return "0"
@@ -106,6 +106,8 @@ def number_format(kind: str, value: Decimal | int) -> str | None:
         return "0" if value == int(value) else "0.####"
     if kind == "price" and abs(value) < Decimal("0.005"):
         return "0.0000"  # a unit price that would round to 0.00
+    if kind == "money" and places != 2:
+        return "0." + "0" * places if places else "0"
     return "0.00"
 
 
@@ -114,14 +116,15 @@ def _write_decimal(ws, row: int, col: int, value: Decimal | int, fmt) -> None:
     ws.write_number(row, col, float(value), fmt)
 
 
-def _write_cell(ws, st: _Styles, row: int, col: int, value, kind: str, bold: bool = False) -> None:
+def _write_cell(ws, st: _Styles, row: int, col: int, value, kind: str, bold: bool = False,
+                places: int = 2) -> None:
     if value is None or value == "":
         ws.write_blank(row, col, None, st.text(kind, bold))
     elif isinstance(value, str):
         ws.write_string(row, col, value, st.text(kind, bold, value.startswith(FORMULA_LIKE)))
     elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        value = shown(Decimal(value), kind)  # the digits the PDF shows (money.py's one rounding rule)
-        fmt = number_format(kind, value)
+        value = shown(Decimal(value), kind, places)  # the digits the PDF shows (one rounding rule)
+        fmt = number_format(kind, value, places)
         if fmt is None:
             ws.write_blank(row, col, None, st.text(kind, bold))
         else:
@@ -186,7 +189,7 @@ def _table_sheet(wb, st: _Styles, table: Table, name: str) -> None:
                              f"the table {table.width} columns")
         lines = 1
         for c, (value, col) in enumerate(zip(row.cells, table.columns)):
-            _write_cell(ws, st, r, c, value, col.kind, row.emphasis)
+            _write_cell(ws, st, r, c, value, col.kind, row.emphasis, col.places)
             if isinstance(value, str):
                 lines = max(lines, line_count(value, units[c]))
         ws.set_row(r, row_height(lines))
@@ -232,7 +235,7 @@ def project_form(p: ProjectTable) -> tuple[list[tuple[Placed, object, str]], int
         put(r, 4, p.purpose, rowspan=3, colspan=2)
         r += 3
         if p.plan:
-            put(r, 0, "资金支出计划（万元）", "label", rowspan=2)
+            put(r, 0, f"资金支出计划（{p.unit}）", "label", rowspan=2)
             for i, (label, amount) in enumerate(zip(("3月底", "6月底", "10月底", "12月底"), p.plan)):
                 put(r, 1 + i, label, "label", colspan=2 if i == 3 else 1)
                 put(r + 1, 1 + i, amount, "money", colspan=2 if i == 3 else 1)
@@ -259,7 +262,7 @@ def _project_sheet(wb, st: _Styles, p: ProjectTable, department: str, name: str)
     units = [column_units(c.width) for c in PROJECT_COLUMNS]
     for c, u in enumerate(units):
         ws.set_column(c, c, u)
-    meta = (department, "单位：万元") if p.format == "full" else (department,)
+    meta = (department, f"单位：{p.unit}") if p.format == "full" else (department,)
     top = _title_and_meta(ws, st, p.title, meta, units, size=14)
     cells, head = project_form(p)
     for pos, value, role in cells:
@@ -269,7 +272,7 @@ def _project_sheet(wb, st: _Styles, p: ProjectTable, department: str, name: str)
             continue
         if first != last:
             ws.merge_range(*first, *last, "", st.text(role))
-        _write_cell(ws, st, *first, value, role)
+        _write_cell(ws, st, *first, value, role, places=p.places)
     rows = max(pos.last_row for pos, _, _ in cells) + 1
     for i, h in enumerate(span_heights([pos for pos, _, _ in cells], units, rows)):
         ws.set_row(top + i, h)

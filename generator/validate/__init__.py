@@ -11,10 +11,10 @@ from ..compute import Figures
 from ..loader import RawDoc
 from ..model import Budget
 from ..problems import Problem
-from . import annex, codes, projects, totals
+from . import annex, codes, projects, services, totals
 from .context import Context
 
-RULES = codes.RULES + totals.RULES + projects.RULES + annex.RULES
+RULES = codes.RULES + totals.RULES + projects.RULES + annex.RULES + services.RULES
 
 
 def validate(budget: Budget, fig: Figures, doc: RawDoc, catalog: Catalog,

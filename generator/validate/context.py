@@ -13,7 +13,11 @@ from ..problems import Location, Problem, error, warning
 
 
 def wan(value: Decimal) -> str:
-    return f"{fmt_text(value)}万元"
+    """An exact amount for a message: in 万元, or in 元 when 万元 would hide digits (a file typed
+    in 元: a difference of 1 元 must not read as 0.00万元)."""
+    if value == value.quantize(Decimal("0.01")):
+        return f"{fmt_text(value)}万元"
+    return f"{fmt_text(value * 10000)}元"
 
 
 @dataclass(frozen=True)
