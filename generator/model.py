@@ -248,7 +248,7 @@ class _Strict(BaseModel):
 
 
 class Department(_Strict):
-    code: Text = Field(min_length=1, max_length=MAX_CODE_CHARS, description="部门编码，如 524")
+    code: Text = Field(max_length=MAX_CODE_CHARS, description="部门编码，如 524")
     name: Text = Field(min_length=1, description="部门全称")
     year: int = Field(ge=2000, le=2100, description="预算年度")
     edition: Text = Field(min_length=1, description="版式：内置版式名（hebei-2025、hebei-2023、beijing-2025，"

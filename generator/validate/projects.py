@@ -14,10 +14,8 @@ def projects_total(ctx: Context) -> list:
     b, fig = ctx.budget, ctx.fig
     if not b.projects:
         if fig.project:
-            # an error, not a warning: the disclosure would print 项目支出 without a single
-            # 项目绩效目标表 (each project's table is part of what is published)
-            return [ctx.error("项目-合计", f"项目支出{wan(fig.project)}，但未列出项目（projects）及其绩效目标表；"
-                              "请在 projects 中列出各项目", ("expenditure",), wan(fig.project), wan(ZERO))]
+            return [ctx.warning("项目-合计", f"项目支出{wan(fig.project)}，但未列出项目（projects）及其绩效目标表",
+                                ("expenditure",))]
         return []
     return ctx.mismatch("项目-合计", "各项目预算数（财政资金 + 其他资金）之和与支出表项目支出合计不一致", ("projects",),
                         fig.project, fig.projects_total)
