@@ -548,7 +548,7 @@ def test_new_roll_schema_never_print_a_traceback(monkeypatch, tmp_path):
         assert not isinstance(res.exception, RuntimeError) and "Traceback" not in res.output
 
 
-def _native_hang(path, out_dir, formats, timeout=None):
+def _native_hang(path, out_dir, formats, **kwargs):
     """Like a loop inside native code: SIGALRM never reaches Python."""
     if path.endswith("hang.yaml"):
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
