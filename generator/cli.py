@@ -15,7 +15,7 @@ import click
 import typer
 
 from .exitcodes import Exit, help_text
-from .jobs import FORMATS, Outcome, check_file, render_file
+from .jobs import FORMATS, PDF_VARIANTS, Outcome, check_file, render_file
 from .report import format_problem, summary
 
 app = typer.Typer(
@@ -134,9 +134,17 @@ def render_cmd(
                                   help="批量生成时每个文件的时间上限（秒），超时的文件停止，其余照常"),
     units: bool = typer.Option(False, "--units", help="部门文件列有所属单位时，另为每个所属单位生成单位预算"),
     layout: Optional[str] = typer.Option(None, "--layout", help=LAYOUT_HELP, metavar="KEY|PATH"),
+    pdf_variant: Optional[str] = typer.Option(
+        None, "--pdf-variant", metavar="pdf/a-3b|pdf/ua-1",
+        help="PDF 变体：pdf/a-3b（长期存档，带 XMP 声明）或 pdf/ua-1（带标签，供读屏软件）；默认普通 PDF"),
 ):
     """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
     formats = _parse_formats(fmt)
+    if pdf_variant is not None:
+        if pdf_variant.lower() not in PDF_VARIANTS:
+            raise typer.BadParameter(f"只能是 {' 或 '.join(PDF_VARIANTS)}，收到：{pdf_variant}",
+                                     param_hint="--pdf-variant")
+        formats = tuple(pdf_variant.lower() if f == "pdf" else f for f in formats)
     names = [str(f) for f in files]
     if str(out) == "-":
         if len(names) != 1 or len(formats) != 1:

@@ -18,6 +18,10 @@ from .pipeline import run
 from .problems import Location, error
 
 FORMATS = ("pdf", "xlsx", "html")
+# PDF variants (WeasyPrint's pdf_variant): archival PDF/A-3b, tagged PDF/UA-1 for screen readers.
+# A variant stands in `formats` in place of "pdf" (so a batch passes it on unchanged) and is
+# written as the .pdf.
+PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
 
 
 @dataclass
@@ -142,7 +146,7 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         problems = list(result.problems)
         parts = [(path, result.budget, result.doc, result.disclosure)] + \
             [(u.file, u.budget, u.doc, u.disclosure) for u in result.units if units]
-        if "pdf" in formats:
+        if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
             from .render.glyphs import check_glyphs
             font_problems = [p for _, b, doc, _ in parts if b is not None for p in check_glyphs(b, doc)]
             problems += [p for p in font_problems if p not in problems]
@@ -155,13 +159,18 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         for file, _, _, d in parts:
             assert d is not None  # every part of an ok result is computed
             stem = output_stem(d.department_code, d.department_name, d.year)
-            rendered.append((file, stem, [(fmt, *_render(fmt, d)) for fmt in formats]))
+            rendered.append((file, stem, [("pdf" if fmt in PDF_VARIANTS else fmt, *_render(fmt, d))
+                                          for fmt in formats]))
         outcomes = []
         for file, stem, files in rendered:
             written = commit_set(out_dir, stem, {fmt: data for fmt, data, _ in files})
             pages = next((count for _, _, count in files if count), 0)
             outcomes.append(Outcome(file, "ok", 0.0, pages, [str(p) for p in written]))
         main, *subs = outcomes
+        if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
+            # a missing 仿宋/黑体/楷体/宋体 face: say what the PDF used instead
+            from .render.fontcheck import font_warnings
+            problems += font_warnings(path)
         return Outcome(path, "ok", time.perf_counter() - start, main.pages,
                        [o for x in outcomes for o in x.outputs], problems, _notes(result), subs)
     except OutputError as exc:
@@ -172,10 +181,10 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
 
 
 def _render(fmt: str, disclosure) -> tuple[bytes, int]:
-    """(bytes, PDF page count or 0) for one format."""
-    if fmt == "pdf":
+    """(bytes, PDF page count or 0) for one format (a PDF variant is a PDF)."""
+    if fmt == "pdf" or fmt in PDF_VARIANTS:
         from .render.pdf import render_pdf_pages
-        return render_pdf_pages(disclosure)
+        return render_pdf_pages(disclosure, fmt if fmt in PDF_VARIANTS else None)
     if fmt == "xlsx":
         from .render.xlsx import render_xlsx
         return render_xlsx(disclosure), 0
@@ -193,7 +202,7 @@ def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
             status = "error" if result.readable else "unreadable"
             return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
         problems = list(result.problems)
-        if fmt == "pdf":
+        if fmt == "pdf" or fmt in PDF_VARIANTS:
             from .render.glyphs import check_glyphs
             problems += check_glyphs(result.budget, result.doc)
             if any(p.is_error for p in problems):

@@ -247,6 +247,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
+def _date(raw):
+    """A calendar date written YYYY-MM-DD (or empty)."""
+    import datetime as _dt
+    text = _text(raw).strip()
+    if text:
+        try:
+            _dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"日期“{text}”应写为 YYYY-MM-DD，如 2025-02-10") from None
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(f"日期“{text}”应写为 YYYY-MM-DD，如 2025-02-10")
+    return text
+
+
+DateText = Annotated[str, BeforeValidator(_date), WithJsonSchema(
+    {"type": ["string", "null"], "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"})]
+
+
 class Department(_Strict):
     code: Text = Field(max_length=MAX_CODE_CHARS, description="部门编码，如 524")
     name: Text = Field(min_length=1, description="部门全称")
@@ -254,6 +272,7 @@ class Department(_Strict):
     edition: Text = Field(min_length=1, description="版式：内置版式名（hebei-2025、hebei-2023、beijing-2025，"
                           "见 budgetgen layouts）或版式文件路径（相对于本文件）")
     unit: Literal["万元", "元"] = Field("万元", description="本文件中金额的单位：万元（默认）或元")
+    published: DateText = Field("", description="公开日期（YYYY-MM-DD）：PDF 与工作簿的创建日期；不写则 PDF 不记日期")
     kind: Literal["department", "unit"] = Field(
         "department", description="公开的是：department 部门预算（默认）或 unit 单位预算（所属单位单独公开）")
 
@@ -313,8 +332,9 @@ class Project(_Strict):
     other_funds: Money = Field(ZERO, description="其他资金（万元）")
     function_code: FunctionItemCode | None = Field(None, description="所列支出功能分类项级科目")
     purpose: Text = Field("", description="资金用途")
-    plan: list[GivenMoney] | None = Field(None, min_length=4, max_length=4,
-                                     description="资金支出计划：3月底、6月底、10月底、12月底累计（万元）")
+    plan: list[Money | None] | None = Field(
+        None, min_length=4, max_length=4,
+        description="资金支出计划：3月底、6月底、10月底、12月底累计（万元）；未定的月份写 null，留空")
     goals: Paragraphs = Field(default_factory=list, description="绩效目标")
     indicators: list[Indicator] = Field(default_factory=list, max_length=MAX_INDICATORS_PER_PROJECT,
                                         description="绩效指标行")

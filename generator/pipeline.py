@@ -106,7 +106,7 @@ def _single(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog, kind:
             layout: Layout) -> None:
     disclosure, fig = compute(budget, catalog, layout, kind=kind)
     result.budget, result.disclosure, result.figures = budget, disclosure, fig
-    result.problems += validate(budget, fig, doc, catalog)
+    result.problems += validate(budget, fig, doc, catalog, layout=layout)
 
 
 def _department(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog | None,
@@ -128,7 +128,8 @@ def _department(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog | 
         result.units.append(unit)
         result.problems += unit.problems
     own = catalog_for(budget, catalog)
-    result.problems += validate(budget, compute_figures(budget, own), doc, own, OWN_RULES)
+    result.problems += validate(budget, compute_figures(budget, own), doc, own, OWN_RULES,
+                                layout=layout)
     if cons.budget is not None:
         whole = catalog_for(cons.budget, catalog)  # every file's `catalog:` codes
         disclosure, fig = compute(cons.budget, whole, layout, kind="部门预算")

@@ -300,7 +300,7 @@ def test_roll_2025_to_2026(tmp_path):
     assert text.count("2026年12月底") == original.count("2025年12月底") == 9
     # amounts keep their text exactly, comments survive
     for line in ("  - {code: 2010301, name: 行政运行, basic: 1505.72}",
-                 "    plan: [3.80, 4.87, 7.40, 13.53]   # 种子印为 39.00/50.00/76.00/139.00（两个RY项目合计的计划），超过预算数13.53",
+                 "    plan: [null, null, null, 13.53]   # 种子印为 39.00/50.00/76.00/139.00（两个RY项目合计的计划），超过预算数13.53；种子只支持12月底=预算数13.53，3/6/10月底不得而知，留空",
                  "  - {code: 30199, name: 其他工资福利支出, amount: 810.49}"):
         assert line in text.splitlines()
     lines = set(text.splitlines())

@@ -112,7 +112,9 @@ def test_each_line_names_its_sheet_and_cell(rendered):
 
 
 def test_every_non_empty_row_is_accounted_for(rendered):
-    book = openpyxl.load_workbook(rendered["2025"])
+    # data_only: openpyxl cannot keep a formula's cached value when it saves, so the totals
+    # (=SUM formulas in our workbooks) are loaded as their values, as Excel would save them
+    book = openpyxl.load_workbook(rendered["2025"], data_only=True)
     extra = book.create_sheet("备忘")
     extra["A1"] = "这张表不是预算表"
     book["表三 支出总表"]["A40"] = "备注：本表由系统导出"
@@ -299,7 +301,7 @@ def test_unmerged_two_row_header_and_numbered_titles(originals, rendered, tmp_pa
 
 
 def _edit(src: Path, dst: Path, edit) -> Path:
-    book = openpyxl.load_workbook(src)
+    book = openpyxl.load_workbook(src, data_only=True)  # totals as values (see above)
     edit(book)
     book.save(dst)
     return dst

@@ -122,7 +122,8 @@ def test_beijing_text_comes_first_and_uses_the_model(beijing):
 def test_beijing_workbook_has_a_sheet_per_table(beijing):
     openpyxl = pytest.importorskip("openpyxl")
     import io
-    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(beijing.disclosure)))
+    # data_only: totals are =SUM formulas; their cached values are the model's figures
+    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(beijing.disclosure)), data_only=True)
     names = wb.sheetnames
     assert names[0] == "表一 收支总表" and names[13].startswith("表十四")
     ws = wb["表三 支出总表"]
@@ -350,7 +351,7 @@ def test_layout_decimals_set_the_printed_places(tmp_path):
     assert d.schedules[2].rows[0].cells[3] == D("22566900")
     html = render_html(d)
     assert ">22566900<" in html and "22566900.00" not in html
-    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(d)))
+    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(d)), data_only=True)  # totals' cached values
     ws = wb[d.schedules[2].sheet]
     cell = next(c for r in ws.iter_rows() for c in r if c.value == 22566900)
     assert cell.number_format == "0"

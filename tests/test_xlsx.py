@@ -302,9 +302,10 @@ def test_formula_like_text_stays_text():
     result = run_variant(text, "formula.yaml")
     assert result.disclosure is not None, result.problems
     wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(result.disclosure)))  # formulas kept
-    formulas = [c.coordinate for ws in wb.worksheets for r in ws.iter_rows() for c in r
+    formulas = [c.value for ws in wb.worksheets for r in ws.iter_rows() for c in r
                 if c.data_type == "f"]
-    assert formulas == []
+    assert formulas and all(re.fullmatch(r"=SUM\([A-Z]+[0-9]+([:,][A-Z]+[0-9]+)*\)", f)
+                            for f in formulas)  # only our totals are formulas
     project = wb.worksheets[12]
     assert project["E3"].value == '=HYPERLINK("http://x","人大代表之家经费")'
     assert project["E3"].data_type == "s" and project["E3"].quotePrefix
@@ -353,7 +354,8 @@ def test_sheet_names_valid(examples, key):
 def test_sheet_name_sanitizes_and_deduplicates():
     taken: set[str] = set()
     a = sheet_name("项目1 a[b]:c*d?e/f\\g" + "长" * 40, taken)
-    assert len(a) == 31 and not re.search(r"[\[\]:*?/\\]", a)
+    assert a == "项目1"  # cut at the space, not mid-phrase
+    assert not re.search(r"[\[\]:*?/\\]", sheet_name("a[b]:c*d?e/f\\g", taken))
     b = sheet_name("'Same'", taken)
     c = sheet_name("same", taken)
     assert (b, c) == ("Same", "same(2)")
@@ -361,6 +363,13 @@ def test_sheet_name_sanitizes_and_deduplicates():
     assert sheet_name("history", taken) == "history_"
     long = "x" * 40
     assert (sheet_name(long, taken), sheet_name(long, taken)) == ("x" * 31, "x" * 28 + "(2)")
+
+
+def test_sheet_name_never_cut_inside_brackets():
+    name = "社区党组织服务群众专项经费（RY）及社区工作经费（WL，含网格员补贴）"
+    cut = sheet_name(name, set())
+    assert len(cut) <= 31 and cut.count("（") == cut.count("）"), cut
+    assert cut == "社区党组织服务群众专项经费（RY）及社区工作经费"
 
 
 def test_place_header_like_html():

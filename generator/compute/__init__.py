@@ -92,6 +92,7 @@ def compute(budget: Budget, catalog: Catalog, layout: Layout | str | None = None
         department_code=d.code, department_name=d.name, year=d.year, edition=layout.key,
         title=ctx.titled(ctx.fill(layout.title)), kind=kind, schedules=tuple(schedules),
         sections=sections, annex_tables=annex, projects=section_projects(sections),
+        published=d.published,
         figures={"total": fig.total, "basic": fig.basic, "project": fig.project,
                  "personnel": fig.personnel, "public": fig.public,
                  "three_public": fig.three_public_total, "procurement": fig.procurement_total,

@@ -103,6 +103,7 @@ class Disclosure:
     annex_tables: tuple[Table, ...] = ()  # procurement, assets … as sheets
     projects: tuple[ProjectTable, ...] = ()
     figures: dict = field(default_factory=dict)  # headline figures by name (for tests, text)
+    published: str = ""  # YYYY-MM-DD the document is dated (department.published), or ""
     kind: str = "部门预算"  # or 单位预算: what the title and the part headings say
     schedule_labels: tuple[str, ...] = ()  # each table's number in the 目录: 一、 / 表1 …
     parts: tuple[tuple[str, str], ...] = (("tables", "第一部分 部门预算公开表"),

@@ -214,8 +214,10 @@ class Annex:
                                                             if norm(s.text(r, c)) in MONTHS] == list(MONTHS)), None)
         if plan_row is not None:
             cols = [c for c in range(s.width) if norm(s.text(plan_row, c)) in MONTHS]
-            plan = [self.cells.money(s, plan_row + 1, c, unit) for c in cols]
-            data["plan"] = [p if p is not None else ZERO for p in plan]
+            # a blank month stays blank (null), as the model allows; it is not 0.00
+            plan = [None if s.cell(plan_row + 1, c).value in (None, "")
+                    else self.cells.money(s, plan_row + 1, c, unit) for c in cols]
+            data["plan"] = plan
             d.mark(s, plan_row + 1, IMPORTED)
         goals = text_at("绩效目标")
         if goals and goals[0]:

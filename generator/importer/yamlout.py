@@ -60,7 +60,7 @@ def _project(lines: list[str], e: Entry, factor: int, prefix: str = "") -> None:
         lead = f"{prefix}  - " if first else f"{prefix}    "
         first = False
         if k == "plan":
-            lines.append(f"{lead}{k}: [{', '.join(amount_text(x * factor) for x in v)}]")
+            lines.append(f"{lead}{k}: [{', '.join('null' if x is None else amount_text(x * factor) for x in v)}]")
         elif k == "goals":
             lines.append(f"{lead}{k}:")
             lines += [f"{prefix}      - {scalar(g)}" for g in v]

@@ -6,16 +6,18 @@ Cells are formatted here by their column's kind (`format_cell`); the templates o
 """
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from decimal import Decimal
 from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-from ..money import shown
-from ..resources import resource_dir
+from markupsafe import Markup, escape
 
 from ..compute.tables import Disclosure, Heading, Paragraph, ProjectTable, Table
+from ..money import shown
+from ..resources import resource_dir
 
 TEMPLATES = resource_dir("templates")
 CENT = Decimal("0.01")
@@ -46,56 +48,262 @@ def format_cell(value, kind: str, places: int = 2) -> str:
         return format(value.normalize(), "f")
     if kind == "price":
         price = shown(value, "price")
-        return f"{price:.{max(2, -price.as_tuple().exponent)}f}"
+        exponent = price.as_tuple().exponent
+        return f"{price:.{max(2, -exponent if isinstance(exponent, int) else 2)}f}"
     return f"{shown(value, 'money', places):.{places}f}"
 
 
-def _widths(table: Table) -> list[str]:
+# Page geometry (disclosure.css): text width of each page kind in mm, table font sizes in pt.
+PAGE_MM = {"prose": 156.0, "table": 178.0, "wide": 265.0}
+PT_PER_MM = 72 / 25.4
+CELL_PAD_PT = 4.6  # 2pt padding each side and the 0.6pt rule
+EMPTY_COLUMN = 0.7  # a money column with no figure gives up 30 % of its width
+
+
+def char_width(ch: str) -> float:
+    """Advance of a character in em: CJK and full-width 1, others (digits, Latin) about ½."""
+    return 1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.55
+
+
+def _fractions(table: Table, cells: list[list[str]], width_mm: float,
+               font_pt: float) -> list[float]:
+    """Each column's share of the table width: the layout's relative widths, with money
+    columns that print no figure at all narrowed, but never so far that their own header
+    needs more than three lines, and every column at least two header characters wide."""
+    from .xlsx_layout import place_header
     total = sum(c.width for c in table.columns) or 1
-    return [f"{c.width * 100 / total:.3f}%" for c in table.columns]
+    base = [c.width / total for c in table.columns]
+    own: dict[int, float] = {}
+    for p in place_header(table.header, table.width):
+        if p.colspan == 1:
+            own[p.col] = max(own.get(p.col, 0.0), sum(char_width(ch) for ch in p.text))
+    width_pt = width_mm * PT_PER_MM
+    out = []
+    for j, c in enumerate(table.columns):
+        f = base[j]
+        if c.kind in ("money", "qty", "price") and not any(row[j] for row in cells):
+            need = ((math.ceil(own.get(j, 0.0) / 3) + 0.5) * font_pt + CELL_PAD_PT) / width_pt
+            f = max(f * EMPTY_COLUMN, min(f, need))
+        # and every column holds two characters of its own header on a line (序号, 栏次)
+        two = ((min(own.get(j, 0.0), 2.0) + 0.3) * font_pt + CELL_PAD_PT) / width_pt
+        out.append(max(f, two))
+    scale = sum(out) or 1
+    return [f / scale for f in out]
 
 
-def table_view(table: Table) -> dict:
-    """A Table as the template wants it: column widths in %, cells as (text, align class)."""
+_NO_LINE_START = set("，。、；：）》」』”’！？%…·】〕］｝)],.;:")  # 避头
+_NO_LINE_END = set("（《「『“‘【〔［｛([")  # 避尾
+
+
+def balanced_lines(text: str, capacity: float) -> list[str]:
+    """`text` broken into lines of at most `capacity` em, filled in order, except that the
+    last line never holds a single character ("财政拨款收/入" becomes "财政拨款/收入",
+    "对附属单位补助支/出" "对附属单位补助/支出"). Runs of digits and Latin letters are not
+    split. Explicit newlines are kept."""
+    out: list[str] = []
+    for part in text.split("\n"):
+        units = re.findall(r"[0-9A-Za-z.]+[年月日号]?|.", part)
+        total = sum(char_width(ch) for ch in part)
+        if total <= capacity or len(units) < 2:
+            out.append(part)
+            continue
+        lines: list[list[str]] = [[]]
+        width = 0.0
+        for u in units:
+            w = sum(char_width(ch) for ch in u)
+            if lines[-1] and width + w > capacity:
+                carry = []
+                if u in _NO_LINE_START and len(lines[-1]) > 1:  # "，" may not begin a line
+                    carry = [lines[-1].pop()]
+                while len(lines[-1]) > 1 and lines[-1][-1] in _NO_LINE_END:  # nor "【" end one
+                    carry.insert(0, lines[-1].pop())
+                lines.append(carry)
+                width = sum(char_width(ch) for x in carry for ch in x)
+            lines[-1].append(u)
+            width += w
+        if len(lines) > 1 and len("".join(lines[-1])) == 1 and len(lines[-2]) >= 3 \
+                and lines[-1][0] not in _NO_LINE_START:
+            lines[-1].insert(0, lines[-2].pop())
+        out += ["".join(line) for line in lines]
+    return out
+
+
+def _header_view(table: Table, fractions: list[float], width_mm: float,
+                 font_pt: float) -> list[list[dict]]:
+    """Header cells with their text broken into balanced lines for the column width."""
+    from .xlsx_layout import place_header
+    placed = place_header(table.header, table.width)
+    rows: list[list[dict]] = [[] for _ in table.header]
+    for p in placed:
+        span_pt = sum(fractions[p.col:p.last_col + 1]) * width_mm * PT_PER_MM
+        capacity = (span_pt - CELL_PAD_PT) / font_pt - 0.15  # a little slack for rounding
+        rows[p.row].append({"text": p.text, "colspan": p.colspan, "rowspan": p.rowspan,
+                            "lines": balanced_lines(p.text, capacity)})
+    return rows
+
+
+def table_view(table: Table, page: str = "table") -> dict:
+    """A Table as the template wants it: column widths in %, cells as (text, align class),
+    header cells as balanced lines for the page kind it is printed on (PAGE_MM)."""
+    kinds = [c.kind for c in table.columns]
+    texts = [[format_cell(v, c.kind, c.places) for v, c in zip(row.cells, table.columns)]
+             for row in table.rows]
+    compact = len(table.columns) >= 8
+    page = "wide" if table.landscape else page
+    font_pt = 9.0 if compact or page == "wide" else (10.0 if page == "table" else 10.5)
+    fractions = _fractions(table, texts, PAGE_MM[page], font_pt)
+    width_pt = PAGE_MM[page] * PT_PER_MM
+    capacity = [(f * width_pt - CELL_PAD_PT) / font_pt - 0.3 for f in fractions]
     rows = []
-    for row in table.rows:
-        cells = [(format_cell(v, c.kind, c.places), ALIGN.get(c.kind, "l"))
-                 for v, c in zip(row.cells, table.columns)]
+    for row, cells_text in zip(table.rows, texts):
+        # text cells as lines: a wrapped name never leaves one character on its last line
+        cells = [(balanced_lines(t, capacity[j]) if kinds[j] == "text" else [t],
+                  ALIGN.get(kinds[j], "l")) for j, t in enumerate(cells_text)]
         rows.append({"emphasis": row.emphasis, "cells": cells,
-                     "empty": all(not text for text, _ in cells)})
+                     "empty": all(not t for t in cells_text)})
     meta = list(table.meta)
-    return {"key": table.key, "title": table.title, "meta": meta, "header": table.header,
-            "widths": _widths(table), "rows": rows, "note": table.note,
+    unit = next((m for m in reversed(meta) if m.startswith("单位")), "")
+    return {"key": table.key, "title": table.title, "meta": meta,
+            "header": _header_view(table, fractions, PAGE_MM[page], font_pt),
+            "widths": [f"{f * 100:.3f}%" for f in fractions], "rows": rows, "note": table.note,
             "notes_after": table.notes_after, "landscape": table.landscape,
-            "compact": len(table.columns) >= 8}
+            "compact": compact, "cont": f"{table.title}（续表）", "unit": unit}
+
+
+# Where a title may break: after an administrative unit in a name, before a year, after a
+# list number or a part label. Each phrase between two such points is kept on one line.
+_NAME_BREAK = re.compile(r"(?<=[省市区县旗州盟镇乡])(?=.{3,})|(?<=人民政府)|(?<=委员会)")
+_TITLE_BREAK = re.compile(r"(?=(?:19|20)\d\d年)|(?<=、)|(?<=部分)\s*|(?=绩效目标表$)")
+MAX_PHRASE = 18  # a longer phrase may break inside (it would not fit a line otherwise)
+
+
+def title_phrases(text: str, names: tuple[str, ...] = ()) -> list[str]:
+    """A title cut into phrases a line may not break inside: the given names (cut after their
+    市/区/人民政府 …), a year with what follows it, a number with its 、, 第X部分."""
+    pieces = [text]
+    for name in (n for n in names if n):
+        nxt: list[str] = []
+        for piece in pieces:
+            before, found, after = piece.partition(name)
+            if not found:
+                nxt.append(piece)
+                continue
+            nxt += [before] + [x for x in _NAME_BREAK.split(name) if x] + [after]
+        pieces = [p for p in nxt if p]
+    out: list[str] = []
+    for piece in pieces:
+        out += [x.strip() for x in _TITLE_BREAK.split(piece) if x and x.strip()] \
+            if piece not in names else [piece]
+    return out
+
+
+def phrase_markup(text: str, names: tuple[str, ...] = ()) -> Markup:
+    """A title as HTML: each short phrase in a no-break span, a space kept where the text
+    had one (e.g. after 第二部分)."""
+    parts: list[str] = []
+    rest = text
+    for phrase in title_phrases(text, names):
+        idx = rest.find(phrase)
+        gap = rest[:idx] if idx > 0 else ""
+        rest = rest[idx + len(phrase):] if idx >= 0 else rest
+        body = escape(phrase)
+        # spaces as character references: the PDF renderer drops whitespace between tags
+        space = "".join("&#32;" if ch == " " else str(escape(ch)) for ch in gap)
+        parts.append(space + (f'<span class="ph">{body}</span>' if len(phrase) <= MAX_PHRASE
+                              else str(body)))
+    return Markup("".join(parts))
 
 
 def indicator_rows(project: ProjectTable) -> list[list[tuple[str, int]]]:
     """Indicator rows with the 一级指标 cell merged (rowspan) over its group: each row is a list
     of (text, rowspan); a row inside a group has no first cell."""
-    rows: list[list] = []
-    lead = None
-    for cells in project.indicators:
-        cells = [c or "" for c in cells]
+    rows: list[list[list]] = []
+    lead: list | None = None
+    for indicator in project.indicators:
+        cells = [c or "" for c in indicator]
         if cells[0] or lead is None:
             lead = [cells[0], 1]
             rows.append([lead] + [[c, 1] for c in cells[1:]])
         else:
             lead[1] += 1
             rows.append([[c, 1] for c in cells[1:]])
-    return [[tuple(c) for c in row] for row in rows]
+    return [[(str(c[0]), int(c[1])) for c in row] for row in rows]
+
+
+# the indicator table's columns (% of the table page's width), as _project.html.j2 lays them
+INDICATOR_WIDTHS = (13, 15, 20, 23, 13, 16)
+PROJECT_FONT_PT = 9.0
+
+
+def _cell_lines(text: str, percent: float, font_pt: float = PROJECT_FONT_PT) -> list[str]:
+    capacity = (percent / 100 * PAGE_MM["table"] * PT_PER_MM - CELL_PAD_PT) / font_pt - 0.3
+    return balanced_lines(text, capacity)
+
+
+def _indicator_cells(rows: list[list[tuple[str, int]]]) -> list[list[tuple[list[str], int]]]:
+    """Indicator cells as (lines, rowspan): text broken so no line is a lone character."""
+    out = []
+    for row in rows:
+        first = 6 - len(row)  # a row inside a 一级指标 group has no first cell
+        out.append([(_cell_lines(text, INDICATOR_WIDTHS[first + k]), span)
+                    for k, (text, span) in enumerate(row)])
+    return out
 
 
 def project_view(project: ProjectTable) -> dict:
-    return {"number": project.number, "title": project.title, "format": project.format,
+    return {"widths": INDICATOR_WIDTHS,"number": project.number, "title": project.title, "format": project.format,
             "code": project.code, "name": project.name,
+            "name_lines": _cell_lines(project.name, 32, 9.0),
             "amount": format_cell(project.amount, "money", project.places) or f"{0:.{project.places}f}",
             "fiscal": format_cell(project.fiscal, "money", project.places),
             "other": format_cell(project.other, "money", project.places),
             "purpose": project.purpose,
             "plan": [format_cell(v, "money", project.places) for v in project.plan],
-            "goals": list(project.goals), "indicators": indicator_rows(project),
+            "goals": list(project.goals),
+            "indicators": _indicator_cells(indicator_rows(project)),
             "unit": project.unit}
+
+
+_LEAD = (("1", re.compile(r"^[一二三四五六七八九十]+、")), ("2", re.compile(r"^[（(][一二三四五六七八九十]+[）)]")),
+         ("3", re.compile(r"^[0-9０-９]+[、.．](?![0-9])")))
+MAX_LEAD = 36  # characters: a longer numbered line is a paragraph, not a heading
+
+
+def numbering(text: str) -> str:
+    """'1', '2' or '3' for a paragraph numbered 一、 / （一） / 1、, else ''."""
+    return next((level for level, rx in _LEAD if rx.match(text.strip())), "")
+
+
+def lead_level(text: str) -> str:
+    """The numbering level of a paragraph that could act as a heading (numbered, one short
+    line without a colon), else ''."""
+    text = text.strip()
+    if len(text) > MAX_LEAD or "\n" in text or re.search(r"[：:]", text):
+        return ""
+    return numbering(text)
+
+
+def _mark_leads(items: list[dict]) -> None:
+    """Numbered paragraphs that act as headings, decided per run between two headings: a
+    numbering level is a heading level there only when every paragraph numbered so is one
+    short line (a list of long numbered items stays a list, even if one item is short).
+    The template styles them as GB/T 9704's levels (黑体, 楷体, 仿宋 bold) and keeps each
+    with the paragraph after it."""
+    run: list[dict] = []
+    for item in items + [{"kind": "end"}]:
+        if item["kind"] == "paragraph":
+            run.append(item)
+            continue
+        levels: dict[str, bool] = {}
+        for p in run:
+            text = "\n".join(p["lines"])
+            level = numbering(text)
+            if level:
+                levels[level] = levels.get(level, True) and lead_level(text) == level
+        for p in run:
+            level = numbering("\n".join(p["lines"]))
+            p["lead"] = level if level and levels.get(level) else ""
+        run = []
 
 
 def _heading_class(block: Heading) -> str:
@@ -104,7 +312,7 @@ def _heading_class(block: Heading) -> str:
     return "h-item" if _NUMBERED.match(block.text) else "h-caption"
 
 
-def section_items(blocks) -> list[dict]:
+def section_items(blocks, page: str = "prose") -> list[dict]:
     """A section's blocks as template items. A caption heading naming the next table becomes
     that table's caption; a run of project tables (with a 楷体 heading just before it) becomes
     one "projects" item, laid out on table pages; so no heading is parted from its table."""
@@ -115,27 +323,31 @@ def section_items(blocks) -> list[dict]:
         b = blocks[i]
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
         if isinstance(b, Heading) and b.level == 3 and isinstance(nxt, Table) and nxt.title == b.text:
-            items.append({"kind": "table", "caption": b.text, "table": table_view(nxt)})
+            items.append({"kind": "table", "caption": b.text,
+                          "table": table_view(nxt, _PAGE_OF[page])})
             i += 2
             continue
         if isinstance(b, Heading):
             items.append({"kind": "heading", "text": b.text, "level": b.level,
                           "cls": _heading_class(b)})
         elif isinstance(b, Paragraph):
-            items.append({"kind": "paragraph", "lines": b.text.split("\n"), "indent": b.indent})
+            items.append({"kind": "paragraph", "lines": b.text.split("\n"), "indent": b.indent,
+                          "lead": ""})
         elif isinstance(b, Table):
-            items.append({"kind": "table", "caption": None, "table": table_view(b)})
+            items.append({"kind": "table", "caption": None, "table": table_view(b, _PAGE_OF[page])})
         elif isinstance(b, ProjectTable):
             if not items or items[-1]["kind"] != "projects":
                 heading = items.pop() if items and items[-1]["kind"] == "heading" \
                     and items[-1]["level"] == 2 else None
                 items.append({"kind": "projects", "heading": heading, "projects": []})
-            group = items[-1]["projects"]
-            # a full-format table fills most of a page: each after the first starts a page
-            group.append({"project": project_view(b),
-                          "newpage": b.format == "full" and bool(group)})
+            # tables flow: two short ones share a page, each is kept whole where it fits
+            items[-1]["projects"].append({"project": project_view(b)})
         i += 1
+    _mark_leads(items)
     return items
+
+
+_PAGE_OF = {"prose": "prose", "tables": "table", "wide": "wide"}  # section class → PAGE_MM
 
 
 def _page_class(blocks) -> str:
@@ -161,24 +373,28 @@ def context(d: Disclosure) -> dict:
     return {
         "d": d,
         "lang": "zh-CN",
-        "date": f"{d.year:04d}-01-01",
+        "date": d.published,  # the document's date only when the input gives one
         "part1": titles.get("tables", ""),
         "part2": titles.get("text", ""),
         "order": [kind for kind, _ in d.parts] or ["tables", "text"],
         "intro": d.intro,
         "schedules": [dict(table_view(t), number=label)
                       for label, t in zip(labels, d.schedules)],
-        "sections": [{"key": s.key, "heading": s.heading, "items": section_items(s.blocks),
+        "sections": [{"key": s.key, "heading": s.heading,
+                      "items": section_items(s.blocks, _page_class(s.blocks) or "prose"),
                       "page": _page_class(s.blocks)} for s in d.sections],
+        "names": (d.department_name,),
     }
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """Templates from templates/ only; autoescape on; undefined names fail loudly."""
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                       keep_trailing_newline=True)
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True)
+    env.filters["phrases"] = phrase_markup
+    return env
 
 
 def render_html(disclosure: Disclosure) -> str:

@@ -2,8 +2,8 @@
 
 The URL fetcher only reads files under templates/, the package and the system font folders
 (and data: URLs); anything else — http(s), other files — is refused and logged, so nothing a
-YAML file names is ever fetched. Dates come from the budget year (<meta dcterms.*>), so two
-renders of the same input are byte-identical. Font streams are packed (pdfpack.py).
+YAML file names is ever fetched. The only date is the input's `published` date (<meta
+dcterms.*>; none without it), so two renders of the same input are byte-identical. Font streams are packed (pdfpack.py).
 """
 from __future__ import annotations
 

@@ -5,19 +5,24 @@ assets, institutions. Each sheet carries the title, the line above the table (de
 预算年度, 单位), the header with the published merges, the rows, and the 注 lines under it.
 
 Choices:
-- Figures are final (the renderer never recomputes). Totals are written as plain numbers,
-  not formulas: every reader sees them, including ones that do not recalculate (openpyxl
-  with data_only=True), and a 类 row is the sum of its 款 rows only, which a SUM over the
-  rows beneath would get wrong.
+- Figures are final (the renderer never recomputes). A total is written as a live formula
+  (=SUM over the rows it adds up: a 类 over its 款, 合计 over the 类, 本年收入合计 over the
+  income rows) carrying the model's figure as its cached value, so an auditor can trace it
+  in Excel and every reader, including ones that do not recalculate (openpyxl with
+  data_only=True), sees the figure. Which rows a total adds up is read from the table's own
+  structure and kept only where the figures agree exactly (xlsx_layout.sum_sources); any
+  other figure is a plain number.
 - Numbers are stored as numbers. XLSX stores every number as an IEEE double, so the one
   Decimal → float conversion lives in `_write_decimal`. Our amounts have at most four
   decimals, and a double's shortest repr gives the same decimal text back, so a reader gets
   exactly the figure we computed. (A formula whose cached value is the Decimal's text would
   be read back as a string, and the cell would stop being a number.)
+- Codes and 栏次 are text on purpose; Excel's "number stored as text" marker is switched
+  off for the sheet (ignore_errors). Cells keep an indent of one from their borders.
 - Text is written with write_string only, so a name beginning with =, +, - or @ stays text;
   such cells also get Excel's quote prefix so editing them keeps them text.
 - The output is deterministic: in-memory packaging gives fixed zip timestamps, and the
-  document's created date is 1 January of the budget year.
+  document's created date is the input's `published` date (else 1 January of the budget year).
 """
 from __future__ import annotations
 
@@ -25,12 +30,22 @@ import io
 from datetime import datetime
 from decimal import Decimal
 
-import xlsxwriter
+import xlsxwriter  # type: ignore[import-untyped]
 
 from ..compute.tables import Column, Disclosure, ProjectTable, Table
 from ..money import shown
-from .xlsx_layout import (Placed, column_units, line_count, meta_spans, place_header,
-                          row_height, sheet_name, span_heights)
+from .xlsx_layout import (
+    Placed,
+    column_units,
+    line_count,
+    meta_spans,
+    place_header,
+    row_height,
+    sheet_name,
+    span_heights,
+    sum_formula,
+    sum_sources,
+)
 
 FONT = {"font_name": "宋体", "font_size": 10, "font_scheme": "none", "font_charset": 134}
 TITLE_SIZE = 16
@@ -47,17 +62,24 @@ def render_xlsx(disclosure: Disclosure) -> bytes:
     })
     wb.set_properties({"title": d.title, "subject": f"{d.kind}公开", "author": d.department_name,
                        "company": d.department_name, "comments": "budgetgen",
-                       "created": datetime(d.year, 1, 1)})
-    styles, taken = _Styles(wb), set()
+                       "created": _created(d)})
+    styles, taken = _Styles(wb), set[str]()
     for table in d.schedules:
         _table_sheet(wb, styles, table, sheet_name(table.sheet or table.title, taken))
     for project in d.projects:
+        # a short name: the project's full title is in the sheet's first row
         _project_sheet(wb, styles, project, d.department_name,
-                       sheet_name(f"项目{project.number} {project.name}", taken))
+                       sheet_name(f"项目{project.number}", taken))
     for table in d.annex_tables + _institutions(d):
         _table_sheet(wb, styles, table, sheet_name(table.sheet or table.title, taken))
     wb.close()
     return buf.getvalue()
+
+
+def _created(d: Disclosure) -> datetime:
+    """The workbook's date: the input's published date; without one 1 January of the budget
+    year (a workbook always carries a creation date, and it must not be the clock's)."""
+    return datetime.fromisoformat(d.published) if d.published else datetime(d.year, 1, 1)
 
 
 def _institutions(d: Disclosure) -> tuple[Table, ...]:
@@ -69,7 +91,8 @@ class _Styles:
     """Cell formats, created once per distinct set of properties (all in 宋体)."""
 
     def __init__(self, wb: xlsxwriter.Workbook):
-        self.wb, self.cache = wb, {}
+        self.wb = wb
+        self.cache: dict[tuple, object] = {}
 
     def get(self, **props):
         key = tuple(sorted(props.items()))
@@ -87,13 +110,15 @@ class _Styles:
         return self.get(bold=True, align="center", text_wrap=True, border=1)
 
     def text(self, kind: str, bold: bool = False, quote: bool = False):
-        align = "center" if kind == "seq" else "left"
-        return self.get(bold=bold, align=align, text_wrap=kind == "text", border=1,
+        if kind == "seq":
+            return self.get(bold=bold, align="center", border=1, quote_prefix=quote)
+        return self.get(bold=bold, align="left", indent=1, text_wrap=kind == "text", border=1,
                         quote_prefix=quote)
 
     def number(self, num_format: str, kind: str, bold: bool = False):
-        return self.get(bold=bold, align="center" if kind == "seq" else "right",
-                        num_format=num_format, border=1)
+        if kind == "seq":
+            return self.get(bold=bold, align="center", num_format=num_format, border=1)
+        return self.get(bold=bold, align="right", indent=1, num_format=num_format, border=1)
 
 
 def number_format(kind: str, value: Decimal | int, places: int = 2) -> str | None:
@@ -104,7 +129,7 @@ def number_format(kind: str, value: Decimal | int, places: int = 2) -> str | Non
         return None  # zero prints blank, as the published tables do
     if kind == "qty":
         return "0" if value == int(value) else "0.####"
-    if kind == "price" and abs(value) < Decimal("0.005"):
+    if kind == "price" and abs(Decimal(value)) < Decimal("0.005"):
         return "0.0000"  # a unit price that would round to 0.00
     if kind == "money" and places != 2:
         return "0." + "0" * places if places else "0"
@@ -141,6 +166,7 @@ def _put_text(ws, first_row: int, first_col: int, last_row: int, last_col: int, 
 
 
 def _page_setup(ws, landscape: bool, repeat: tuple[int, int] | None) -> None:
+    ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})  # codes, 栏次 are text
     ws.set_paper(9)  # A4
     if landscape:
         ws.set_landscape()
@@ -181,14 +207,23 @@ def _table_sheet(wb, st: _Styles, table: Table, name: str) -> None:
         _put_text(ws, top + p.row, p.col, top + p.last_row, p.last_col, p.text, st.header())
     for i, h in enumerate(span_heights(placed, units, len(table.header))):
         ws.set_row(top + i, h)
-    r = top + len(table.header)
+    r = first = top + len(table.header)
     ws.freeze_panes(r, 0)
-    for row in table.rows:
+    sums = sum_sources(table)
+    for i, row in enumerate(table.rows):
         if len(row.cells) != table.width:
             raise ValueError(f"{table.key}: a row has {len(row.cells)} cells, "
                              f"the table {table.width} columns")
         lines = 1
         for c, (value, col) in enumerate(zip(row.cells, table.columns)):
+            parts = sums.get((i, c))
+            figure = shown(Decimal(value), col.kind, col.places) if parts else None
+            fmt = number_format(col.kind, figure, col.places) if figure is not None else None
+            if parts and figure is not None and fmt:
+                # a total: =SUM(...) with the model's figure (as shown) as its cached value
+                ws.write_formula(r, c, sum_formula(c, [first + k for k in parts]),
+                                 st.number(fmt, col.kind, row.emphasis), float(figure))
+                continue
             _write_cell(ws, st, r, c, value, col.kind, row.emphasis, col.places)
             if isinstance(value, str):
                 lines = max(lines, line_count(value, units[c]))

@@ -10,8 +10,10 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 
-from ..compute.tables import Head
+from ..compute.tables import Head, Table
+from ..money import shown
 
 # Body text is 宋体 10pt. In SimSun an ASCII digit is half an em and a CJK character a full em,
 # so one CJK character takes two Excel width units (the unit is the width of '0').
@@ -135,10 +137,120 @@ def sheet_name(wanted: str, taken: set[str]) -> str:
     base = _SHEET_FORBIDDEN.sub("_", wanted).strip().strip("'").strip() or "Sheet"
     if base.lower() == "history":  # reserved by Excel
         base += "_"
-    name, n = base[:31], 1
+    name, n = _cut(base, 31), 1
     while name.lower() in taken:
         n += 1
         suffix = f"({n})"
-        name = base[:31 - len(suffix)].rstrip("'") + suffix
+        name = _cut(base, 31 - len(suffix)).rstrip("'") + suffix
     taken.add(name.lower())
     return name
+
+
+_OPEN, _CLOSE = "（(【[《“‘", "）)】]》”’"
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most `limit` characters; a cut never leaves a bracket or quote open: it goes back
+    to before the unclosed opener, or to the last space, when that keeps a readable name."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    depth, first_open = 0, None
+    for i, ch in enumerate(cut):
+        if ch in _OPEN:
+            depth, first_open = depth + 1, (i if depth == 0 else first_open)
+        elif ch in _CLOSE and depth:
+            depth -= 1
+    if depth and first_open:
+        cut = cut[:first_open]
+    elif " " in cut[1:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" -_、，") or text[:limit]
+
+
+# --- totals as formulas ----------------------------------------------------------------------
+
+def _figure(value, places: int = 2) -> Decimal | None:
+    """A money cell's figure as the workbook stores it (money.shown: the digits printed)."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return None
+    return shown(Decimal(value), "money", places)
+
+
+def sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
+    """For each total cell (row, column) of a table's money columns, the rows whose cells it
+    sums, found from the table's own structure and kept only where the figures agree exactly:
+
+    - a coded row (类/款) sums its direct sub-codes (款/项) below it;
+    - an uncoded emphasised row above coded rows (合计) sums the top-level codes;
+    - an emphasised row sums the rows above it back to the previous emphasised row (本年收入
+      合计), or back to and including it (收入总计 = 本年收入合计 + 上年结转).
+
+    Figures are compared as the cells show them (money.shown), so a recalculating reader gets
+    the very total printed.
+
+    Renderers never recompute: this only says which cells a figure already is the sum of,
+    so a workbook can show it as a live SUM. A cell with no such rows stays a number."""
+    kinds = [c.kind for c in table.columns]
+    money = [j for j, k in enumerate(kinds) if k == "money"]
+    code_col = next((j for j, k in enumerate(kinds) if k == "code"), None)
+    rows = table.rows
+    codes = [str(r.cells[code_col]).strip() if code_col is not None and r.cells[code_col]
+             else "" for r in rows]
+    out: dict[tuple[int, int], tuple[int, ...]] = {}
+
+    def parent(k: int) -> int | None:
+        best = None
+        for i in range(k):
+            c = codes[i]
+            if c and codes[k] != c and codes[k].startswith(c) and \
+                    (best is None or len(c) > len(codes[best])):
+                best = i
+        return best
+
+    parents = [parent(k) if codes[k] else None for k in range(len(rows))]
+    for i, row in enumerate(rows):
+        candidates: list[tuple[int, ...]] = []
+        if codes[i]:
+            candidates.append(tuple(k for k in range(len(rows)) if parents[k] == i))
+        elif row.emphasis:
+            below = tuple(k for k in range(i + 1, len(rows)) if codes[k] and parents[k] is None)
+            candidates.append(below)
+            prev = next((k for k in range(i - 1, -1, -1) if rows[k].emphasis), -1)
+            # a run of rows: at least two (a total "equal to the row above" is no sum)
+            candidates += [r for r in (tuple(range(prev + 1, i)), tuple(range(max(prev, 0), i)))
+                           if len(r) >= 2]
+        for j in money:
+            places = table.columns[j].places
+            value = _figure(row.cells[j], places)
+            if not value:
+                continue
+            for parts in candidates:
+                figures = [_figure(rows[k].cells[j], places) for k in parts]
+                if parts and any(f for f in figures) and \
+                        sum((f or Decimal(0) for f in figures), Decimal(0)) == value:
+                    out[(i, j)] = parts
+                    break
+    return out
+
+
+def column_letter(col: int) -> str:
+    name = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        name = chr(65 + rem) + name
+    return name
+
+
+def sum_formula(col: int, sheet_rows: list[int]) -> str:
+    """=SUM over the given 0-based sheet rows of one column: ranges where they run on."""
+    letter = column_letter(col)
+    runs: list[list[int]] = []
+    for r in sorted(sheet_rows):
+        if runs and r == runs[-1][1] + 1:
+            runs[-1][1] = r
+        else:
+            runs.append([r, r])
+    refs = [f"{letter}{a + 1}" if a == b else f"{letter}{a + 1}:{letter}{b + 1}" for a, b in runs]
+    return f"=SUM({','.join(refs)})"

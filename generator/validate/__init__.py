@@ -1,6 +1,7 @@
 """Validate stage: every cross-table rule, each producing located problems, all at once.
 
-Rules are grouped by what they look at (codes, totals, projects, annex). Each rule function
+Rules are grouped by what they look at (codes, totals, projects, annex, and hygiene: text a
+clerk most likely forgot to edit, warnings only). Each rule function
 takes a Context and returns a list of Problems; nothing is raised. Errors block rendering,
 warnings do not.
 """
@@ -11,15 +12,17 @@ from ..compute import Figures
 from ..loader import RawDoc
 from ..model import Budget
 from ..problems import Problem
-from . import annex, codes, projects, services, totals
+from . import annex, codes, hygiene, projects, services, totals
 from .context import Context
 
-RULES = codes.RULES + totals.RULES + projects.RULES + annex.RULES + services.RULES
+RULES = (codes.RULES + totals.RULES + projects.RULES + annex.RULES + services.RULES
+         + hygiene.RULES)
 
 
 def validate(budget: Budget, fig: Figures, doc: RawDoc, catalog: Catalog,
-             rules=RULES) -> list[Problem]:
-    ctx = Context(budget, fig, doc, catalog)
+             rules=RULES, layout: object | None = None) -> list[Problem]:
+    """`layout`: the layout the file is printed in, for rules on what it prints (hygiene)."""
+    ctx = Context(budget, fig, doc, catalog, layout)
     problems: list[Problem] = []
     for rule in rules:
         problems += rule(ctx)

@@ -26,6 +26,7 @@ class Context:
     fig: Figures
     doc: RawDoc
     catalog: Catalog
+    layout: object | None = None  # the Layout printed (None: unknown)
 
     def at(self, *path) -> Location:
         """Where `path` stands; a whole section or entry (a mapping or list) points at its key."""

@@ -55,6 +55,8 @@ def spending_plans(ctx: Context) -> list:
         previous = ZERO
         for k, value in enumerate(p.plan):
             path = ("projects", j, "plan", k)
+            if value is None:  # a month the plan leaves blank
+                continue
             if value > budget:
                 out.append(ctx.error("项目-支出计划", f"项目“{p.name}”支出计划{MONTHS[k]}累计{wan(value)}，"
                                      f"超过预算数{wan(budget)}", path, f"≤{wan(budget)}", wan(value)))
@@ -63,10 +65,14 @@ def spending_plans(ctx: Context) -> list:
                                      f"少于{MONTHS[k - 1]}{wan(previous)}", path, f"≥{wan(previous)}",
                                      wan(value)))
             previous = max(previous, value)
-        if p.plan[-1] != budget and p.plan[-1] <= budget:
-            out.append(ctx.error("项目-支出计划", f"项目“{p.name}”支出计划12月底累计{wan(p.plan[-1])}，"
+        last = p.plan[-1]
+        if last is None:
+            out.append(ctx.error("项目-支出计划", f"项目“{p.name}”支出计划12月底累计不能留空，应等于预算数"
+                                 f"{wan(budget)}", ("projects", j, "plan", 3), wan(budget), "空"))
+        elif last != budget and last <= budget:
+            out.append(ctx.error("项目-支出计划", f"项目“{p.name}”支出计划12月底累计{wan(last)}，"
                                  f"应等于预算数{wan(budget)}", ("projects", j, "plan", 3), wan(budget),
-                                 wan(p.plan[-1])))
+                                 wan(last)))
     return out
 
 
