@@ -441,22 +441,23 @@ def commit_set(out_dir: Path | str, stem: str, files: dict[str, bytes]) -> list[
             os.chmod(staging, 0o755)
             _fsync_dir(staging)
             _step("fsync")
+            ready: Path = staging
             with _signals_deferred():
                 if os.path.lexists(target):
                     _check_published(target, set(names))
-                    if not _exchange(staging, target):
-                        _replace_by_two_renames(staging, target, out_dir, stem)
+                    if not _exchange(ready, target):
+                        _replace_by_two_renames(ready, target, out_dir, stem)
                         staging = None
                 else:
                     try:
-                        os.rename(staging, target)
+                        os.rename(ready, target)
                         staging = None
                     except OSError as exc:  # another writer published it meanwhile
                         if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                             raise
                         _check_published(target, set(names))
-                        if not _exchange(staging, target):
-                            _replace_by_two_renames(staging, target, out_dir, stem)
+                        if not _exchange(ready, target):
+                            _replace_by_two_renames(ready, target, out_dir, stem)
                             staging = None
                 _step("switched")
                 _fsync_dir(out_dir)
