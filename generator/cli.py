@@ -234,14 +234,53 @@ def _exit_code(outcomes: list[Outcome]) -> int:
     return worst(o.exit_code for o in outcomes)
 
 
-def _write(out: Path, data: bytes) -> None:
-    """Write a command's output file; a file that cannot be written exits 4 with the reason."""
-    from .render.output import atomic_write
+def _output_refused(exc: Exception) -> typer.Exit:
+    """An output that cannot be written: the Chinese message, exit status 4."""
+    _err(str(exc))
+    return typer.Exit(int(Exit.OUTPUT_FAILED))
+
+
+def _no_traceback(command: Any) -> Any:
+    """`new`, `roll`, `schema`: an OS error on output is a Chinese message and exit status 4
+    (any other unexpected error reaches _Group.invoke: one line, exit status 5)."""
+    import functools
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except OSError as exc:
+            from .render.output import describe_os_error
+            _err(describe_os_error(exc, getattr(exc, "filename", None) or "输出文件"))
+            raise typer.Exit(int(Exit.OUTPUT_FAILED)) from None
+    return run
+
+
+def _write_output(out: Path, data: bytes, force: bool) -> None:
+    from .render.output import OutputError, write_file
     try:
-        atomic_write(out, data)
-    except OSError as exc:
-        _err(f"无法写入 {out}：{exc.strerror or exc}")
-        raise typer.Exit(int(Exit.OUTPUT_FAILED)) from None
+        write_file(out, data, force)
+    except OutputError as exc:
+        raise _output_refused(exc) from None
+
+
+def _write(out: Path, data: bytes) -> None:
+    """Write a file the command itself names (a report, a schema): special files refused,
+    a regular file replaced; a file that cannot be written exits 4 with the reason."""
+    _check_output(out, force=True)
+    _write_output(out, data, force=True)
+
+
+def _check_output(out: Path, force: bool) -> None:
+    """Before any work: refuse a special file, link or folder (and an existing file without
+    --force) as -o, exit status 4. `-` is standard output."""
+    if str(out) == "-":
+        return
+    from .render.output import OutputError, check_output_file
+    try:
+        check_output_file(out, force)
+    except OutputError as exc:
+        raise _output_refused(exc) from None
 
 
 @app.command("check")
@@ -274,18 +313,23 @@ def _check_jobs(value: int) -> int:
 @app.command("render")
 def render_cmd(
     files: list[Path] = typer.Argument(..., help="一个或多个部门 YAML 文件", metavar="FILE..."),
-    out: Path = typer.Option(Path("output"), "-o", "--out", help="输出目录（默认 output/）"),
+    out: Path = typer.Option(Path("output"), "-o", "--out",
+                             help="输出目录（默认 output/），每个部门一个子文件夹；"
+                                  "-o - 输出到屏幕（一个文件、一种格式）"),
     fmt: str = typer.Option("pdf,xlsx", "--format", "-f", help="输出格式，逗号分隔：pdf,xlsx,html"),
     jobs: int = typer.Option(0, "-j", "--jobs", callback=_check_jobs,
                              help="并行进程数（默认 0：按 CPU 核数）"),
+    timeout: float = typer.Option(600, "--timeout", min=1,
+                                  help="批量生成时每个文件的时间上限（秒），超时的文件停止，其余照常"),
     report: Path | None = typer.Option(None, "--report",
-                                          help="另把汇总写成 JSON 文件（每个文件的状态、问题及位置、"
-                                               "生成的文件、页数、用时），供脚本读取"),
+                                       help="另把汇总写成 JSON 文件（每个文件的状态、问题及位置、"
+                                            "生成的文件、页数、用时），供脚本读取"),
     units: bool = typer.Option(False, "--units", help="部门文件列有所属单位时，另为每个所属单位生成单位预算"),
     layout: str | None = typer.Option(None, "--layout", help=LAYOUT_HELP, metavar="KEY|PATH"),
     pdf_variant: str | None = typer.Option(
         None, "--pdf-variant", metavar="pdf/a-3b|pdf/ua-1",
         help="PDF 变体：pdf/a-3b（长期存档，带 XMP 声明）或 pdf/ua-1（带标签，供读屏软件）；默认普通 PDF"),
+    force: bool = typer.Option(False, "--force", help="即使输入未变化也重新生成"),
 ) -> None:
     """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
     formats = _parse_formats(fmt)
@@ -295,15 +339,35 @@ def render_cmd(
                                      param_hint="--pdf-variant")
         formats = tuple(pdf_variant.lower() if f == "pdf" else f for f in formats)
     names = [str(f) for f in files]
+    if str(out) == "-":
+        if len(names) != 1 or len(formats) != 1:
+            raise typer.BadParameter("-o - 只能用于一个输入文件、一种格式（如 -f pdf）", param_hint="-o")
+        from .jobs import render_stdout
+        outcome = render_stdout(names[0], formats[0], layout)
+        for p in outcome.problems:
+            _err(format_problem(p))
+        raise typer.Exit(_exit_code([outcome]))
+    from .render.output import OutputError, prepare_out_dir
+    try:
+        prepare_out_dir(out)
+    except OutputError as exc:
+        raise _output_refused(exc) from None
     if len(names) == 1:
-        outcomes = [render_file(names[0], str(out), formats, units, layout=layout)]
-        _print_outcome(outcomes[0])
-        for path in outcomes[0].outputs:
-            typer.echo(f"已生成 {path}")
+        outcomes = [render_file(names[0], str(out), formats, units, layout=layout,
+                                skip_unchanged=not force)]
+        if outcomes[0].status == "skipped":  # the warnings of the render it skipped, again
+            from .cache import SKIPPED
+            for p in outcomes[0].problems:
+                typer.echo(format_problem(p))
+            typer.echo(f"{names[0]}：{SKIPPED}（输出与输入一致；加 --force 可重新生成）")
+        else:
+            _print_outcome(outcomes[0])
+            for path in outcomes[0].outputs:
+                typer.echo(f"已生成 {path}")
     else:
         from .batch import render_batch
         outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units,
-                                layout=layout)
+                                layout=layout, force=force, timeout=timeout)
         if _STATE["debug"]:
             for o in outcomes:
                 if o.detail:
@@ -317,11 +381,12 @@ def render_cmd(
 
 
 @app.command("new")
+@_no_traceback
 def new_cmd(
-    out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml"),
+    out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml；- 表示输出到屏幕"),
     edition: str = typer.Option("hebei-2025", "--edition", help="版式：内置版式名（见 budgetgen layouts）"),
     year: int | None = typer.Option(None, "--year", help="预算年度（默认：明年）"),
-    force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
+    force: bool = typer.Option(False, "--force", help="覆盖已有的普通文件（从不替换链接、文件夹或设备）"),
 ) -> None:
     """写出一个带中文注释的空白部门文件，按注释填写后即可 check。"""
     from .starter import starter_text
@@ -329,10 +394,10 @@ def new_cmd(
         text = starter_text(edition, year)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--edition" if "版式" in str(exc) else "--year") from None
-    if out.exists() and not force:
-        _err(f"{out} 已存在；如要覆盖请加 --force")
-        raise typer.Exit(int(Exit.OUTPUT_FAILED))
-    _write(out, text.encode("utf-8"))
+    _check_output(out, force)
+    _write_output(out, text.encode("utf-8"), force)
+    if str(out) == "-":
+        return
     typer.echo(f"已写出 {out}：请按注释填写，然后运行 budgetgen check {out}")
     schema = _schema_beside(out)
     if schema is not None:
@@ -357,38 +422,40 @@ def _schema_beside(out: Path) -> Path | None:
 
 
 @app.command("roll")
+@_no_traceback
 def roll_cmd(
     file: Path = typer.Argument(..., help="本年度的部门 YAML 文件"),
     to: int = typer.Option(..., "--to", help="下一预算年度，如 2026"),
-    out: Path = typer.Option(..., "-o", "--out", help="写入的新文件"),
-    force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
+    out: Path = typer.Option(..., "-o", "--out", help="写入的新文件；- 表示输出到屏幕"),
+    force: bool = typer.Option(False, "--force", help="覆盖已有的普通文件（从不替换链接、文件夹或设备）"),
 ) -> None:
     """由本年文件生成下年草稿：本年数成为上年对比数，金额保留为起始值，需复核的文字加注释。"""
     from .pipeline import run
     from .roll import roll_file
-    if out.exists() and not force:
-        _err(f"{out} 已存在；如要覆盖请加 --force")
-        raise typer.Exit(int(Exit.OUTPUT_FAILED))
+    _check_output(out, force)
+    to_screen = str(out) == "-"
     result = run(file)
     problems, text = roll_file(file, to, result)
     for p in problems:
-        typer.echo(format_problem(p))
+        (_err if to_screen else typer.echo)(format_problem(p))
     if text is None:
-        typer.echo(f"{file}：{summary(problems)}，未生成下年草稿")
+        (_err if to_screen else typer.echo)(f"{file}：{summary(problems)}，未生成下年草稿")
         if any(p.rule == "内部错误" for p in problems):
             raise typer.Exit(int(Exit.INTERNAL))
         raise typer.Exit(int(Exit.DATA_ERRORS if result.readable else Exit.UNREADABLE))
-    _write(out, text.encode("utf-8"))
-    typer.echo(f"已写出 {out}（{to}年草稿）：请复核标有“待复核”的内容")
+    _write_output(out, text.encode("utf-8"), force)
+    if not to_screen:
+        typer.echo(f"已写出 {out}（{to}年草稿）：请复核标有“待复核”的内容")
 
 
 @app.command("schema")
+@_no_traceback
 def schema_cmd(out: Path | None = typer.Option(None, "-o", "--out",
-                                                  help="写入文件（默认输出到屏幕）")) -> None:
+                                               help="写入文件（默认或 - 输出到屏幕）；已有的普通文件会被覆盖")) -> None:
     """输出输入文件的 JSON Schema，供 VS Code 等编辑器补全与校验。"""
     from .schema import schema_text
     text = schema_text()
-    if out is None:
+    if out is None or str(out) == "-":
         sys.stdout.write(text)
     else:
         _write(out, text.encode("utf-8"))
@@ -405,9 +472,17 @@ from .import_cmd import register as _register_import  # noqa: E402  (budgetgen i
 _register_catalog(app)
 _register_import(app)
 
+from .watch import watch_cmd  # noqa: E402  (typer and the standard library only)
+
+app.command("watch")(watch_cmd)
+
 
 def main() -> None:
-    app(prog_name="budgetgen")
+    try:
+        app(prog_name="budgetgen")
+    except SystemExit as exc:
+        from .quickexit import quick_exit
+        quick_exit(exc.code)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ LABELS = {
 # the status of one file's outcome (jobs.Outcome.status) → the exit status it asks for
 STATUS_EXIT = {
     "ok": Exit.OK,
+    "skipped": Exit.OK,  # unchanged since its last render: nothing to do
     "error": Exit.DATA_ERRORS,
     "unreadable": Exit.UNREADABLE,
     "output": Exit.OUTPUT_FAILED,

@@ -32,7 +32,7 @@ MAX_TEXT = 10_000  # characters in one value; the longest real one is ~260 (an X
 MAX_REPORTED = 20  # problems of one kind listed before "……另有N处"
 _CORE = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {f"{_CORE}{t}" for t in
-                 ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")} | {"!"}
+                 ("str", "int", "float", "bool", "map", "seq", "timestamp")} | {"!"}  # no !!null
 _NULLS = {"", "~", "null", "Null", "NULL"}
 
 # Characters YAML itself forbids (C0 controls other than tab/newline, DEL, C1 controls other than

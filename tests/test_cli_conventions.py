@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -147,8 +148,10 @@ def test_exit_status_of_every_command(tmp_path):
     blocker.write_text("x", encoding="utf-8")
     result = invoke("render", EXAMPLE_2023, "-f", "xlsx", "-o", blocker)
     assert result.exit_code == Exit.OUTPUT_FAILED == 4, result.output
-    assert f"{EXAMPLE_2023}：输出无法写入" in result.stdout
-    assert "输出写入" in result.stdout and "内部错误" not in result.output
+    assert f"无法写入 {blocker}：输出位置是一个文件，不是文件夹" in result.stderr
+    assert "内部错误" not in result.output
+    result = invoke("new", "-o", blocker)  # an existing file without --force: not replaced
+    assert result.exit_code == Exit.OUTPUT_FAILED and "已存在；如要覆盖请加 --force" in result.stderr
     for args in (["schema", "-o", blocker / "s.json"], ["new", "-o", blocker / "d.yaml"],
                  ["roll", EXAMPLE_2023, "--to", "2024", "-o", blocker / "d.yaml"]):
         result = invoke(*args)
@@ -159,11 +162,15 @@ def test_exit_status_of_every_command(tmp_path):
 
 def test_batch_exit_status_is_the_gravest(tmp_path):
     bad, broken = _bad(tmp_path), _broken(tmp_path)
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("x", encoding="utf-8")
-    result = invoke("render", EXAMPLE_2023, bad, "-f", "xlsx", "-o", blocker, "-j", "1")
+    out = tmp_path / "out"
+    assert invoke("render", EXAMPLE_2023, "-f", "xlsx", "-o", out).exit_code == 0
+    (folder,) = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]  # its folder
+    shutil.rmtree(folder)
+    folder.write_text("x", encoding="utf-8")  # … is now a file: that one output cannot be written
+    result = invoke("render", EXAMPLE_2023, bad, "-f", "xlsx", "-o", out, "-j", "1", "--force")
     assert result.exit_code == Exit.OUTPUT_FAILED, result.output
     assert re.search(rf"^{re.escape(str(EXAMPLE_2023))}\s+无法写入", result.stdout, re.M)
+    assert re.search(rf"^{re.escape(str(bad))}\s+有错误", result.stdout, re.M)
     result = invoke("render", EXAMPLE_2023, bad, broken, "-f", "xlsx", "-o", tmp_path / "o", "-j", "1")
     assert result.exit_code == Exit.UNREADABLE
 
@@ -194,7 +201,7 @@ def test_render_report_for_scripts(tmp_path):
     assert [f["file"] for f in data["files"]] == [str(EXAMPLE_2023), str(bad), str(broken)]
     assert (good["status"], good["exit_status"], good["errors"]) == ("ok", 0, 0)
     assert sorted(Path(p).suffix for p in good["outputs"]) == [".pdf", ".xlsx"]
-    assert all(Path(p).is_file() and Path(p).parent == out for p in good["outputs"])
+    assert all(Path(p).is_file() and Path(p).parent.parent == out for p in good["outputs"])  # out/<部门>/
     assert good["pages"] >= 10 and good["seconds"] > 0
     # the bad file's problems carry their locations, as the terminal shows them
     assert (wrong["status"], wrong["exit_status"], wrong["outputs"]) == ("error", 1, [])

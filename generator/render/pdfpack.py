@@ -5,12 +5,15 @@ CharStrings index of 63 000 ascending offsets, about 130 KB per face even compre
 "Sub" predictor (ISO 32000 §7.4.4.4, valid for any Flate stream) turns those offsets into a
 constant step that deflate squeezes to almost nothing. The decoded font is byte-identical
 (plus zero padding to whole predictor rows, after the last table, which font parsers ignore).
+Objects are serialised as pydyf does (compat.object_bytes).
 """
 from __future__ import annotations
 
 import zlib
 
 import pydyf
+
+from .compat import object_bytes
 
 BPP = 3  # CFF index offsets are 3 bytes wide for fonts under 16 MB
 COLUMNS = 1024  # pixels per predictor row: rows of 3 KB
@@ -40,10 +43,10 @@ def pack_font_streams(document, pdf: pydyf.PDF) -> None:
         if not (isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/FontDescriptor"
                 and "FontFile3" in obj):
             continue
-        stream = pdf.objects[int(pydyf._to_bytes(obj["FontFile3"]).split()[0])]
+        stream = pdf.objects[int(object_bytes(obj["FontFile3"]).split()[0])]
         if not isinstance(stream, pydyf.Stream) or "Filter" in stream.extra:
             continue
-        raw = b"\n".join(pydyf._to_bytes(item) for item in stream.stream)
+        raw = b"\n".join(object_bytes(item) for item in stream.stream)
         stream.stream = [zlib.compress(png_sub(raw), 9)]
         stream.compress = False
         stream.extra["Filter"] = "/FlateDecode"
