@@ -69,11 +69,11 @@ def test_installed_package_renders_from_another_folder(installed, tmp_path):
     result = _run([sys.executable, "-m", "generator", "render", "dept.yaml", "-o", "out",
                    "-f", "pdf,xlsx,html"], tmp_path, env)
     assert result.returncode == 0, result.stdout + result.stderr
-    made = sorted(p.suffix for p in (tmp_path / "out").iterdir())
+    made = sorted(p.suffix for p in (tmp_path / "out").glob("[!.]*/*"))  # out/<部门>/<部门>.pdf …
     assert made == [".html", ".pdf", ".xlsx"], result.stdout
-    pdf = next((tmp_path / "out").glob("*.pdf")).read_bytes()
+    pdf = next((tmp_path / "out").glob("*/*.pdf")).read_bytes()
     assert pdf.startswith(b"%PDF-") and len(pdf) > 20_000
-    html = next((tmp_path / "out").glob("*.html")).read_text(encoding="utf-8")
+    html = next((tmp_path / "out").glob("*/*.html")).read_text(encoding="utf-8")
     assert "部门预算收支总表" in html
 
 
