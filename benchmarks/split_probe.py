@@ -82,10 +82,65 @@ def main() -> int:
         css = f"html {{ break-before: {side} }} @page :first {{ counter-set: page {start} }}"
         part, t_part = lay(markup, css)
         n = len(part.pages)
+        t = time.perf_counter()
         (out / f"part-{name}.pdf").write_bytes(part.write_pdf())
-        print(f"part {name}: pages {start}–{start + n - 1}, layout {t_part:.2f} s")
+        t_pw = time.perf_counter() - t
+        print(f"part {name}: pages {start}–{start + n - 1}, layout {t_part:.2f} s, "
+              f"write {t_pw:.2f} s")
         start += n
+    fork_probe(html, sheets, blocks, out, t_seq + t_write)
     return 0
+
+
+def fork_probe(html: str, sheets: list, blocks: list, out: Path, t_seq: float) -> None:
+    """Wall time of laying out and writing the parts on two cores: a process forked after the
+    imports lays out and writes the text part (from its real start page, taken from the run
+    above: an oracle guess), the parent the schedules, then the cover + 目录 with the child's
+    anchors. The join of the three PDFs is not included (not written yet)."""
+    import json
+    import os
+
+    from generator.render import parts
+    cut = parts.blocks(html)
+    assert cut is not None
+    head, tail, blks = cut
+    toc = next(i for i, b in enumerate(blks) if b.cls == "toc")
+    groups = [blks[:toc + 1], blks[toc + 1:-1], blks[-1:]]
+    starts = [1, 3, 0]
+    import gc
+
+    from generator.render import pdf
+    gc.collect()
+    gc.freeze()  # the earlier documents out of the collector's sight, as before a batch's fork
+    pdf._UNCOLLECTED = False
+    t = time.perf_counter()
+    first_len = 2  # cover + 目录: its length is known from the run above
+    b_len = None
+    pid = os.fork()
+    if pid == 0:
+        c_start = int(os.environ.get("PROBE_C_START", "0"))
+        doc = parts.lay_out(parts.part_markup(head, tail, groups[2]), sheets,
+                            parts.start_css(c_start))
+        (out / "fork-C.pdf").write_bytes(doc.write_pdf())
+        (out / "fork-C.json").write_text(json.dumps(parts.anchor_pages(doc.pages, c_start)))
+        os._exit(0)
+    doc_b = parts.lay_out(parts.part_markup(head, tail, groups[1]), sheets,
+                          parts.start_css(first_len + 1))
+    b_len = len(doc_b.pages)
+    anchors = parts.anchor_pages(doc_b.pages, first_len + 1)
+    (out / "fork-B.pdf").write_bytes(doc_b.write_pdf())
+    t_b = time.perf_counter() - t
+    os.waitpid(pid, 0)
+    t_c = time.perf_counter() - t
+    anchors.update(json.loads((out / "fork-C.json").read_text()))
+    doc_a = parts.lay_out(parts.part_markup(head, tail, groups[0]), sheets,
+                          parts.toc_css(anchors))
+    (out / "fork-A.pdf").write_bytes(doc_a.write_pdf())
+    t_all = time.perf_counter() - t
+    del starts
+    print(f"two processes: schedules done {t_b:.2f} s, text part joined {t_c:.2f} s, "
+          f"all three parts written {t_all:.2f} s (sequential layout + write {t_seq:.2f} s: "
+          f"{t_all / t_seq:.2f}×); schedules {b_len} pages")
 
 
 if __name__ == "__main__":
