@@ -106,7 +106,6 @@ def fork_probe(html: str, sheets: list, blocks: list, out: Path, t_seq: float) -
     head, tail, blks = cut
     toc = next(i for i, b in enumerate(blks) if b.cls == "toc")
     groups = [blks[:toc + 1], blks[toc + 1:-1], blks[-1:]]
-    starts = [1, 3, 0]
     import gc
 
     from generator.render import pdf
@@ -115,7 +114,6 @@ def fork_probe(html: str, sheets: list, blocks: list, out: Path, t_seq: float) -
     pdf._UNCOLLECTED = False
     t = time.perf_counter()
     first_len = 2  # cover + 目录: its length is known from the run above
-    b_len = None
     pid = os.fork()
     if pid == 0:
         c_start = int(os.environ.get("PROBE_C_START", "0"))
@@ -137,7 +135,6 @@ def fork_probe(html: str, sheets: list, blocks: list, out: Path, t_seq: float) -
                           parts.toc_css(anchors))
     (out / "fork-A.pdf").write_bytes(doc_a.write_pdf())
     t_all = time.perf_counter() - t
-    del starts
     print(f"two processes: schedules done {t_b:.2f} s, text part joined {t_c:.2f} s, "
           f"all three parts written {t_all:.2f} s (sequential layout + write {t_seq:.2f} s: "
           f"{t_all / t_seq:.2f}×); schedules {b_len} pages")
