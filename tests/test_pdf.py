@@ -609,14 +609,21 @@ def test_font_stream_packing_round_trips():
     from pypdf.filters import FlateDecode
     from pypdf.generic import DictionaryObject, NameObject, NumberObject
 
-    from generator.render.pdfpack import BPP, COLUMNS, ROW, png_sub
+    from generator.render.pdfpack import BPP, COLUMNS, ROW, png_mixed, png_sub
     offsets = b"".join(i.to_bytes(3, "big") for i in range(1, 70000))
-    for data in (b"", b"\x01", os.urandom(5000), offsets + os.urandom(777)):
+    glyphs = Path(__file__).read_bytes()[:20000]  # compressible, but not in 3-byte steps
+    for data in (b"", b"\x01", os.urandom(5000), offsets + os.urandom(777),
+                 glyphs + offsets + glyphs):
         params = DictionaryObject({NameObject("/Predictor"): NumberObject(15),
                                    NameObject("/Colors"): NumberObject(BPP),
                                    NameObject("/BitsPerComponent"): NumberObject(8),
                                    NameObject("/Columns"): NumberObject(COLUMNS)})
-        decoded = FlateDecode.decode(zlib.compress(png_sub(data)), params)
-        assert decoded[:len(data)] == data and set(decoded[len(data):]) <= {0}
-        assert len(decoded) % ROW == 0
+        for predict in (png_sub, png_mixed):
+            decoded = FlateDecode.decode(zlib.compress(predict(data)), params)
+            assert decoded[:len(data)] == data and set(decoded[len(data):]) <= {0}
+            assert len(decoded) % ROW == 0
     assert len(zlib.compress(png_sub(offsets))) < len(zlib.compress(offsets)) / 10
+    # mixed rows: the offsets as Sub, the glyph programs (here: text) as they are
+    mixed = png_mixed(glyphs + offsets + glyphs)
+    assert {mixed[i] for i in range(0, len(mixed), ROW + 1)} == {0, 1}
+    assert len(zlib.compress(mixed)) < len(zlib.compress(png_sub(glyphs + offsets + glyphs)))
