@@ -13,6 +13,12 @@ WeasyPrint (measured, 4 copies of the 524 example → PDF + XLSX on 2 cores: -j 
 -j 2 fork 7.3–7.4 s, forkserver 7.9–14.1 s, spawn 12.2–14.6 s). All workers are started before
 the progress bar's refresh thread, so nothing is forked while another thread runs. Elsewhere
 the platform default ('spawn') is used; everything a worker needs is importable at module level.
+
+Faults: two files that would write the same output (same department code and year) are both
+refused before anything is written. Every file has a time limit (`timeout`, enforced in the
+worker with SIGALRM), so one file cannot stall the rest. Workers ask the kernel to kill them
+when the batch process dies (PR_SET_PDEATHSIG), so a SIGTERM or SIGKILL of the batch leaves no
+worker behind; a worker whose parent is already gone when it starts exits at once.
 """
 from __future__ import annotations
 
@@ -22,16 +28,27 @@ import os
 import sys
 import time
 import unicodedata
+from pathlib import Path
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-STATUS_LABELS = {"ok": "通过", "error": "有错误", "unreadable": "无法读取", "crash": "内部错误"}
+STATUS_LABELS = {"ok": "通过", "skipped": "未变化，已跳过", "error": "有错误", "unreadable": "无法读取",
+                 "output": "无法写入", "timeout": "超时", "crash": "内部错误"}
+DEFAULT_TIMEOUT = 600.0  # seconds per file; the largest file within the limits takes ~2 minutes
+_PR_SET_PDEATHSIG = 1
 
 
-def _work(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None):
+CPU_GRACE = 30.0  # seconds of CPU beyond the time limit before the kernel stops a worker
+_in_worker = False
+
+
+def _work(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None,
+          timeout: float | None = None):
     """Runs in a worker: one file through the pipeline to its outputs (never raises)."""
     from .jobs import render_file  # imported here: module import stays cheap for 'spawn'
-    return render_file(path, out_dir, formats, layout=layout)
+    if _in_worker:
+        _cpu_backstop(timeout)
+    return render_file(path, out_dir, formats, layout=layout, timeout=timeout)
 
 
 def _args(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None) -> tuple:
@@ -39,10 +56,58 @@ def _args(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None)
     return (path, out_dir, formats) + ((layout,) if layout else ())
 
 
-def _work_units(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None):
+def _kwargs(timeout: float | None) -> dict:
+    """_work's keyword arguments: the time limit when there is one."""
+    return {"timeout": timeout} if timeout else {}
+
+
+def _cpu_backstop(timeout: float | None) -> None:
+    """In a worker: the time limit is a SIGALRM, which Python handles only between bytecodes.
+    A loop inside native code would not see it, so the worker's CPU time is capped too
+    (RLIMIT_CPU, soft limit only): past it the kernel ends the worker, the batch reports that
+    file and goes on with the others."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    if not timeout:
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    want = int(usage.ru_utime + usage.ru_stime + timeout + CPU_GRACE) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY and want > hard:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (want, hard))
+    except (ValueError, OSError):  # pragma: no cover
+        pass
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: the kernel SIGKILLs this worker when the batch process ends."""
+    import signal
+    global _in_worker
+    _in_worker = True
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _work_units(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None,
+                timeout: float | None = None):
     """`_work` for `render --units`: a department's 所属单位 are rendered too."""
     from .jobs import render_file
-    return render_file(path, out_dir, formats, units=True, layout=layout)
+    if _in_worker:
+        _cpu_backstop(timeout)
+    return render_file(path, out_dir, formats, units=True, layout=layout, timeout=timeout)
 
 
 def _crashed(path: str, seconds: float, detail: str, died: bool = True):
@@ -124,12 +189,13 @@ class _Progress:
 # --------------------------------------------------------------------------- running
 
 
-def _run_serial(files, out_dir, formats, progress, units=False, layout=None) -> dict:
+def _run_serial(files, out_dir, formats, progress, units=False, layout=None, timeout=None) -> dict:
     results = {}
     for i, path in enumerate(files):
         start = time.perf_counter()
         try:
-            outcome = (_work_units if units else _work)(*_args(path, out_dir, formats, layout))
+            outcome = (_work_units if units else _work)(*_args(path, out_dir, formats, layout),
+                                                        **_kwargs(timeout))
         except Exception as exc:  # render_file never raises; a bug here must not stop the batch
             outcome = _crashed(path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
                                died=False)
@@ -153,18 +219,22 @@ def _executor(workers: int, method: str | None, formats=()) -> ProcessPoolExecut
     context = multiprocessing.get_context(method) if method else None
     names = _preload(formats)
     if method == "fork":
+        import gc
         import importlib
         for name in names:
             try:
                 importlib.import_module(name)
             except Exception:  # a broken renderer is reported per file by render_file
                 pass
+        gc.freeze()  # the imported modules: never rescanned (nor their pages copied) by workers
     elif method == "forkserver":
         context.set_forkserver_preload(names)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
 
 
-def _run_pool(files, out_dir, formats, workers, method, progress, units=False, layout=None) -> dict:
+def _run_pool(files, out_dir, formats, workers, method, progress, units=False, layout=None,
+              timeout=None) -> dict:
     results: dict = {}
     started = time.perf_counter()
     work = _work_units if units else _work
@@ -173,7 +243,8 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False, l
     try:
         # Submit everything before the progress bar starts its thread: with 'fork' the pool
         # starts all its workers at the first submit, while this process is single-threaded.
-        futures: dict[Future, int] = {pool.submit(work, *_args(path, out_dir, formats, layout)): i
+        futures: dict[Future, int] = {pool.submit(work, *_args(path, out_dir, formats, layout),
+                                                  **_kwargs(timeout)): i
                                       for i, path in enumerate(files)}
         with progress:
             pending = set(futures)
@@ -199,7 +270,8 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False, l
                 start = time.perf_counter()
                 with progress.paused(), _executor(1, method, formats) as single:
                     try:
-                        outcome = single.submit(work, *_args(files[i], out_dir, formats, layout)).result()
+                        outcome = single.submit(work, *_args(files[i], out_dir, formats, layout),
+                                                **_kwargs(timeout)).result()
                     except BrokenProcessPool:
                         outcome = _crashed(files[i], time.perf_counter() - start, "进程被终止")
                     except Exception as exc:
@@ -214,25 +286,91 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False, l
     return results
 
 
+def same_output(files: list[str], units: bool = False, layout: str | None = None,
+                known: dict | None = None) -> dict:
+    """{index: Outcome} for files that would write the same output as another input file of
+    the batch (same code and year; compared as a case-insensitive file system would); with
+    `units`, the 所属单位's outputs count too. The same file reached twice is not a clash.
+    `known` gives the (stem, source) pairs of files already known (unchanged, skipped)."""
+    from .jobs import Outcome, output_names
+    from .problems import Location, error
+    from .render.output import same_name_key
+    groups: dict[str, dict[int, str]] = {}  # name → {input index: the source file writing it}
+    for i, path in enumerate(files):
+        names = known[i] if known and i in known else output_names(path, units, layout)
+        for stem, source in names:
+            groups.setdefault(same_name_key(stem), {}).setdefault(i, source)
+    refused: dict = {}
+    for key, members in groups.items():
+        sources = {os.path.realpath(src) for src in members.values()}
+        if len(sources) < 2:
+            continue
+        for i, source in members.items():
+            others = "、".join(sorted({src for j, src in members.items()
+                                      if os.path.realpath(src) != os.path.realpath(source)}))
+            problem = error("输出重名", f"{source} 与 {others} 会生成同一个输出（部门编码与年度相同：{key}）："
+                            "都不生成，以免一个覆盖另一个；请删去重复的文件，或改正部门编码、年度",
+                            Location(files[i]))
+            if i in refused:
+                refused[i].problems.append(problem)
+            else:
+                refused[i] = Outcome(files[i], "error", problems=[problem])
+    return refused
+
+
 def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
                  start_method: str | None = "auto", stream=None, progress_stream=None,
-                 units: bool = False, layout: str | None = None) -> list:
+                 units: bool = False, layout: str | None = None, force: bool = False,
+                 timeout: float | None = DEFAULT_TIMEOUT) -> list:
     """Render every file; print each file's problems and a summary table; return the Outcomes
-    in the order of `files`. jobs == 1 runs in this process. The caller sets the exit status."""
+    in the order of `files`. jobs == 1 runs in this process. The caller sets the exit status.
+    Files unchanged since their outputs were written are skipped (cache.py) unless `force`;
+    files that would write the same output as another are refused, skipped ones included."""
     files = [str(f) for f in files]
     formats = tuple(formats)
     if start_method == "auto":
         start_method = default_start_method()
-    workers = max(1, min(int(jobs or 1), len(files)))
-    progress = _Progress(len(files), progress_stream)
-    if workers == 1:
+    skipped = {} if force else _skipped(files, out_dir, formats, {"units": units, "layout": layout})
+    known = {i: [(_stem_of(o, out_dir), files[i]) for o in outcome.outputs]
+             for i, outcome in skipped.items()}
+    refused = same_output(files, units, layout, known)
+    for i in refused:
+        skipped.pop(i, None)
+    todo = [i for i in range(len(files)) if i not in refused and i not in skipped]
+    rest = [files[i] for i in todo]
+    workers = max(1, min(int(jobs or 1), len(rest)))
+    progress = _Progress(len(rest), progress_stream)
+    if not rest:
+        ran = {}
+    elif workers == 1:
         with progress:
-            results = _run_serial(files, out_dir, formats, progress, units, layout)
+            ran = _run_serial(rest, out_dir, formats, progress, units, layout, timeout)
     else:
-        results = _run_pool(files, out_dir, formats, workers, start_method, progress, units, layout)
+        ran = _run_pool(rest, out_dir, formats, workers, start_method, progress, units, layout, timeout)
+    results = dict(refused)
+    results.update(skipped)
+    results.update({todo[k]: outcome for k, outcome in ran.items()})
     outcomes = [results[i] for i in range(len(files))]
     print_report(outcomes, out_dir, stream)
     return outcomes
+
+
+def _stem_of(output: str, out_dir: str) -> str:
+    """The output name of a written file: its department folder (out/<stem>/<stem>.pdf)."""
+    path = Path(output)
+    return path.parent.name if path.parent != Path(out_dir) else path.stem
+
+
+def _skipped(files, out_dir, formats, options) -> dict:
+    from .cache import skipped_outcome
+    found = {}
+    for i, path in enumerate(files):
+        start = time.perf_counter()
+        outcome = skipped_outcome(path, out_dir, formats, options)
+        if outcome is not None:
+            outcome.seconds = time.perf_counter() - start
+            found[i] = outcome
+    return found
 
 
 # --------------------------------------------------------------------------- report
@@ -289,6 +427,6 @@ def print_report(outcomes, out_dir, stream=None) -> None:
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     parts = [f"{STATUS_LABELS[s]}{counts[s]}个" for s in STATUS_LABELS if counts.get(s)]
-    written = sum(len(o.outputs) for o in outcomes)
+    written = sum(len(o.outputs) for o in outcomes if o.status != "skipped")
     say(f"共{len(outcomes)}个文件：{'，'.join(parts)}；已生成{written}个文件，在 {out_dir}")
     out.flush()

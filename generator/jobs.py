@@ -1,14 +1,19 @@
 """One department file through the whole pipeline to its output files: the unit of batch work.
 
 Runs in a worker process for `render -j N`; returns a small picklable Outcome, never raises.
+The formats of one file are rendered first and then published together as one set
+(render/output.py); an OS error writing them is status "output" (exit status 4), a file that
+takes longer than its time limit is status "timeout".
 """
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
 import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from .exitcodes import Exit
 from .pipeline import run
 from .problems import Location, error
 
@@ -22,7 +27,7 @@ PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
 @dataclass
 class Outcome:
     file: str
-    status: str  # ok | error | unreadable | crash
+    status: str  # ok | skipped | error | unreadable | output | timeout | crash
     seconds: float = 0.0
     pages: int = 0
     outputs: list = field(default_factory=list)
@@ -32,7 +37,54 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return {"ok": 0, "error": 1, "unreadable": 2}.get(self.status, 3)
+        return int({"ok": Exit.OK, "skipped": Exit.OK, "error": Exit.DATA_ERRORS, "unreadable": Exit.UNREADABLE,
+                    "output": Exit.OUTPUT_FAILED, "timeout": Exit.DATA_ERRORS}.get(self.status, Exit.INTERNAL))
+
+
+class FileTimeout(BaseException):
+    """The file's time limit ran out (a BaseException: no `except Exception` swallows it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None):
+    """Raise FileTimeout in this (main) thread after `seconds` of wall time."""
+    if not seconds or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise FileTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    # repeating: an exception raised while Python runs a finalizer (__del__, a GC callback) is
+    # printed and dropped, so one alarm alone could be lost
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def timed_out(path: str, seconds: float, limit: float) -> Outcome:
+    return Outcome(path, "timeout", seconds, problems=[error(
+        "超时", f"生成超过了每个文件的时间上限{limit:g}秒，已停止（其余文件照常生成）；"
+        "文件可能过大，见 docs/refused-input.md 的规模上限", Location(path))])
+
+
+def output_names(path: str, units: bool = False, layout: str | None = None) -> list[tuple[str, str]]:
+    """(output stem, source file) of everything a file would write (with `units`, its
+    所属单位 too); none when it will not be written (it has errors): checked, not rendered."""
+    from .render.output import output_stem
+    try:
+        result = run(path, layout=layout)
+    except Exception:  # the real run reports it
+        return []
+    if not result.ok:
+        return []
+    parts = [(path, result.disclosure)] + [(u.file, u.disclosure) for u in result.units if units]
+    return [(output_stem(d.department_code, d.department_name, d.year), file)
+            for file, d in parts if d is not None]
 
 
 def check_file(path: str, layout: str | None = None) -> Outcome:
@@ -42,7 +94,13 @@ def check_file(path: str, layout: str | None = None) -> Outcome:
     except Exception as exc:  # a bug, not the clerk's fault: one line, no traceback wall
         return _crash(path, start, exc)
     status = "ok" if result.ok else ("error" if result.readable else "unreadable")
-    return Outcome(path, status, time.perf_counter() - start, problems=result.problems,
+    problems = list(result.problems)
+    if result.budget is not None:  # characters no font draws: said at `check` already
+        from .problems import sort_problems
+        from .render.glyphs import check_glyphs
+        problems = sort_problems(problems + [p for p in check_glyphs(result.budget, result.doc)
+                                             if not p.is_error])
+    return Outcome(path, status, time.perf_counter() - start, problems=problems,
                    notes=_notes(result))
 
 
@@ -64,42 +122,75 @@ def _crash(path: str, start: float, exc: Exception) -> Outcome:
 
 
 def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx"),
-                units: bool = False, layout: str | None = None) -> Outcome:
-    """Render one file; with `units`, a department's 所属单位 too (each its 单位预算);
-    `layout` overrides department.edition (--layout)."""
+                units: bool = False, layout: str | None = None,
+                timeout: float | None = None, skip_unchanged: bool = False) -> Outcome:
+    """Render one file; with `units`, a department's 所属单位 too (each its 单位预算, each
+    published as its own set); `layout` overrides department.edition (--layout); with
+    `skip_unchanged`, a file whose inputs are unchanged since its outputs were written is
+    skipped (cache.py); `timeout` bounds the wall time of the whole file."""
     start = time.perf_counter()
+    try:
+        with time_limit(timeout):
+            if skip_unchanged:
+                from .cache import skipped_outcome
+                skipped = skipped_outcome(path, out_dir, formats, {"units": units, "layout": layout})
+                if skipped is not None:
+                    skipped.seconds = time.perf_counter() - start
+                    return skipped
+            return _render_file(path, out_dir, formats, start, units, layout)
+    except FileTimeout:
+        return timed_out(path, time.perf_counter() - start, timeout or 0)
+
+
+def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float,
+                 units: bool = False, layout: str | None = None) -> Outcome:
+    from .render.output import OutputError  # imported here: keeps `check` light
     try:
         result = run(path, layout=layout)
         if not result.ok:
             status = "error" if result.readable else "unreadable"
             return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
-        from .render.output import atomic_write, output_stem  # imported here: keeps `check` light
-        target = Path(out_dir)
-        parts = [(path, result.disclosure)] + [(u.file, u.disclosure) for u in result.units if units]
-        # render every format first, then write: a renderer failing on the second format must
-        # not leave a new PDF next to last run's XLSX
-        rendered = []
-        for file, d in parts:
-            assert d is not None  # every part of an ok result is computed
-            stem = output_stem(d.department_code, d.department_name, d.year)
-            rendered.append((file, [(target / f"{stem}.{'pdf' if fmt in PDF_VARIANTS else fmt}",
-                                     *_render(fmt, d)) for fmt in formats]))
-        outcomes = []
-        for file, files in rendered:
-            outputs, pages = [], 0
-            for dest, data, count in files:
-                pages = count or pages
-                atomic_write(dest, data)
-                outputs.append(str(dest))
-            outcomes.append(Outcome(file, "ok", 0.0, pages, outputs))
-        main, *subs = outcomes
+        from .render.output import commit_set, output_stem
         problems = list(result.problems)
+        parts = [(path, result.budget, result.doc, result.disclosure)] + \
+            [(u.file, u.budget, u.doc, u.disclosure) for u in result.units if units]
+        if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
+            from .render.glyphs import check_glyphs
+            font_problems = [p for _, b, doc, _ in parts if b is not None for p in check_glyphs(b, doc)]
+            problems += [p for p in font_problems if p not in problems]
+            if any(p.is_error for p in font_problems):
+                return Outcome(path, "output", time.perf_counter() - start, problems=problems)
+        # render every format of every part first, then publish each part's formats as one set:
+        # a renderer failing on the second format, a full disk or a kill must not leave a new
+        # PDF next to an old XLSX
+        from .render.pdflog import record_problem, weasyprint_records
+        rendered = []
+        with weasyprint_records() as records:  # what WeasyPrint logs becomes warnings
+            for file, _, _, d in parts:
+                assert d is not None  # every part of an ok result is computed
+                stem = output_stem(d.department_code, d.department_name, d.year)
+                rendered.append((file, stem, [("pdf" if fmt in PDF_VARIANTS else fmt,
+                                               *_render(fmt, d)) for fmt in formats]))
+        problems += [record_problem(r, path) for r in records]
+        outcomes = []
+        for file, stem, files in rendered:
+            written = commit_set(out_dir, stem, {fmt: data for fmt, data, _ in files})
+            pages = next((count for _, _, count in files if count), 0)
+            outcomes.append(Outcome(file, "ok", 0.0, pages, [str(p) for p in written]))
+        main, *subs = outcomes
         if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
             # a missing 仿宋/黑体/楷体/宋体 face: say what the PDF used instead
             from .render.fontcheck import font_warnings
             problems += font_warnings(path)
+        written = [o for x in outcomes for o in x.outputs]
+        from .cache import remember
+        remember(path, out_dir, formats, written, main.pages, problems,
+                 {"units": units, "layout": layout})
         return Outcome(path, "ok", time.perf_counter() - start, main.pages,
-                       [o for x in outcomes for o in x.outputs], problems, _notes(result), subs)
+                       written, problems, _notes(result), subs)
+    except OutputError as exc:
+        return Outcome(path, "output", time.perf_counter() - start,
+                       problems=[error("输出", str(exc), Location(path))])
     except Exception as exc:  # a bug, not the clerk's fault: report it without a traceback wall
         return _crash(path, start, exc)
 
@@ -114,3 +205,32 @@ def _render(fmt: str, disclosure) -> tuple[bytes, int]:
         return render_xlsx(disclosure), 0
     from .render.html import render_html
     return render_html(disclosure).encode("utf-8"), 0
+
+
+def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
+    """`render -o -`: one format of one file to standard output (problems go to stderr)."""
+    import sys
+    start = time.perf_counter()
+    try:
+        result = run(path, layout=layout)
+        if not result.ok:
+            status = "error" if result.readable else "unreadable"
+            return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
+        problems = list(result.problems)
+        if fmt == "pdf" or fmt in PDF_VARIANTS:
+            from .render.glyphs import check_glyphs
+            problems += check_glyphs(result.budget, result.doc)
+            if any(p.is_error for p in problems):
+                return Outcome(path, "output", time.perf_counter() - start, problems=problems)
+        data, pages = _render(fmt, result.disclosure)
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except OSError as exc:
+            from .render.output import describe_os_error
+            return Outcome(path, "output", time.perf_counter() - start,
+                           problems=problems + [error("输出", describe_os_error(exc, "标准输出"),
+                                                      Location(path))])
+        return Outcome(path, "ok", time.perf_counter() - start, pages, ["-"], problems)
+    except Exception as exc:
+        return _crash(path, start, exc)

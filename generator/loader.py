@@ -30,7 +30,7 @@ MAX_TEXT = 10_000  # characters in one value; the longest real one is ~260 (an X
 MAX_REPORTED = 20  # problems of one kind listed before "……另有N处"
 _CORE = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {f"{_CORE}{t}" for t in
-                 ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")} | {"!"}
+                 ("str", "int", "float", "bool", "map", "seq", "timestamp")} | {"!"}  # no !!null
 _NULLS = {"", "~", "null", "Null", "NULL"}
 
 # Characters YAML itself forbids (C0 controls other than tab/newline, DEL, C1 controls other than
@@ -547,21 +547,16 @@ def load_text(text: str, file: str = "<input>", encoding: str = "utf-8") -> tupl
 def load_file(path: str | Path) -> tuple[RawDoc | None, list[Problem]]:
     """Read one department file. Returns (RawDoc or None, problems)."""
     name = str(path)
-    try:
-        p = Path(path)
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            return None, [error("文件过大", f"文件有{size}字节，超过上限{MAX_BYTES}字节"
-                                "（一个部门的预算文件通常只有几十KB）", Location(name))]
-        with open(p, "rb") as fh:  # read at most the limit: the file may grow meanwhile
-            raw = fh.read(MAX_BYTES + 1)
-        if len(raw) > MAX_BYTES:
-            return None, [error("文件过大", f"文件超过上限{MAX_BYTES}字节", Location(name))]
-    except OSError as exc:
-        return None, [error("文件读取", f"无法读取文件：{_os_reason(exc)}", Location(name))]
+    from .infile import line_separators, read_input  # regular files only, size-limited
+    raw, refused = read_input(path, MAX_BYTES)
+    if raw is None:
+        return None, refused
     text, encoding, problems = _decode(raw, name)
     if text is None:
         return None, problems
+    separators = line_separators(text, name)
+    if separators:
+        return None, problems + separators
     doc, more = load_text(text, name, encoding)
     return doc, problems + more
 

@@ -6,13 +6,15 @@ these classes (see `json_schema`).
 """
 from __future__ import annotations
 
+import datetime
 import re
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      ValidationInfo, WithJsonSchema)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      ValidationError, ValidationInfo, WithJsonSchema)
+from pydantic_core import PydanticCustomError
 
 from .loader import RawDoc
 from .money import UNITS, ZERO, from_unit, parse_amount
@@ -28,10 +30,46 @@ def _quantity(raw):
     return parse_amount(raw, places=4, what="数量")
 
 
+def _refuse_empty(raw) -> None:
+    """A required figure: an empty value, `~` or `null` is refused instead of reading as 0
+    (a missing prior-year figure read as 0 makes the 比上年 text state a wrong increase)."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        raise ValueError("必须填写（不能空着或写 ~、null）；确实为零请写 0")
+
+
+def _given_money(raw, info: ValidationInfo):
+    _refuse_empty(raw)
+    return _money(raw, info)
+
+
+def _given_quantity(raw):
+    _refuse_empty(raw)
+    return _quantity(raw)
+
+
 Money = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(
     {"type": ["number", "null"], "minimum": 0, "description": "金额（万元），最多两位小数"})]
 Quantity = Annotated[Decimal, BeforeValidator(_quantity), WithJsonSchema(
     {"type": ["number", "null"], "minimum": 0, "description": "数量"})]
+# amounts that must be written out (no default, empty refused)
+GivenMoney = Annotated[Decimal, BeforeValidator(_given_money), WithJsonSchema(
+    {"type": "number", "minimum": 0, "description": "金额（万元），最多两位小数；必填，零写 0"})]
+GivenQuantity = Annotated[Decimal, BeforeValidator(_given_quantity), WithJsonSchema(
+    {"type": "number", "minimum": 0, "description": "数量；必填"})]
+
+# Work limits: far above any real department (the largest seen has ~40 项 lines and ~30
+# projects), low enough that a file which passes `check` renders in bounded time and memory.
+# docs/refused-input.md lists them.
+MAX_EXPENDITURE_LINES = 2000
+MAX_ECONOMIC_LINES = 500
+MAX_PROJECTS = 500
+MAX_INDICATORS_PER_PROJECT = 200
+MAX_INDICATORS = 5000
+MAX_PROCUREMENT_ITEMS = 2000
+MAX_INSTITUTIONS = 500
+MAX_PARAGRAPHS = 200
+XLSX_CELL_CHARS = 32767  # the most characters an XLSX cell holds
+MAX_CODE_CHARS = 30  # department code: real ones are 3–15 digits
 
 
 def _text(raw):
@@ -43,8 +81,44 @@ def _text(raw):
 
 
 Text = Annotated[str, BeforeValidator(_text), WithJsonSchema({"type": ["string", "null"]})]
-Paragraphs = Annotated[list[Text], WithJsonSchema(
-    {"type": "array", "items": {"type": "string"}, "description": "段落，每项一段"})]
+
+
+def _fits_a_cell(paragraphs: list[str]) -> list[str]:
+    """Paragraphs are joined into one XLSX cell: refuse what a cell cannot hold (never cut)."""
+    total = sum(len(p) for p in paragraphs) + max(len(paragraphs) - 1, 0)
+    if total > XLSX_CELL_CHARS:
+        raise PydanticCustomError("cell_too_long", f"这些段落合计{total}个字符，超过 XLSX 单元格能容纳的"
+                                  f"{XLSX_CELL_CHARS}个字符（生成时会合在一个单元格里）：请精简")
+    return paragraphs
+
+
+Paragraphs = Annotated[list[Text], Field(max_length=MAX_PARAGRAPHS), AfterValidator(_fits_a_cell),
+                       WithJsonSchema({"type": "array", "items": {"type": "string"},
+                                       "maxItems": MAX_PARAGRAPHS, "description": "段落，每项一段"})]
+
+
+def _as_of(raw):
+    """A real calendar date, written 2024-12-31 (or 2024年12月31日)."""
+    text = _text(raw).strip()
+    m = (re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+         or re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日", text))
+    if not m:
+        raise ValueError(f"截止时间“{text}”应写为日期，如 2024-12-31")
+    try:
+        datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise ValueError(f"截止时间“{text}”不是真实存在的日期") from None
+    return text
+
+
+def as_of_date(text: str) -> datetime.date:
+    y, mo, d = (int(x) for x in re.findall(r"\d+", text)[:3])
+    return datetime.date(y, mo, d)
+
+
+AsOf = Annotated[str, BeforeValidator(_as_of), WithJsonSchema(
+    {"type": "string", "pattern": "^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$",
+     "description": "截止时间（上年末），如 2024-12-31"})]
 
 
 def _code(digits: tuple[int, ...], what: str):
@@ -138,6 +212,37 @@ class ProcurementFund(str, Enum):
     carryover_other = "carryover_other"
 
 
+PROCUREMENT_FUND_LABELS = {
+    ProcurementFund.general: "一般公共预算", ProcurementFund.gov_fund: "政府性基金",
+    ProcurementFund.soe: "国有资本经营预算", ProcurementFund.special_account: "财政专户管理资金",
+    ProcurementFund.unit: "单位资金", ProcurementFund.carryover: "上年结转",
+    ProcurementFund.carryover_fiscal: "财政拨款结转", ProcurementFund.carryover_other: "其他结转结余",
+}
+_FUND_BY_LABEL = {v: k.value for k, v in PROCUREMENT_FUND_LABELS.items()}
+
+
+def _fund(raw):
+    if isinstance(raw, ProcurementFund):
+        return raw
+    text = _text(raw).strip()
+    return _FUND_BY_LABEL.get(text, text) if text else ProcurementFund.general.value
+
+
+FundField = Annotated[ProcurementFund, BeforeValidator(_fund), WithJsonSchema(
+    {"enum": [f.value for f in ProcurementFund] + list(PROCUREMENT_FUND_LABELS.values()),
+     "description": "资金来源列，默认 general（一般公共预算）"})]
+
+EDITION_LABELS = {"hebei-2023": "河北省2023年版式", "hebei-2025": "河北省2025年版式"}
+
+# how a choice is shown in a message: the Chinese label, with the key to type when the Chinese
+# label itself is not accepted
+_CHOICE_LABELS: dict[str, str] = {
+    **{s.value: label for s, label in SOURCE_LABELS.items()},
+    **{f.value: label for f, label in PROCUREMENT_FUND_LABELS.items()},
+    **{key: f"{label}（写作 {key}）" for key, label in EDITION_LABELS.items()},
+}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
@@ -161,7 +266,7 @@ DateText = Annotated[str, BeforeValidator(_date), WithJsonSchema(
 
 
 class Department(_Strict):
-    code: Text = Field(description="部门编码，如 524")
+    code: Text = Field(max_length=MAX_CODE_CHARS, description="部门编码，如 524")
     name: Text = Field(min_length=1, description="部门全称")
     year: int = Field(ge=2000, le=2100, description="预算年度")
     edition: Text = Field(min_length=1, description="版式：内置版式名（hebei-2025、hebei-2023、beijing-2025，"
@@ -197,7 +302,7 @@ class ExpenditureLine(_Strict):
 class EconomicLine(_Strict):
     code: EconomicCode
     name: Text = Field("", description="科目名称（可选，与目录核对）")
-    amount: Money = Field(description="一般公共预算财政拨款基本支出")
+    amount: GivenMoney = Field(description="一般公共预算财政拨款基本支出")
 
 
 class ThreePublicItems(_Strict):
@@ -223,7 +328,7 @@ Indicator = Annotated[list[Text], Field(min_length=6, max_length=6), WithJsonSch
 class Project(_Strict):
     code: Text = Field("", description="项目编码")
     name: Text = Field(min_length=1, description="项目名称")
-    amount: Money = Field(description="预算数（财政资金，万元）")
+    amount: GivenMoney = Field(description="预算数（财政资金，万元）")
     other_funds: Money = Field(ZERO, description="其他资金（万元）")
     function_code: FunctionItemCode | None = Field(None, description="所列支出功能分类项级科目")
     purpose: Text = Field("", description="资金用途")
@@ -231,7 +336,8 @@ class Project(_Strict):
         None, min_length=4, max_length=4,
         description="资金支出计划：3月底、6月底、10月底、12月底累计（万元）；未定的月份写 null，留空")
     goals: Paragraphs = Field(default_factory=list, description="绩效目标")
-    indicators: list[Indicator] = Field(default_factory=list, description="绩效指标行")
+    indicators: list[Indicator] = Field(default_factory=list, max_length=MAX_INDICATORS_PER_PROJECT,
+                                        description="绩效指标行")
 
     @property
     def budget(self) -> Decimal:
@@ -264,17 +370,17 @@ class ProcurementItem(_Strict):
     name: Text = Field(min_length=1, description="采购物品名称")
     catalog: Text = Field("", description="政府采购目录序号")
     unit: Text = Field("", description="计量单位")
-    quantity: Quantity = Field(description="数量")
-    amount: Money = Field(description="政府采购金额（万元）")
+    quantity: GivenQuantity = Field(description="数量")
+    amount: GivenMoney = Field(description="政府采购金额（万元）")
     sme: Money = Field(ZERO, description="预留中小微企业份额（万元）")
-    fund: ProcurementFund = Field(ProcurementFund.general, description="资金来源列")
+    fund: FundField = Field(ProcurementFund.general, description="资金来源列")
 
 
 class ProcurementGroup(_Strict):
     source: Text = Field(min_length=1, description="政府采购项目来源：项目名称")
     unit: Text = Field("", description="所属单位名称（表中按单位列小计；省略则为本单位，汇总时自动填写）")
-    budget: Money = Field(description="该项目预算资金（万元）")
-    items: list[ProcurementItem] = Field(min_length=1)
+    budget: GivenMoney = Field(description="该项目预算资金（万元）")
+    items: list[ProcurementItem] = Field(min_length=1, max_length=MAX_PROCUREMENT_ITEMS)
 
 
 class AssetLine(_Strict):
@@ -283,7 +389,7 @@ class AssetLine(_Strict):
 
 
 class Assets(_Strict):
-    as_of: Text = Field(description="截止时间，如 2024-12-31")
+    as_of: AsOf = Field(description="截止时间，如 2024-12-31")
     buildings: AssetLine = AssetLine()
     office_buildings: AssetLine = AssetLine()
     vehicles: AssetLine = AssetLine()
@@ -300,9 +406,10 @@ class PriorReasons(_Strict):
 
 class PriorYear(_Strict):
     year: int | None = Field(None, description="上年年度，默认预算年度减一")
-    basic: Money = Field(description="上年基本支出预算")
-    project: Money = Field(description="上年项目支出预算")
-    three_public: Money = Field(ZERO, description="上年财政拨款“三公”经费预算")
+    basic: GivenMoney = Field(description="上年基本支出预算")
+    project: GivenMoney = Field(description="上年项目支出预算")
+    three_public: GivenMoney | None = Field(
+        None, description="上年财政拨款“三公”经费预算；省略则说明中不写“三公”经费与上年的比较（从不按0比较）")
     reasons: PriorReasons = PriorReasons()
 
 
@@ -365,16 +472,20 @@ class Budget(_Strict):
                               description="所属单位文件的路径（相对于本文件），每个单位一个文件；"
                                           "本文件自己的金额是部门本级的")
     duties: Paragraphs = Field(default_factory=list, description="部门职责")
-    institutions: list[Institution] = Field(default_factory=list, description="机构设置")
+    institutions: list[Institution] = Field(default_factory=list, max_length=MAX_INSTITUTIONS,
+                                            description="机构设置")
     expenditure: list[ExpenditureLine] = Field(
-        default_factory=list, description="支出（功能分类项级）；至少一行，列出所属单位（units）的部门文件可省略")
-    basic_economic: list[EconomicLine] = Field(default_factory=list,
+        default_factory=list, max_length=MAX_EXPENDITURE_LINES,
+        description="支出（功能分类项级）；至少一行，列出所属单位（units）的部门文件可省略")
+    basic_economic: list[EconomicLine] = Field(default_factory=list, max_length=MAX_ECONOMIC_LINES,
                                                description="一般公共预算基本支出（经济分类款级）")
     three_public: ThreePublic = ThreePublic()
-    projects: list[Project] = Field(default_factory=list, description="项目及绩效目标表")
+    projects: list[Project] = Field(default_factory=list, max_length=MAX_PROJECTS,
+                                    description="项目及绩效目标表")
     performance: Performance = Performance()
     special_funds: Text = Field("", description="部门主管专项资金说明（2025版式）")
-    procurement: list[ProcurementGroup] = Field(default_factory=list, description="政府采购预算")
+    procurement: list[ProcurementGroup] = Field(default_factory=list, max_length=MAX_PROCUREMENT_ITEMS,
+                                                description="政府采购预算")
     assets: Assets | None = None
     prior_year: PriorYear | None = None
     glossary: Paragraphs | None = Field(None, description="名词解释；省略则用版式默认文字")
@@ -408,27 +519,88 @@ _TYPE_MESSAGES = {
 
 def _message(err) -> str:
     kind = err["type"]
+    if kind == "cell_too_long":
+        return str(err["msg"])
     if kind == "value_error":
         return str(err.get("ctx", {}).get("error", err["msg"]))
     if kind == "missing":
         return f"缺少必填项“{err['loc'][-1]}”"
     if kind == "extra_forbidden":
         return f"未知的键“{err['loc'][-1]}”（可能拼写有误；可用的键见 budgetgen schema）"
+    ctx = err.get("ctx", {})
     if kind in ("enum", "literal_error"):
-        expected = err.get("ctx", {}).get("expected", "")
-        return f"取值“{err.get('input')}”无效，应为 {expected}"
+        keys = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        shown = "、".join(f"“{_CHOICE_LABELS.get(k, k)}”" for k in keys)
+        return f"取值“{err.get('input')}”无效，应为以下之一：{shown}"
     if kind in ("too_short", "too_long"):
-        ctx = err.get("ctx", {})
         n = ctx.get("min_length", ctx.get("max_length"))
+        if kind == "too_long" and n is not None and n > 6:
+            return (f"项数超过上限：至多{n}项，实有{ctx.get('actual_length')}项"
+                    "（规模上限见 docs/refused-input.md）")
         return f"项数不对：应{'至少' if kind == 'too_short' else '至多'}{n}项，实有{ctx.get('actual_length')}项"
     if kind == "string_too_short":
         return "不能为空"
-    base = _TYPE_MESSAGES.get(kind)
-    return base or f"格式不正确（{err['msg']}）"
+    if kind == "string_too_long":
+        return f"太长：至多{ctx.get('max_length')}个字符"
+    if kind in ("greater_than_equal", "greater_than"):
+        limit = ctx.get("ge", ctx.get("gt"))
+        return f"数值太小：应{'不小于' if kind == 'greater_than_equal' else '大于'}{limit}，实为{err.get('input')}"
+    if kind in ("less_than_equal", "less_than"):
+        limit = ctx.get("le", ctx.get("lt"))
+        return f"数值太大：应{'不大于' if kind == 'less_than_equal' else '小于'}{limit}，实为{err.get('input')}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"应为整数，实为“{err.get('input')}”"
+    return _TYPE_MESSAGES.get(kind) or "格式不正确"  # never pydantic's English text
+
+
+_XLSX_LIMIT = Decimal(10) ** 13  # 13 integer digits + 2 decimals = 15 significant digits
+
+
+def _amounts(value) -> list[Decimal]:
+    """Every amount in a part of the model (all are non-negative, so their sum bounds every
+    total computed from them)."""
+    if isinstance(value, Decimal):
+        return [value]
+    if isinstance(value, BaseModel):
+        return [x for name in type(value).model_fields for x in _amounts(getattr(value, name))]
+    if isinstance(value, (list, tuple)):
+        return [x for item in value for x in _amounts(item)]
+    return []
+
+
+def _whole_file_rules(budget: Budget, doc: RawDoc) -> list[Problem]:
+    """Rules across fields that must hold before anything is computed: the work limits on the
+    whole file, and the asset date against the budget year (both layouts print 上年末 figures)."""
+    problems = []
+    rows = sum(len(p.indicators) for p in budget.projects)
+    if rows > MAX_INDICATORS:
+        problems.append(error("规模上限", f"绩效指标共{rows}行，超过上限{MAX_INDICATORS}行"
+                              "（见 docs/refused-input.md 的规模上限）", doc.locate_key(("projects",))))
+    items = sum(len(g.items) for g in budget.procurement)
+    if items > MAX_PROCUREMENT_ITEMS:
+        problems.append(error("规模上限", f"政府采购明细共{items}行，超过上限{MAX_PROCUREMENT_ITEMS}行",
+                              doc.locate_key(("procurement",))))
+    for section in ("expenditure", "basic_economic", "projects", "procurement", "assets"):
+        total = sum(_amounts(getattr(budget, section)), Decimal(0))
+        if total >= _XLSX_LIMIT:
+            problems.append(error("规模上限", f"{section} 中的数合计达{total}，由它们算出的合计会超过 XLSX 能精确保存的"
+                                  "15位有效数字（PDF 与 XLSX 会显示不同的数）：请核对单位（金额以万元为单位）",
+                                  doc.locate_key((section,))))
+    if budget.assets is not None:
+        want = datetime.date(budget.department.year - 1, 12, 31)
+        if as_of_date(budget.assets.as_of) != want:
+            problems.append(error("年度", f"assets.as_of：固定资产截止时间应为上年末{want.isoformat()}"
+                                  f"（{budget.department.year}年预算公开的是上年末数），实为“{budget.assets.as_of}”",
+                                  doc.locate(("assets", "as_of")), want.isoformat(), budget.assets.as_of))
+    return problems
 
 
 def build_model(doc: RawDoc) -> tuple[Budget | None, list[Problem]]:
     """Validate the raw tree into a Budget; every type error becomes a located problem."""
+    from .infile import looks_like_department
+    if not looks_like_department(doc.data, set(Budget.model_fields)):
+        return None, [error("格式", "文件顶层没有任何部门预算文件的键（department、expenditure 等），"
+                            "这不是部门预算文件（为免泄露内容，不列出其中的键）；请检查文件名", doc.locate(()))]
     department = doc.data.get("department") if isinstance(doc.data, dict) else None
     unit = department.get("unit") if isinstance(department, dict) else None
     context = {"unit": unit if unit in UNITS else "万元"}
@@ -438,13 +610,17 @@ def build_model(doc: RawDoc) -> tuple[Budget | None, list[Problem]]:
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
-            if err["type"] == "extra_forbidden":
-                where = doc.locate_key(loc)
+            if err["type"] in ("extra_forbidden", "too_long", "too_short", "cell_too_long"):
+                where = doc.locate_key(loc)  # a whole list or section: at its key
             else:
                 where = doc.locate(loc)
             problems.append(error("格式", f"{_path_label(loc)}：{_message(err)}", where))
         return None, problems
-    return (None, problems) if problems else (budget, [])
+    if problems:
+        return None, problems
+    # the whole-file rules do not stop computing (their errors still stop rendering): the
+    # later rules, such as a unit's year against its department's, are reported too
+    return budget, _whole_file_rules(budget, doc)
 
 
 def _missing_expenditure(doc: RawDoc) -> list[Problem]:

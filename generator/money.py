@@ -15,6 +15,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 MAX_INTEGER_DIGITS = 12  # 万元: up to 999 999 999 999.99 万元; keeps every sum exact and finite
+# An XLSX cell holds an IEEE double: 15 significant digits are exact, more are not. A figure with
+# more would print one way in the PDF and another in the workbook, so it is refused.
+XLSX_DIGITS = 15
 _PLAIN = re.compile(r"[0-9]+(\.[0-9]+)?")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
 _BOOLEAN_WORDS = {"true", "false", "yes", "no", "on", "off", "y", "n"}
@@ -70,6 +73,9 @@ def parse_amount(raw, *, places: int = 2, allow_negative: bool = False, what: st
                          f"{what}“{text}”超过{places}位小数")
     if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
         raise ValueError(f"{what}“{text}”过大（整数部分超过{MAX_INTEGER_DIGITS}位）：请核对，金额以万元为单位")
+    if len((whole + frac).lstrip("0")) > XLSX_DIGITS:
+        raise ValueError(f"{what}“{text}”有{len((whole + frac).lstrip('0'))}位有效数字，超过 XLSX 能精确保存的"
+                         f"{XLSX_DIGITS}位（PDF 与 XLSX 会显示不同的数）：请核对")
     try:
         value = Decimal(text)
         return value.quantize(Decimal(1).scaleb(-places)) if places else value

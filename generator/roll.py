@@ -27,7 +27,6 @@ draft does not pass `check`, no draft is returned.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import yaml
 
@@ -338,16 +337,24 @@ def roll_file(path, to_year: int) -> tuple[list[Problem], str | None]:
     to_year = int(to_year)
     if to_year > 2100:
         return [error("年度", f"预算年度{to_year}年超出范围（2000至2100）", Location(name))], None
-    raw = Path(path).read_bytes()
-    text, _, _ = _decode(raw, name)
-    if text is None:  # pragma: no cover - the pipeline has read it already
+    from .infile import read_input
+    raw, _ = read_input(name)  # the same checks as `check`: a regular file, within the limits
+    text, _, _ = _decode(raw or b"", name)
+    if raw is None or text is None:  # pragma: no cover - the pipeline has read it already
         return [error("文件编码", "无法读取文件", Location(name))], None
+    # old Mac line ends (CR only) are line breaks to YAML and to `check`: draft on "\n", then
+    # give the draft the file's own line ends back
+    cr_only = "\r" in text and "\n" not in text
+    if cr_only:
+        text = text.replace("\r", "\n")
     has_carryover = any(line.source.value in CARRYOVER_SOURCES for line in result.budget.expenditure)
     for drop in ((True, False) if has_carryover else (False,)):
         try:
             draft = draft_text(text, result, to_year, drop_carryover=drop)
         except _Refused as exc:
             return [error("下年草稿", str(exc), Location(name))], None
+        if cr_only:
+            draft = draft.replace("\n", "\r")
         checked = run_text(draft, f"{name}（{to_year}年草稿）")
         wrong = _verify(result, checked, to_year, dropped=drop)
         errors = [p for p in checked.problems if p.is_error]

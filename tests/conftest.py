@@ -1,6 +1,7 @@
 """Shared fixtures: the two example departments, run through the pipeline once per session."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,35 @@ def replace_once(text: str, old: str, new: str) -> str:
 
 def run_variant(text: str, name: str = "dept.yaml"):
     return run_text(text, name)
+
+
+# ----------------------------------------------------------------------------- WeasyPrint logs
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture()
+def weasyprint_warnings_expected():
+    """Request this in a test that makes WeasyPrint warn on purpose."""
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_weasyprint_logs(request):
+    """Like WeasyPrint's own assert_no_logs: a test fails on any warning or error the
+    'weasyprint' logger gives while it runs, unless it asks for weasyprint_warnings_expected."""
+    logger, handler = logging.getLogger("weasyprint"), _Records()
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if "weasyprint_warnings_expected" not in request.fixturenames:
+        said = [f"{r.levelname}: {r.getMessage()}" for r in handler.records]
+        assert not said, f"WeasyPrint warned unexpectedly: {said}"

@@ -87,14 +87,14 @@ def test_check_unreadable_file_exits_2(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("department:\n  code: [524\n  name: 某部门\n", encoding="utf-8")
     result = invoke("check", path)
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output
     assert re.search(rf"^{re.escape(str(path))}:\d+:\d+: 错误 \[YAML语法\]", result.stdout, re.M)
     assert "文件无法读取" in result.stdout
 
 
 def test_check_missing_file_exits_2(tmp_path):
     result = invoke("check", tmp_path / "nope.yaml")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "无法读取文件" in result.stdout
 
 
@@ -121,9 +121,9 @@ def test_batch_render_one_bad_file_does_not_stop_the_others(tmp_path, jobs):
     result = invoke("render", *files, "-o", out, "--format", fmt, "-j", jobs)
     assert result.exit_code == 1, result.output
     for good in (EXAMPLE_2025, EXAMPLE_2023):
-        target = out / f"{_stem(good)}.{fmt}"
+        target = out / _stem(good) / f"{_stem(good)}.{fmt}"  # one folder per department
         assert target.is_file() and target.stat().st_size > 1000, result.output
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{_stem(g)}.{fmt}" for g in (EXAMPLE_2025, EXAMPLE_2023))
+    assert sorted(p.name for p in out.iterdir() if p.name != ".budgetgen") == sorted(_stem(g) for g in (EXAMPLE_2025, EXAMPLE_2023))
     text = result.stdout
     # the bad file's problems, located, then the summary table listing all three files
     assert re.search(rf"^{re.escape(str(bad))}:\d+:\d+: 错误 \[基本支出-经济分类\]", text, re.M), text
@@ -143,11 +143,11 @@ def test_batch_unreadable_file_gives_exit_2_and_is_listed(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("department: [\n", encoding="utf-8")
     result = invoke("render", EXAMPLE_2023, broken, "-o", tmp_path / "out", "-f", fmt, "-j", "2")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output
     assert re.search(rf"^{re.escape(str(broken))}\s+无法读取", result.stdout, re.M), result.stdout
 
 
-def _stub_work(path, out_dir, formats):
+def _stub_work(path, out_dir, formats, timeout=None):
     """A worker that renders nothing; 'die.yaml' kills its process, 'bug.yaml' raises."""
     name = os.path.basename(path)
     if name == "die.yaml":
@@ -191,7 +191,7 @@ def test_render_single_file(tmp_path):
     fmt = fast_format()
     result = invoke("render", EXAMPLE_2023, "-o", tmp_path, "-f", fmt)
     assert result.exit_code == 0, result.output
-    assert (tmp_path / f"{_stem(EXAMPLE_2023)}.{fmt}").is_file()
+    assert (tmp_path / _stem(EXAMPLE_2023) / f"{_stem(EXAMPLE_2023)}.{fmt}").is_file()
     assert "已生成" in result.stdout
 
 

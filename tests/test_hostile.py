@@ -853,8 +853,11 @@ def test_rendered_files_land_inside_the_output_directory(tmp_path, name):
     assert outcome.status == "ok", [str(p) for p in outcome.problems]
     assert len(outcome.outputs) == 1
     written = Path(outcome.outputs[0]).resolve()
-    assert written.parent == out.resolve() and written.is_file()
-    assert sorted(p.name for p in out.iterdir()) == [written.name]  # nothing else, no temp file
+    # one folder per department, named like its files, directly inside the output folder
+    assert written.parent.parent == out.resolve() and written.is_file()
+    assert written.parent.name == written.stem
+    assert sorted(p.name for p in out.iterdir() if p.name != ".budgetgen") == [written.parent.name]  # no staging folder
+    assert sorted(p.name for p in written.parent.iterdir()) == [written.name]
     assert sorted(p.name for p in tmp_path.iterdir()) == [NAME, "out"]
 
 
@@ -867,6 +870,11 @@ def example_file(tmp_path):
 
 def _render_with(monkeypatch, behaviour):
     monkeypatch.setattr(jobs, "_render", lambda fmt, d: (behaviour(fmt, d), 0))
+
+
+def _tree(out: Path) -> dict:
+    """Every file under out (hidden ones too), relative path → bytes."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
 def test_failed_render_keeps_the_previous_output(tmp_path, example_file, monkeypatch):
@@ -882,69 +890,62 @@ def test_failed_render_keeps_the_previous_output(tmp_path, example_file, monkeyp
 
     _render_with(monkeypatch, half_then_fail)
     second = jobs.render_file(str(example_file), str(out), ("xlsx",))
-    assert second.status == "crash" and second.exit_code == 3
+    assert second.status == "crash" and second.exit_code == 5
     assert "内部错误" == second.problems[0].rule and "生成时出错" in second.problems[0].message
     assert target.read_bytes() == b"GOOD 1"
-    assert [p.name for p in out.iterdir()] == [target.name]
+    assert [p.name for p in out.iterdir() if p.name != ".budgetgen"] == [target.parent.name]
 
 
-@pytest.mark.parametrize("broken", ["replace", "fsync", "write"])
+@pytest.mark.parametrize("broken", ["write", "fsync", "exchange", "rename"])
 def test_interrupted_write_leaves_no_partial_or_temporary_file(tmp_path, example_file, monkeypatch, broken):
     from generator.render import output
     out = tmp_path / "out"
-    _render_with(monkeypatch, lambda fmt, d: b"GOOD 1")
-    target = Path(jobs.render_file(str(example_file), str(out), ("xlsx",)).outputs[0])
-    replaced = []
-    real_replace = os.replace
-
-    def spy_replace(src, dst):
-        replaced.append((Path(src), Path(dst)))
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(output.os, "replace", spy_replace)
-    _render_with(monkeypatch, lambda fmt, d: b"NEW CONTENT " * 1000)
-    assert jobs.render_file(str(example_file), str(out), ("xlsx",)).status == "ok"
-    (tmp, dst), = replaced
-    assert dst == target and tmp.parent == target.parent and not tmp.exists()  # renamed into place
-    good = target.read_bytes()
+    _render_with(monkeypatch, lambda fmt, d: b"GOOD " + fmt.encode())
+    first = jobs.render_file(str(example_file), str(out), ("xlsx", "html"))
+    good = _tree(out)
+    assert len(good) == 2
 
     def fail(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    if broken == "replace":
-        monkeypatch.setattr(output.os, "replace", fail)
+    if broken == "write":
+        real_write = os.write
+        calls = []
+
+        def half(fd, data):  # the second file fails half way
+            calls.append(fd)
+            if len(calls) > 1:
+                real_write(fd, bytes(data[: len(data) // 2]))
+                fail()
+            return real_write(fd, data)
+
+        monkeypatch.setattr(output.os, "write", half)
     elif broken == "fsync":
         monkeypatch.setattr(output.os, "fsync", fail)
-    else:
-        real_fdopen = os.fdopen
+    elif broken == "exchange":
+        monkeypatch.setattr(output, "_exchange", fail)
+    else:  # the fallback without renameat2: the old set is moved aside, then the new one fails
+        monkeypatch.setattr(output, "_exchange", lambda a, b: False)
+        real_rename = os.rename
 
-        class Half(io.RawIOBase):
-            def __init__(self, fh):
-                self.fh = fh
+        def second_rename_fails(src, dst):
+            if ".new" in str(src):
+                fail()
+            return real_rename(src, dst)
 
-            def write(self, data):
-                self.fh.write(data[: len(data) // 2])
-                raise OSError(28, "No space left on device")
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                self.fh.close()
-
-        monkeypatch.setattr(output.os, "fdopen", lambda fd, mode: Half(real_fdopen(fd, mode)))
+        monkeypatch.setattr(output.os, "rename", second_rename_fails)
     _render_with(monkeypatch, lambda fmt, d: b"PARTIAL? " * 1000)
-    outcome = jobs.render_file(str(example_file), str(out), ("xlsx",))
-    assert outcome.status == "crash"
-    assert target.read_bytes() == good
-    assert [p.name for p in out.iterdir()] == [target.name]
+    outcome = jobs.render_file(str(example_file), str(out), ("xlsx", "html"))
+    assert outcome.status == "output" and outcome.exit_code == 4, [str(p) for p in outcome.problems]
+    assert "磁盘空间已满" in outcome.problems[0].message
+    assert _tree(out) == good, first.outputs  # the same two old files, nothing else
 
 
 def test_a_failing_second_format_leaves_the_first_untouched(tmp_path, example_file, monkeypatch):
     out = tmp_path / "out"
     _render_with(monkeypatch, lambda fmt, d: b"OLD " + fmt.encode())
-    old = jobs.render_file(str(example_file), str(out), ("xlsx", "html"))
-    before = {Path(p).name: Path(p).read_bytes() for p in old.outputs}
+    jobs.render_file(str(example_file), str(out), ("xlsx", "html"))
+    before = _tree(out)
 
     def second_fails(fmt, d):
         if fmt == "html":
@@ -953,7 +954,7 @@ def test_a_failing_second_format_leaves_the_first_untouched(tmp_path, example_fi
 
     _render_with(monkeypatch, second_fails)
     assert jobs.render_file(str(example_file), str(out), ("xlsx", "html")).status == "crash"
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # still a matching pair
+    assert _tree(out) == before  # still a matching pair
 
 
 def test_check_reports_an_internal_error_without_a_traceback(example_file, monkeypatch):
@@ -976,7 +977,7 @@ def test_file_with_errors_writes_nothing(tmp_path, monkeypatch):
     assert calls == [] and not out.exists()
     unreadable = write(tmp_path, b"department: [\n", "broken.yaml")
     outcome = jobs.render_file(str(unreadable), str(out), ("xlsx",))
-    assert outcome.status == "unreadable" and outcome.exit_code == 2 and not out.exists()
+    assert outcome.status == "unreadable" and outcome.exit_code == 3 and not out.exists()
 
 
 # ----------------------------------------------------------------------------- the command line
@@ -995,7 +996,7 @@ def test_cli_check_exit_codes_and_no_traceback(tmp_path):
                               capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
         assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
         codes[path.name] = proc.returncode
-    assert codes == {EXAMPLE_2025.name: 0, "tag.yaml": 1, "bomb.yaml": 1, "broken.yaml": 2}
+    assert codes == {EXAMPLE_2025.name: 0, "tag.yaml": 1, "bomb.yaml": 1, "broken.yaml": 3}
     assert not marker.exists()
 
 

@@ -539,7 +539,7 @@ def test_unit_budget_workbook(tmp_path):
     dept = EXAMPLE_2025.with_name("730-shixian-nongye-2025.yaml")
     result = runner.invoke(app, ["render", str(dept), "--units", "-f", "xlsx", "-o", str(tmp_path), "-j", "1"])
     assert result.exit_code == 0, result.output
-    book = next(tmp_path.glob("730001-*.xlsx"))
+    book = next(tmp_path.glob("730001-*/730001-*.xlsx"))
     _, again = imported(book)
     assert "单位预算" in openpyxl.load_workbook(book).worksheets[0]["A1"].value
     unit = run(EXAMPLE_2025.parent / "730-units" / "730001-tuiguangzhan-2025.yaml")

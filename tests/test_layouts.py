@@ -208,7 +208,7 @@ def test_exported_layout_edited_to_yuan_renders_in_yuan(tmp_path):
     out = tmp_path / "out"
     result = invoke("render", EXAMPLE_2025, "--layout", layout, "-o", out, "--format", "html")
     assert result.exit_code == 0, result.output
-    assert "22566900.00" in next(out.glob("*.html")).read_text(encoding="utf-8")
+    assert "22566900.00" in next(out.glob("*/*.html")).read_text(encoding="utf-8")  # a folder per department
 
 
 DEPT_IN_YUAN = """\

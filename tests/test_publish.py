@@ -297,7 +297,7 @@ def test_pdf_variants_from_the_cli(tmp_path):
                                str(out), "-f", "pdf", "--pdf-variant", variant],
                               capture_output=True, text=True, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        (pdf,) = out.glob("*.pdf")
+        (pdf,) = out.glob("*/*.pdf")  # one folder per department
         assert "No syntax or stream encoding errors found" in _qpdf_check(pdf)
         results[variant] = PdfReader(pdf)
     xmp = results["pdf/a-3b"].trailer["/Root"]["/Metadata"].get_object().get_data().decode()

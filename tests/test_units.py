@@ -462,17 +462,21 @@ def test_render_units_writes_each_unit_budget(tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["render", str(DEPT), "--units", "-f", "html", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    names = sorted(p.name for p in out.iterdir())
+    # each department and unit is its own set, in its own folder (render/output.py)
+    assert sorted(p.name for p in out.iterdir() if p.name != ".budgetgen") == ["730-示例县农业农村局-2025", "730001-示例县农业技术推广站-2025",
+                                                     "730002-示例县农产品质量安全检测站-2025"]
+    files = sorted(p for p in out.glob("*/*") if p.parent.name != ".budgetgen")
+    names = [p.name for p in files]
     assert names == ["730-示例县农业农村局-2025.html", "730001-示例县农业技术推广站-2025.html",
                      "730002-示例县农产品质量安全检测站-2025.html"]
-    unit = (out / names[1]).read_text(encoding="utf-8")
+    unit = files[1].read_text(encoding="utf-8")
     assert "示例县农业技术推广站2025年单位预算公开" in unit and "第一部分 单位预算公开表" in unit
     visible = re.sub(r"<style>.*?</style>", "", unit, flags=re.DOTALL)
     assert "部门预算公开" not in visible.replace("单位预算公开", "")
-    assert "示例县农业农村局2025年部门预算公开" in (out / names[0]).read_text(encoding="utf-8")
+    assert "示例县农业农村局2025年部门预算公开" in files[0].read_text(encoding="utf-8")
     only = tmp_path / "only"
     assert CliRunner().invoke(app, ["render", str(DEPT), "-f", "html", "-o", str(only)]).exit_code == 0
-    assert [p.name for p in only.iterdir()] == [names[0]]
+    assert [p.name for p in only.glob("*/*") if p.parent.name != ".budgetgen"] == [names[0]]
 
 
 def test_batch_summary_lists_the_units(tmp_path):

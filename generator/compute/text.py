@@ -83,7 +83,7 @@ def _three_public(ctx: Ctx) -> list:
             f"{M(t['vehicle_purchase'])}{u}，公务用车运行维护费{M(t['vehicle_operation'])}{u}）；"
             f"公务接待费{M(t['reception'])}{u}。")
     prior = b.prior_year
-    if prior is not None:
+    if prior is not None and prior.three_public is not None:  # not given: no comparison, never vs 0
         diff = fig.three_public_total - prior.three_public
         py = prior.year or y - 1
         text += (f"与{py}年持平。" if diff == 0 else f"与{py}年相比{_change(ctx, diff)}。")
@@ -103,8 +103,12 @@ def _performance(ctx: Ctx, item: BlockItem) -> list:
 
 
 def _projects(ctx: Ctx, item: BlockItem) -> list:
-    if not ctx.budget.projects:
-        return [Paragraph(f"{ctx.budget.department.name}无项目支出预算。")]
+    # "无…" only from the same figure the schedules print (项目支出 = 0), never from an empty list
+    name = ctx.budget.department.name
+    if not ctx.budget.projects and ctx.fig.project == 0:
+        return [Paragraph(f"{name}无项目支出预算。")]
+    if not ctx.budget.projects:  # refused by the 项目-合计 rule; never printed as "无"
+        return [Paragraph(f"{name}项目支出预算{ctx.text_money(ctx.fig.project)}{ctx.unit}。")]
     return list(project_tables(ctx, item.format))
 
 

@@ -399,4 +399,6 @@ def environment() -> Environment:
 
 def render_html(disclosure: Disclosure) -> str:
     """The whole disclosure as one self-contained HTML document (CSS inlined)."""
-    return environment().get_template("disclosure.html.j2").render(context(disclosure))
+    html = environment().get_template("disclosure.html.j2").render(context(disclosure))
+    from .glyphs import with_missing_glyph_font  # characters no font draws keep their code points
+    return with_missing_glyph_font(html)

@@ -3,47 +3,53 @@
 The URL fetcher only reads files under templates/, the package and the system font folders
 (and data: URLs); anything else — http(s), other files — is refused and logged, so nothing a
 YAML file names is ever fetched. The only date is the input's `published` date (<meta
-dcterms.*>; none without it), so two renders of the same input are byte-identical. Font streams are packed (pdfpack.py).
+dcterms.*>; none without it), so two renders of the same input are byte-identical. Font streams
+are packed (pdfpack.py).
+
+What WeasyPrint logs while it renders (a missing glyph, a refused fetch, CSS it ignored) is
+returned with the PDF (`render_pdf_report`; `jobs` makes warnings of it, pdflog.py).
+
+Speed (benchmarks/results.md): WeasyPrint is imported without find_library's child processes,
+the HTML is parsed by expat, and our user-agent stylesheet replaces the HTML5 one (compat.py,
+version-fenced); the stylesheet is parsed once per process; Python's cyclic garbage collector
+is paused while a document is laid out and its objects are collected only when another
+document follows (`collector_paused`).
 """
 from __future__ import annotations
 
+import gc
 import logging
 import mimetypes
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
-
-from weasyprint import CSS, HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 import generator
 
 from ..compute.tables import Disclosure
+from ..problems import Problem
+from . import compat
+from .compat import (  # WeasyPrint, imported the quick way
+    CSS,
+    URLFetcher,
+    URLFetcherResponse,
+)
 from .html import TEMPLATES, render_html
-from .pdffonts import install as _lazy_fonts
+from .pdflog import record_problem, weasyprint_records
 from .pdfpack import pack_font_streams
 
-_lazy_fonts()
+compat.install_lazy_fonts()
 
 LOG = logging.getLogger(__name__)
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts",
              Path.home() / ".local/share/fonts")
 _INTER_TAG_SPACE = re.compile(r">\s+<")  # text is escaped, so only layout whitespace matches
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 ALLOWED_ROOTS = (TEMPLATES.resolve(), Path(generator.__file__).resolve().parent) + FONT_DIRS
-
-
-class _LeanHTML(HTML):
-    """HTML with our own minimal user-agent stylesheet (templates/ua.css) instead of
-    WeasyPrint's full HTML5 one. `_ua_stylesheets` is WeasyPrint's internal hook; the PDF
-    tests compare every schedule row and the page count, so a change there cannot pass
-    silently."""
-
-    _ua = None
-
-    def _ua_stylesheets(self, forms=False):
-        if _LeanHTML._ua is None:
-            _LeanHTML._ua = CSS(filename=str(TEMPLATES / "ua.css"))
-        return [_LeanHTML._ua]
 
 
 class FetchRefused(ValueError):
@@ -72,18 +78,100 @@ class LocalFetcher(URLFetcher):
         raise FetchRefused(f"refused to fetch {url[:200]}")
 
 
+# --------------------------------------------------------------------------- stylesheets
+
+_SHEETS: dict[str, Any] = {}
+
+
+def _sheet(key: str, text: str) -> Any:
+    """A stylesheet parsed once per process (a batch worker renders many documents)."""
+    sheet = _SHEETS.get(text)
+    if sheet is None:
+        sheet = _SHEETS[text] = CSS(string=text, base_url=str(TEMPLATES) + "/",
+                                    url_fetcher=LocalFetcher())
+    return sheet
+
+
+def _ua_sheet() -> Any:
+    return _sheet("ua", (TEMPLATES / "ua.css").read_text(encoding="utf-8"))
+
+
+def _split_style(html: str) -> tuple[str, list[Any]]:
+    """The page's inline <style> taken out and parsed once per process (it is the same for every
+    department of a layout). It becomes a user stylesheet: the only other sheet is the
+    user-agent one, which both user and author sheets override, and neither uses !important.
+    On compat's public path ua.css is itself a user sheet, so the page's stays inline (author)."""
+    match = _STYLE.search(html)
+    if match is None or "!important" in match.group(1) or not compat.INTERNALS:
+        return html, []
+    return html[:match.start()] + html[match.end():], [_sheet("page", match.group(1))]
+
+
+# --------------------------------------------------------------------------- collector
+
+_UNCOLLECTED = False  # a rendered document's objects are frozen, not yet collected
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic GC off while a document is laid out: its full collections rescan the
+    growing box tree (15–25 % of a render, the only super-linear cost). Afterwards the
+    document's objects are frozen (`gc.freeze`: out of the collector's sight, O(1)) rather than
+    collected (0.2–0.3 s): a one-shot process exits without ever paying for it, and a process
+    that renders again (a batch worker, `watch`) collects the previous document first."""
+    global _UNCOLLECTED
+    if _UNCOLLECTED:
+        gc.unfreeze()
+        gc.collect()
+        _UNCOLLECTED = False
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        _UNCOLLECTED = True
+        if enabled:
+            gc.enable()
+
+
+# --------------------------------------------------------------------------- rendering
+
+@dataclass
+class PdfResult:
+    data: bytes
+    pages: int
+    records: list[logging.LogRecord] = field(default_factory=list)
+
+    def problems(self, file: str = "") -> list[Problem]:
+        return [record_problem(r, file) for r in self.records]
+
+
+def render_pdf_report(disclosure: Disclosure, pdf_variant: str | None = None,
+                      fetcher: LocalFetcher | None = None) -> PdfResult:
+    """The disclosure as PDF bytes, its page count and what WeasyPrint logged meanwhile;
+    pdf_variant='pdf/a-3b' gives the archival variant."""
+    html = _INTER_TAG_SPACE.sub("><", render_html(disclosure)).strip()  # fewer text nodes
+    html, sheets = _split_style(html)
+    fetcher = fetcher or LocalFetcher()
+    options: dict = {"pdf_variant": pdf_variant} if pdf_variant else {}
+    with weasyprint_records() as records, collector_paused():
+        document, ua = compat.make_html(html, str(TEMPLATES) + "/", fetcher, _ua_sheet())
+        rendered = document.render(stylesheets=ua + sheets, **options)
+        data = rendered.write_pdf(finisher=pack_font_streams, **options)
+        pages = len(rendered.pages)
+        del rendered, document
+    return PdfResult(data, pages, list(records))
+
+
 def render_pdf_pages(disclosure: Disclosure, pdf_variant: str | None = None,
                      fetcher: LocalFetcher | None = None) -> tuple[bytes, int]:
-    """The disclosure as PDF bytes and its page count; pdf_variant='pdf/a-3b' gives the
-    archival variant."""
-    html = _INTER_TAG_SPACE.sub("><", render_html(disclosure))  # fewer text nodes to lay out
-    document = _LeanHTML(string=html, base_url=str(TEMPLATES) + "/",
-                         url_fetcher=fetcher or LocalFetcher()).render()
-    options = {"pdf_variant": pdf_variant} if pdf_variant else {}
-    return document.write_pdf(finisher=pack_font_streams, **options), len(document.pages)
+    """The disclosure as PDF bytes and its page count."""
+    result = render_pdf_report(disclosure, pdf_variant, fetcher)
+    return result.data, result.pages
 
 
 def render_pdf(disclosure: Disclosure, pdf_variant: str | None = None,
                fetcher: LocalFetcher | None = None) -> bytes:
     """The disclosure as PDF bytes."""
-    return render_pdf_pages(disclosure, pdf_variant, fetcher)[0]
+    return render_pdf_report(disclosure, pdf_variant, fetcher).data

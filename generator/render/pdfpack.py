@@ -7,7 +7,7 @@ constant step that deflate squeezes to almost nothing. The glyph programs themse
 better unfiltered (FandolFang's by 14 %), and PNG predictor 15 lets each row name its own
 filter: rows the Sub filter mostly zeroes (the offsets) are Sub, the others None. The decoded
 font is byte-identical (plus zero padding to whole predictor rows, after the last table, which
-font parsers ignore).
+font parsers ignore). Objects are serialised as pydyf does (compat.object_bytes).
 
 WeasyPrint also embeds one subset per font *description*: 仿宋 text at weight bold (GB/T 9704
 level-3 headings) draws FandolFang-Regular's own outlines, yet gets a second subset repeating
@@ -23,6 +23,8 @@ from typing import Any
 import pydyf
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables.DefaultTable import DefaultTable
+
+from .compat import object_bytes
 
 BPP = 3  # CFF index offsets are 3 bytes wide for fonts under 16 MB
 COLUMNS = 1024  # pixels per predictor row: rows of 3 KB
@@ -134,11 +136,11 @@ def _share_font_programs(pdf: pydyf.PDF, descriptors: list[pydyf.Dictionary]) ->
     the streams they leave are emptied. Fonts with a /CIDSet (PDF 1.4 and older) stay apart."""
     groups: dict[tuple[Any, ...], list[tuple[pydyf.Dictionary, pydyf.Stream, TTFont]]] = {}
     for descriptor in descriptors:
-        stream = pdf.objects[int(pydyf._to_bytes(descriptor["FontFile3"]).split()[0])]
+        stream = pdf.objects[int(object_bytes(descriptor["FontFile3"]).split()[0])]
         if "CIDSet" in descriptor or not isinstance(stream, pydyf.Stream) \
                 or "Filter" in stream.extra:
             continue
-        raw = b"\n".join(pydyf._to_bytes(item) for item in stream.stream)
+        raw = b"\n".join(object_bytes(item) for item in stream.stream)
         if raw[:4] != b"OTTO":  # CFF-flavoured OpenType, as WeasyPrint writes FontFile3
             continue
         font = TTFont(io.BytesIO(raw), recalcBBoxes=False, recalcTimestamp=False)
@@ -164,10 +166,10 @@ def pack_font_streams(document: Any, pdf: pydyf.PDF) -> None:
                    and obj.get("Type") == "/FontDescriptor" and "FontFile3" in obj]
     _share_font_programs(pdf, descriptors)
     for obj in descriptors:
-        stream = pdf.objects[int(pydyf._to_bytes(obj["FontFile3"]).split()[0])]
+        stream = pdf.objects[int(object_bytes(obj["FontFile3"]).split()[0])]
         if not isinstance(stream, pydyf.Stream) or "Filter" in stream.extra:
             continue
-        raw = b"\n".join(pydyf._to_bytes(item) for item in stream.stream)
+        raw = b"\n".join(object_bytes(item) for item in stream.stream)
         stream.stream = [zlib.compress(png_mixed(raw), 9)]
         stream.compress = False
         stream.extra["Filter"] = "/FlateDecode"

@@ -1,0 +1,186 @@
+"""The one place budgetgen touches WeasyPrint's and pydyf's internals, fenced by a version check.
+
+Everything here has a public path that gives the same output, only slower or hungrier:
+
+- `import_weasyprint`: on Linux, WeasyPrint's import asks cffi for each Windows and macOS
+  library name first, and cffi falls back to `ctypes.util.find_library` for every miss (22 ×
+  `ldconfig -p`, 16 × gcc + ld: 0.3 s of every process). While WeasyPrint imports,
+  find_library answers None, so only the Linux names WeasyPrint also tries load; should the
+  import then fail, it is retried the ordinary way. (Public, stdlib only: used on any version.)
+- `LeanHTML`: our own minimal user-agent stylesheet (templates/ua.css) in place of WeasyPrint's
+  full HTML5 one (`HTML._ua_stylesheets`, internal), and the HTML parsed by expat instead of
+  the HTML5 parser when it is well-formed XML (our templates emit it; the element tree is the
+  same). Public path: `HTML(string=…)` with ua.css added as a user stylesheet.
+- `install_lazy_fonts`: WeasyPrint's PDF writer builds `LazyFont` objects that do not keep
+  a second copy of each font file (−70 MB). Public path: nothing (more memory).
+- `object_bytes`: pydyf's serialisation of one PDF object (`pydyf._to_bytes`). Public path:
+  the same rules written out here.
+
+INTERNALS is True only for the WeasyPrint and pydyf series the tests ran with (TESTED); on any
+other version — or with BUDGETGEN_COMPAT=public in the environment — the public paths are
+used. tests/test_compat.py renders both ways and compares the pages.
+"""
+from __future__ import annotations
+
+import ctypes.util
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pydyf  # pure Python; does not import WeasyPrint
+
+TESTED_WEASYPRINT = "70"  # major version of the series the tests ran with
+TESTED_PYDYF = "0.13"  # minor series
+
+
+def import_weasyprint() -> Any:
+    """Import WeasyPrint without the find_library child processes (Linux); the module."""
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        import weasyprint
+        return weasyprint
+    original = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None  # type: ignore[assignment]
+    try:
+        import weasyprint
+        return weasyprint
+    except OSError:  # a library only find_library could locate: the ordinary way
+        for name in [n for n in sys.modules if n == "weasyprint" or n.startswith("weasyprint.")]:
+            del sys.modules[name]
+        ctypes.util.find_library = original
+        import weasyprint
+        return weasyprint
+    finally:
+        ctypes.util.find_library = original
+
+
+weasyprint = import_weasyprint()
+HTML: Any = weasyprint.HTML
+CSS: Any = weasyprint.CSS
+URLFetcher: Any = weasyprint.urls.URLFetcher
+URLFetcherResponse: Any = weasyprint.urls.URLFetcherResponse
+
+
+def internals_usable(weasyprint_version: str, pydyf_version: str) -> bool:
+    """True for the tested series: WeasyPrint 70.x with pydyf 0.13.x."""
+    return (weasyprint_version.split(".")[0] == TESTED_WEASYPRINT
+            and ".".join(pydyf_version.split(".")[:2]) == TESTED_PYDYF)
+
+
+INTERNALS = (os.environ.get("BUDGETGEN_COMPAT", "") != "public"
+             and internals_usable(weasyprint.__version__, pydyf.__version__))
+
+
+# --------------------------------------------------------------------------- HTML
+
+_VOID = re.compile(r"<(meta|br|col|img|hr|input|link|wbr|area|base|embed|source|track)\b([^>]*?)/?>")
+
+
+def _xml_tree(html: str) -> Any | None:
+    """The element tree WeasyPrint's HTML5 parser builds for our templates' markup, parsed by
+    expat (25× faster), or None when the markup is not of that simple kind. Void elements are
+    closed first; a <tr> directly in a <table> gets the <tbody> the HTML5 parser would give it.
+    Markup with comments, character entities beyond XML's, or text after </html> is refused."""
+    if "<!--" in html or not html.rstrip().endswith("</html>"):
+        return None
+    try:
+        root = ET.fromstring(_VOID.sub(r"<\1\2/>", html.rstrip()))
+    except ET.ParseError:
+        return None
+    if root.tag != "html" or [c.tag for c in root] != ["head", "body"]:
+        return None
+    for table in root.iter("table"):
+        if any(child.tag == "tr" for child in table):
+            kids, body = list(table), None
+            for child in kids:
+                table.remove(child)
+                if child.tag == "tr":
+                    if body is None:
+                        body = ET.SubElement(table, "tbody")
+                    body.append(child)
+                else:
+                    body = None
+                    table.append(child)
+    return root
+
+
+def make_html(string: str, base_url: str, url_fetcher: Any, ua_css: Any) -> tuple[Any, list]:
+    """(HTML document, user stylesheets to render it with) for the given markup."""
+    if not INTERNALS:
+        return HTML(string=string, base_url=base_url, url_fetcher=url_fetcher), [ua_css]
+    return _LeanHTML(string, base_url, url_fetcher, ua_css), []
+
+
+class _LeanHTML(HTML):
+    """HTML with ua.css as its user-agent stylesheet, parsed by expat when it can be."""
+
+    def __init__(self, string: str, base_url: str, url_fetcher: Any, ua_css: Any) -> None:
+        self._ua = ua_css
+        root = _xml_tree(string)
+        if root is None:
+            super().__init__(string=string, base_url=base_url, url_fetcher=url_fetcher)
+            return
+        import cssselect2
+        self.base_url = weasyprint._find_base_url(root, base_url)
+        self.url_fetcher = url_fetcher
+        self.media_type = "print"
+        self.wrapper_element = cssselect2.ElementWrapper.from_html_root(root,
+                                                                        content_language=None)
+        self.etree_element = self.wrapper_element.etree_element
+
+    def _ua_stylesheets(self, forms: bool = False) -> list:
+        return [self._ua]
+
+
+# --------------------------------------------------------------------------- PDF objects
+
+def install_lazy_fonts() -> bool:
+    """Make WeasyPrint's PDF writer create LazyFont objects (idempotent); False on the public
+    path, where WeasyPrint keeps its copy of each font file.
+
+    WeasyPrint's Font keeps a bytes copy of the whole font file it uses (a Noto CJK collection
+    is 20–27 MB; a disclosure uses four faces), although HarfBuzz subsets from the face it
+    already has. LazyFont drops that first copy and reads the face again only if something asks
+    for the full file (fontTools paths for variable or colour fonts, or a failed subset)."""
+    if not INTERNALS:
+        return False
+    from weasyprint.pdf import stream
+    from weasyprint.pdf.fonts import Font
+    from weasyprint.text.fonts import get_hb_object_data
+
+    if getattr(stream.Font, "_budgetgen_lazy", False):
+        return True
+
+    class LazyFont(Font):  # type: ignore[misc, valid-type]
+        _budgetgen_lazy = True
+
+        @property
+        def file_content(self) -> bytes:
+            data = self.__dict__.get("_content")
+            if data is None:
+                data = self.__dict__["_content"] = get_hb_object_data(self.hb_face)
+            return data
+
+        @file_content.setter
+        def file_content(self, value: bytes) -> None:
+            if "_constructed" not in self.__dict__:  # Font.__init__'s copy of the whole file
+                self.__dict__["_constructed"] = True
+                return
+            self.__dict__["_content"] = value
+
+    stream.Font = LazyFont  # type: ignore[attr-defined]
+    return True
+
+
+def object_bytes(item: Any) -> bytes:
+    """One PDF object or stream item serialised as pydyf writes it."""
+    if INTERNALS:
+        return pydyf._to_bytes(item)  # type: ignore[attr-defined]
+    if isinstance(item, bytes):
+        return item
+    if isinstance(item, float):
+        return (str(int(item)) if item.is_integer() else f"{item:f}".rstrip("0")).encode("ascii")
+    if isinstance(item, pydyf.Object):
+        return item.data
+    return str(item).encode("ascii")
