@@ -873,8 +873,10 @@ def _render_with(monkeypatch, behaviour):
 
 
 def _tree(out: Path) -> dict:
-    """Every file under out (hidden ones too), relative path → bytes."""
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    """Every file under out (hidden ones too, but for the skip-unchanged records in
+    .budgetgen), relative path → bytes."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.relative_to(out).parts[0] != ".budgetgen"}
 
 
 def test_failed_render_keeps_the_previous_output(tmp_path, example_file, monkeypatch):

@@ -177,7 +177,7 @@ def test_unchanged_department_is_skipped_and_force_renders(dept, tmp_path):
     out = tmp_path / "out"
     code, text = _render(dept, "-o", out, "-f", "xlsx")
     assert code == 0 and "已生成" in text
-    [xlsx] = out.glob("*.xlsx")
+    [xlsx] = out.glob("*/*.xlsx")
     first = xlsx.stat().st_mtime_ns
     code, text = _render(dept, "-o", out, "-f", "xlsx")
     assert code == 0 and "未变化，已跳过" in text and "已生成" not in text
@@ -197,7 +197,7 @@ def test_any_change_renders_again(dept, tmp_path, change):
         fh.write("# 所属单位文件：unit-a.yaml\n")
     assert _render(dept, "-o", out, "-f", "xlsx")[0] == 0
     assert "未变化，已跳过" in _render(dept, "-o", out, "-f", "xlsx")[1]
-    [xlsx] = out.glob("*.xlsx")
+    [xlsx] = out.glob("*/*.xlsx")
     fmt = "xlsx"
     if change == "edit input":
         dept.write_text(dept.read_text(encoding="utf-8").replace("2256.69", "2256.69", 1)
