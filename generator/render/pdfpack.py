@@ -21,8 +21,8 @@ import zlib
 from typing import Any
 
 import pydyf
-from fontTools.ttLib import TTFont
-from fontTools.ttLib.tables.DefaultTable import DefaultTable
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+from fontTools.ttLib.tables.DefaultTable import DefaultTable  # type: ignore[import-untyped]
 
 from .compat import object_bytes
 
