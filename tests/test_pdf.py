@@ -564,7 +564,7 @@ def test_merging_refuses_subsets_that_disagree(rendered):
     merged = merge_subsets([TTFont(io.BytesIO(raw)), TTFont(io.BytesIO(raw))])
     assert merged is not None
     a, b = (TTFont(io.BytesIO(x))["CFF "].cff.topDictIndex[0].CharStrings for x in (raw, merged))
-    assert all(a[name].bytecode == b[name].bytecode for name in a)
+    assert all(a[name].bytecode == b[name].bytecode for name in a.keys())  # noqa: SIM118
 
 
 # ----------------------------------------------------------------------------- safety
