@@ -489,9 +489,82 @@ def test_two_renders_are_byte_identical(no_weasyprint_warnings):
 
 
 def test_pdf_size(rendered):
-    # FandolFang (the 仿宋 body face) has no CFF subroutines: its subset for the examples'
-    # ~800 characters is ~300 KB packed, on top of the ~380 KB the other faces and pages take
-    assert len(rendered["pdf"]) <= 720 * 1024
+    # FandolFang (the 仿宋 body face) draws each character with ~550 bytes of outline: its
+    # subset for the examples' ~650 characters is ~260-290 KB even packed (xz gets no lower
+    # than ~265 KB), on top of the ~290 KB the other faces and pages take
+    assert len(rendered["pdf"]) <= 600 * 1024
+
+
+def _font_programs(data: bytes) -> dict[str, tuple[int, set[int]]]:
+    """Each embedded CID font's name -> (object number of its font program, glyph ids the
+    /W array gives widths for: the glyphs the pages draw)."""
+    from pypdf import PdfReader
+    reader = PdfReader(io.BytesIO(data))
+    out: dict[str, tuple[int, set[int]]] = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            cid = font["/DescendantFonts"][0].get_object()
+            descriptor = cid["/FontDescriptor"].get_object()
+            key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
+            gids: set[int] = set()
+            widths = list(cid.get("/W", []))
+            while widths:
+                first, rest = int(widths[0]), widths[1]
+                if isinstance(rest, list):
+                    gids.update(range(first, first + len(rest)))
+                    widths = widths[2:]
+                else:
+                    gids.update(range(first, int(rest) + 1))
+                    widths = widths[3:]
+            out[str(font["/BaseFont"])] = (descriptor.raw_get(key).idnum, gids)
+    return out
+
+
+def test_each_font_program_embedded_once(rendered):
+    """仿宋 at weight bold draws FandolFang-Regular's outlines: its font dictionary shares the
+    regular one's font program, which holds a glyph program for every glyph either draws."""
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+    reader = PdfReader(io.BytesIO(rendered["pdf"]))
+    programs = _font_programs(rendered["pdf"])
+    fang = {name: value for name, value in programs.items() if "FandolFang" in name}
+    assert len(fang) == 2 and len({number for number, _ in fang.values()}) == 1
+    number = next(iter(fang.values()))[0]
+    font = TTFont(io.BytesIO(reader.get_object(number).get_data()))
+    charstrings = font["CFF "].cff.topDictIndex[0].CharStrings
+    order = font.getGlyphOrder()
+    for _, gids in fang.values():
+        assert all(len(charstrings[order[gid]].bytecode) > 1 for gid in gids - {0})
+    names = [TTFont(io.BytesIO(reader.get_object(n).get_data()))["CFF "].cff.fontNames[0]
+             for n in {number for number, _ in programs.values()}
+             if reader.get_object(n).get_data()[:4] == b"OTTO"]
+    assert len(names) == len(set(names))
+
+
+def test_merging_refuses_subsets_that_disagree(rendered):
+    """Two subsets holding different programs for one glyph id are left apart; equal ones
+    merge to a font with the same glyphs."""
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    from generator.render.pdfpack import merge_subsets
+    if rendered["key"] != "612":
+        pytest.skip("one example is enough")
+    reader = PdfReader(io.BytesIO(rendered["pdf"]))
+    number, gids = next(v for k, v in _font_programs(rendered["pdf"]).items() if "FandolFang" in k)
+    raw = reader.get_object(number).get_data()
+    index = TTFont(io.BytesIO(raw))["CFF "].cff.topDictIndex[0].CharStrings.charStringsIndex
+    gid = max(gids)
+    at = raw.index(b"CFF ")  # table directory entry: tag, checksum, offset, length
+    start = int.from_bytes(raw[at + 8:at + 12], "big") + index.offsetBase + index.offsets[gid]
+    other = bytearray(raw)
+    other[start] = (other[start] + 1) % 256 if other[start] < 246 else 32  # another operand
+    assert merge_subsets([TTFont(io.BytesIO(raw)), TTFont(io.BytesIO(bytes(other)))]) is None
+    merged = merge_subsets([TTFont(io.BytesIO(raw)), TTFont(io.BytesIO(raw))])
+    assert merged is not None
+    a, b = (TTFont(io.BytesIO(x))["CFF "].cff.topDictIndex[0].CharStrings for x in (raw, merged))
+    assert all(a[name].bytecode == b[name].bytecode for name in a.keys())  # noqa: SIM118
 
 
 # ----------------------------------------------------------------------------- safety
@@ -572,14 +645,21 @@ def test_font_stream_packing_round_trips():
     from pypdf.filters import FlateDecode
     from pypdf.generic import DictionaryObject, NameObject, NumberObject
 
-    from generator.render.pdfpack import BPP, COLUMNS, ROW, png_sub
+    from generator.render.pdfpack import BPP, COLUMNS, ROW, png_mixed, png_sub
     offsets = b"".join(i.to_bytes(3, "big") for i in range(1, 70000))
-    for data in (b"", b"\x01", os.urandom(5000), offsets + os.urandom(777)):
+    glyphs = Path(__file__).read_bytes()[:20000]  # compressible, but not in 3-byte steps
+    for data in (b"", b"\x01", os.urandom(5000), offsets + os.urandom(777),
+                 glyphs + offsets + glyphs):
         params = DictionaryObject({NameObject("/Predictor"): NumberObject(15),
                                    NameObject("/Colors"): NumberObject(BPP),
                                    NameObject("/BitsPerComponent"): NumberObject(8),
                                    NameObject("/Columns"): NumberObject(COLUMNS)})
-        decoded = FlateDecode.decode(zlib.compress(png_sub(data)), params)
-        assert decoded[:len(data)] == data and set(decoded[len(data):]) <= {0}
-        assert len(decoded) % ROW == 0
+        for predict in (png_sub, png_mixed):
+            decoded = FlateDecode.decode(zlib.compress(predict(data)), params)
+            assert decoded[:len(data)] == data and set(decoded[len(data):]) <= {0}
+            assert len(decoded) % ROW == 0
     assert len(zlib.compress(png_sub(offsets))) < len(zlib.compress(offsets)) / 10
+    # mixed rows: the offsets as Sub, the glyph programs (here: text) as they are
+    mixed = png_mixed(glyphs + offsets + glyphs)
+    assert {mixed[i] for i in range(0, len(mixed), ROW + 1)} == {0, 1}
+    assert len(zlib.compress(mixed)) < len(zlib.compress(png_sub(glyphs + offsets + glyphs)))
