@@ -28,6 +28,7 @@ import os
 import sys
 import time
 import unicodedata
+from typing import Any
 from pathlib import Path
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -110,13 +111,17 @@ def _work_units(path: str, out_dir: str, formats: tuple[str, ...], layout: str |
     return render_file(path, out_dir, formats, units=True, layout=layout, timeout=timeout)
 
 
-def _crashed(path: str, seconds: float, detail: str, died: bool = True):
+def _crashed(path: str, seconds: float, detail: str, died: bool = True,
+             exc: BaseException | None = None):
+    import traceback
+
     from .jobs import Outcome
     from .problems import Location, error
     what = (f"生成进程意外退出（{detail}）；可能是内存不足或程序错误" if died
             else f"生成时出错（{detail}）")
     return Outcome(path, "crash", seconds, problems=[error(
-        "内部错误", f"{what}，请把输入文件发给维护者", Location(path))])
+        "内部错误", f"{what}，请把输入文件发给维护者", Location(path))],
+        detail="".join(traceback.format_exception(exc)) if exc is not None else "")
 
 
 def default_start_method() -> str | None:
@@ -137,8 +142,8 @@ class _Progress:
         self.total = total
         self.done = 0
         self.stream = stream or sys.stderr
-        self.bar = None
-        self.task = None
+        self.bar: Any = None
+        self.task: Any = None
         isatty = getattr(self.stream, "isatty", None)
         if isatty is not None and isatty():
             try:
@@ -198,7 +203,7 @@ def _run_serial(files, out_dir, formats, progress, units=False, layout=None, tim
                                                         **_kwargs(timeout))
         except Exception as exc:  # render_file never raises; a bug here must not stop the batch
             outcome = _crashed(path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
-                               died=False)
+                               died=False, exc=exc)
         results[i] = outcome
         progress.advance(outcome)
     return results
@@ -227,7 +232,7 @@ def _executor(workers: int, method: str | None, formats=()) -> ProcessPoolExecut
             except Exception:  # a broken renderer is reported per file by render_file
                 pass
         gc.freeze()  # the imported modules: never rescanned (nor their pages copied) by workers
-    elif method == "forkserver":
+    elif method == "forkserver" and context is not None:
         context.set_forkserver_preload(names)
     return ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                initializer=_die_with_parent, initargs=(os.getpid(),))
@@ -417,16 +422,20 @@ def print_report(outcomes, out_dir, stream=None) -> None:
             continue
         for p in o.problems:
             say(format_problem(p))
-        tail = "文件无法读取" if o.status == "unreadable" else summary(o.problems)
-        if o.status == "crash":
-            tail = "生成时出现内部错误"
+        tail = {"unreadable": "文件无法读取", "output": "输出无法写入",
+                "crash": "生成时出现内部错误"}.get(o.status) or summary(o.problems)
         say(f"{o.file}：{tail}")
         say()
     say(summary_table(outcomes))
-    counts = {}
+    counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     parts = [f"{STATUS_LABELS[s]}{counts[s]}个" for s in STATUS_LABELS if counts.get(s)]
-    written = sum(len(o.outputs) for o in outcomes if o.status != "skipped")
-    say(f"共{len(outcomes)}个文件：{'，'.join(parts)}；已生成{written}个文件，在 {out_dir}")
+    written = [path for o in outcomes if o.status != "skipped" for path in o.outputs]
+    if written:
+        say()
+        say("已生成：")
+        for path in written:
+            say(f"  {path}")
+    say(f"共{len(outcomes)}个文件：{'，'.join(parts)}；已生成{len(written)}个文件，在 {out_dir}")
     out.flush()

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from .catalog import FUND_LABELS, Catalog, Entry, catalog_for, load_catalog
+from .exitcodes import Exit
 
 MAX_MATCHES = 200
 
@@ -98,7 +99,7 @@ def register(app: typer.Typer) -> None:
             result = run(file)
             if result.budget is None:
                 typer.echo(f"{file}：无法读取，请先运行 budgetgen check {file}", err=True)
-                raise typer.Exit(2)
+                raise typer.Exit(int(Exit.UNREADABLE if not result.readable else Exit.DATA_ERRORS))
             cat = catalog_for(result.budget, load_catalog(year or result.budget.department.year))
         if query is None:
             for line in summary(cat):

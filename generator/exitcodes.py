@@ -5,6 +5,7 @@ argument), so a script can tell "I called it wrong" from "the file is unreadable
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
 
 
@@ -25,6 +26,23 @@ LABELS = {
     Exit.OUTPUT_FAILED: "输出无法写入",
     Exit.INTERNAL: "内部错误",
 }
+
+
+# the status of one file's outcome (jobs.Outcome.status) → the exit status it asks for
+STATUS_EXIT = {
+    "ok": Exit.OK,
+    "skipped": Exit.OK,  # unchanged since its last render: nothing to do
+    "error": Exit.DATA_ERRORS,
+    "unreadable": Exit.UNREADABLE,
+    "output": Exit.OUTPUT_FAILED,
+    "timeout": Exit.DATA_ERRORS,  # over the per-file time limit: the file is too large
+    "crash": Exit.INTERNAL,
+}
+
+
+def worst(codes: Iterable[int]) -> int:
+    """The exit status of a run over many files: the gravest one (the numbers are ordered so)."""
+    return max(codes, default=int(Exit.OK))
 
 
 def help_text() -> str:

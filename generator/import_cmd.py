@@ -35,7 +35,7 @@ def import_command(
         raise typer.BadParameter(f"单位只能是“万元”或“元”，收到：{unit}", param_hint="--unit")
     if out.exists() and not force:
         typer.echo(f"{out} 已存在；如要覆盖请加 --force", err=True)
-        raise typer.Exit(int(Exit.DATA_ERRORS))
+        raise typer.Exit(int(Exit.OUTPUT_FAILED))
     edition = None
     if layout and Path(layout).suffix in (".yaml", ".yml") and Path(layout).is_file():
         # department.edition is read relative to the department file
@@ -58,7 +58,11 @@ def import_command(
     if result.text is None:
         typer.echo(f"{book}：{summary(result.problems)}，未写出部门文件")
         raise typer.Exit(int(Exit.DATA_ERRORS))
-    atomic_write(out, result.text.encode("utf-8"))
+    try:
+        atomic_write(out, result.text.encode("utf-8"))
+    except OSError as exc:
+        typer.echo(f"无法写入 {out}：{exc.strerror or exc}", err=True)
+        raise typer.Exit(int(Exit.OUTPUT_FAILED)) from None
     typer.echo(f"已写出 {out}")
     checked = run_text(result.text, str(out))
     for p in checked.problems:

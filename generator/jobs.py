@@ -11,11 +11,14 @@ import contextlib
 import signal
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from .exitcodes import Exit
-from .pipeline import run
-from .problems import Location, error
+from .compute.tables import Disclosure
+from .exitcodes import STATUS_EXIT, Exit
+from .pipeline import Checked, Result, run
+from .problems import Location, Problem, error
 
 FORMATS = ("pdf", "xlsx", "html")
 # PDF variants (WeasyPrint's pdf_variant): archival PDF/A-3b, tagged PDF/UA-1 for screen readers.
@@ -27,18 +30,19 @@ PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
 @dataclass
 class Outcome:
     file: str
-    status: str  # ok | skipped | error | unreadable | output | timeout | crash
+    status: str  # ok | skipped | error | unreadable | output | timeout | crash (exitcodes.STATUS_EXIT)
     seconds: float = 0.0
     pages: int = 0
-    outputs: list = field(default_factory=list)
-    problems: list = field(default_factory=list)
-    notes: list = field(default_factory=list)  # what `check --verbose` adds (所属单位, 内部往来抵消)
-    units: list = field(default_factory=list)  # the 所属单位 rendered with --units, one Outcome each
+    outputs: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what `check --verbose` adds (所属单位, 内部往来抵消)
+    units: list[Outcome] = field(default_factory=list)  # the 所属单位 rendered with --units, one Outcome each
+    detail: str = ""  # the traceback of an internal error (shown with --debug)
 
     @property
     def exit_code(self) -> int:
-        return int({"ok": Exit.OK, "skipped": Exit.OK, "error": Exit.DATA_ERRORS, "unreadable": Exit.UNREADABLE,
-                    "output": Exit.OUTPUT_FAILED, "timeout": Exit.DATA_ERRORS}.get(self.status, Exit.INTERNAL))
+        return int(STATUS_EXIT.get(self.status, Exit.INTERNAL))
+
 
 
 class FileTimeout(BaseException):
@@ -46,13 +50,13 @@ class FileTimeout(BaseException):
 
 
 @contextlib.contextmanager
-def time_limit(seconds: float | None):
+def time_limit(seconds: float | None) -> Iterator[None]:
     """Raise FileTimeout in this (main) thread after `seconds` of wall time."""
     if not seconds or not hasattr(signal, "setitimer"):
         yield
         return
 
-    def expired(signum, frame):
+    def expired(signum: int, frame: Any) -> None:
         raise FileTimeout()
 
     previous = signal.signal(signal.SIGALRM, expired)
@@ -104,7 +108,7 @@ def check_file(path: str, layout: str | None = None) -> Outcome:
                    notes=_notes(result))
 
 
-def _notes(result) -> list[str]:
+def _notes(result: Result) -> list[str]:
     if result.consolidation is None:
         return []
     from .consolidate import explain
@@ -118,7 +122,8 @@ def _crash(path: str, start: float, exc: Exception) -> Outcome:
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return Outcome(path, "crash", time.perf_counter() - start,
                    problems=[error("内部错误", f"生成时出错：{detail}（请把输入文件发给维护者）",
-                                   Location(path))])
+                                   Location(path))],
+                   detail="".join(traceback.format_exception(exc)))
 
 
 def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx"),
@@ -147,7 +152,7 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
     from .render.output import OutputError  # imported here: keeps `check` light
     try:
         result = run(path, layout=layout)
-        if not result.ok:
+        if not isinstance(result, Checked) or not result.ok:
             status = "error" if result.readable else "unreadable"
             return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
         from .render.output import commit_set, output_stem
@@ -174,9 +179,9 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         problems += [record_problem(r, path) for r in records]
         outcomes = []
         for file, stem, files in rendered:
-            written = commit_set(out_dir, stem, {fmt: data for fmt, data, _ in files})
+            committed = commit_set(out_dir, stem, {fmt: data for fmt, data, _ in files})
             pages = next((count for _, _, count in files if count), 0)
-            outcomes.append(Outcome(file, "ok", 0.0, pages, [str(p) for p in written]))
+            outcomes.append(Outcome(file, "ok", 0.0, pages, [str(p) for p in committed]))
         main, *subs = outcomes
         if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
             # a missing 仿宋/黑体/楷体/宋体 face: say what the PDF used instead
@@ -195,7 +200,7 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         return _crash(path, start, exc)
 
 
-def _render(fmt: str, disclosure) -> tuple[bytes, int]:
+def _render(fmt: str, disclosure: Disclosure) -> tuple[bytes, int]:
     """(bytes, PDF page count or 0) for one format (a PDF variant is a PDF)."""
     if fmt == "pdf" or fmt in PDF_VARIANTS:
         from .render.pdf import render_pdf_pages
@@ -213,7 +218,7 @@ def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
     start = time.perf_counter()
     try:
         result = run(path, layout=layout)
-        if not result.ok:
+        if not isinstance(result, Checked) or not result.ok:
             status = "error" if result.readable else "unreadable"
             return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
         problems = list(result.problems)

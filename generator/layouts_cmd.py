@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from .exitcodes import Exit
 from .layout import builtin_keys, builtin_path, load_layout_file
 from .report import format_problem
 
@@ -40,8 +41,7 @@ def layouts_cmd(
         if out is None:
             typer.echo(text, nl=False)
         else:
-            from .render.output import atomic_write
-            atomic_write(out, text.encode("utf-8"))
+            _write(out, text.encode("utf-8"))
             typer.echo(f"已写出 {out}")
         return
     if check is not None:
@@ -50,7 +50,7 @@ def layouts_cmd(
             typer.echo(format_problem(p))
         if layout is None:
             typer.echo(f"{check}：版式文件有误，共{len(problems)}处")
-            raise typer.Exit(1)
+            raise typer.Exit(int(Exit.DATA_ERRORS))
         typer.echo(f"{check}：版式“{layout.key}”（{layout.name}）可用，{layout.table_count}张表，"
                    f"金额单位{layout.unit}")
         return
@@ -58,16 +58,15 @@ def layouts_cmd(
         path = builtin_path(export)
         if path is None:
             typer.echo(f"未知的版式“{export}”：可选 {'、'.join(builtin_keys())}", err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(int(Exit.USAGE))
         data = path.read_bytes()
         if out is None:
             typer.echo(data.decode("utf-8"), nl=False)
             return
         if out.exists() and not force:
             typer.echo(f"{out} 已存在；如要覆盖请加 --force", err=True)
-            raise typer.Exit(1)
-        from .render.output import atomic_write
-        atomic_write(out, data)
+            raise typer.Exit(int(Exit.OUTPUT_FAILED))
+        _write(out, data)
         typer.echo(f"已写出 {out}：修改 key、name 和需要改的表与说明，然后在部门文件中写 "
                    f"edition: {out.name}（相对于部门文件的路径）")
         return
@@ -81,6 +80,15 @@ def layouts_cmd(
     widths = [max(_width(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         typer.echo("  ".join(_pad(c, w) for c, w in zip(r, widths)).rstrip())
+
+
+def _write(out: Path, data: bytes) -> None:
+    from .render.output import atomic_write
+    try:
+        atomic_write(out, data)
+    except OSError as exc:
+        typer.echo(f"无法写入 {out}：{exc.strerror or exc}", err=True)
+        raise typer.Exit(int(Exit.OUTPUT_FAILED)) from None
 
 
 def register(app: typer.Typer) -> None:

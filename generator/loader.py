@@ -1,47 +1,33 @@
 """Load stage: YAML bytes → a plain tree of raw scalar text, with a source mark for every node.
 
-The tree is built straight from the parser's event stream: no node is ever constructed from a
-tag and no alias is ever resolved, so nothing can be executed and nothing can be expanded
-(a "billion laughs" file costs one event per alias). Every scalar stays the text the clerk
-typed (money is parsed to Decimal later, never through float). Duplicate keys, anchors and
-aliases, explicit tags, complex keys, oversized or over-deep files, control characters and
-undecodable bytes are reported as located problems, in Chinese.
+Bytes become text here (UTF-8, or an unambiguous GBK file, with located problems for anything
+else); the text becomes the tree in generator/yamltree.py (a Composer and a Constructor over the
+parser's events: no tag executed, no alias expanded, every scalar kept as typed); a file that is
+not YAML gets a hint in Chinese saying what to fix. Duplicate keys, anchors and aliases, explicit
+tags, complex keys, oversized or over-deep files, control characters and undecodable bytes are
+all reported as located problems.
 """
 from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from .problems import Location, Problem, error, warning
+from .yamltree import BAD_CHAR as _BAD_CHAR
+from .yamltree import MAX_DEPTH, MAX_NODES, MAX_REPORTED, MAX_TEXT, NO_DOCUMENT, Stop, build_tree
+from .yamltree import char_name as _char_name
 
-try:  # libyaml is much faster; marks are the same
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - pure-Python fallback
-    _Loader = yaml.SafeLoader
+# libyaml is much faster; marks are the same
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_BYTES = 5 * 1024 * 1024  # a real department file is ~30 KB
-MAX_NODES = 100_000  # a real department file has ~1,500 YAML nodes
-MAX_DEPTH = 64
-MAX_TEXT = 10_000  # characters in one value; the longest real one is ~260 (an XLSX cell holds 32,767)
-MAX_REPORTED = 20  # problems of one kind listed before "……另有N处"
-_CORE = "tag:yaml.org,2002:"
-_ALLOWED_TAGS = {f"{_CORE}{t}" for t in
-                 ("str", "int", "float", "bool", "map", "seq", "timestamp")} | {"!"}  # no !!null
-_NULLS = {"", "~", "null", "Null", "NULL"}
-
-# Characters YAML itself forbids (C0 controls other than tab/newline, DEL, C1 controls other than
-# NEL, surrogates, U+FFFE/U+FFFF). A NUL is reported on its own: it means "not a text file".
-_BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
-# Invisible characters that reorder how text is displayed: legal, but a figure or a name can look
-# different from what is stored ("Trojan source"), so they are pointed out.
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
-_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
-
-Path_ = tuple  # a path into the tree: keys (str) and list indices (int)
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "MAX_REPORTED", "MAX_TEXT", "RawDoc",
+           "load_file", "load_text"]
 
 
 @dataclass
@@ -53,7 +39,7 @@ class RawDoc:
     key_marks: dict = field(default_factory=dict)  # path of a mapping value → mark of its key
     encoding: str = "utf-8"
 
-    def locate(self, path=()) -> Location:
+    def locate(self, path: Iterable[str | int] = ()) -> Location:
         """The location of `path`, or of its nearest ancestor that exists in the file."""
         path = tuple(path)
         while path and path not in self.marks:
@@ -61,7 +47,7 @@ class RawDoc:
         line, col = self.marks.get(path, (1, 1))
         return Location(self.file, line, col)
 
-    def locate_key(self, path) -> Location:
+    def locate_key(self, path: Iterable[str | int]) -> Location:
         path = tuple(path)
         if path in self.key_marks:
             line, col = self.key_marks[path]
@@ -134,14 +120,6 @@ def _decode(raw: bytes, file: str) -> tuple[str | None, str, list[Problem]]:
     return None, "", [error("文件编码", f"第{line}行第{col}列的字节（第{bad.start + 1}字节，"
                             f"0x{raw[bad.start]:02X}）既不是有效的 UTF-8，也不是可辨认的 GBK 文字："
                             "文件可能已损坏，请用 UTF-8 编码重新保存", Location(file, line, col))]
-
-
-def _char_name(ch: str) -> str:
-    if ch == "\x00":
-        return "空字符（\\0）"
-    if "\ud800" <= ch <= "\udfff":
-        return f"无效的代理字符（U+{ord(ch):04X}）"
-    return f"控制字符（U+{ord(ch):04X}）"
 
 
 def _text_position(text: str, index: int) -> tuple[int, int]:
@@ -227,282 +205,6 @@ def _yaml_problem(exc: yaml.YAMLError, file: str, text: str) -> Problem:
     return error("YAML语法", msg, loc)
 
 
-# --------------------------------------------------------------------------- events → tree
-
-class _Stop(Exception):
-    """Reading stops: the file is refused as a whole (the problem is already recorded)."""
-
-
-class _Frame:
-    __slots__ = ("kind", "out", "path", "flow", "key", "first", "prev")
-
-    def __init__(self, kind: str, path: tuple, flow: bool):
-        self.kind = kind  # "map" | "seq"
-        self.out = {} if kind == "map" else []
-        self.path = path
-        self.flow = flow
-        self.key = None  # map: the pending key (str), _SKIP, or None when a key is expected
-        self.first: dict = {}  # map: key → (line, col) of its first occurrence
-        self.prev = None  # flow map: (key, value event) of the last plain number value
-
-
-_SKIP = object()  # the pending value belongs to a refused key: read and drop it
-_NO_VALUE = object()
-
-
-class _Builder:
-    def __init__(self, file: str, text: str):
-        self.file = file
-        self.text = text
-        self.marks: dict = {}
-        self.key_marks: dict = {}
-        self.problems: list[Problem] = []
-        self.stack: list[_Frame] = []
-        self.root = _NO_VALUE
-        self.root_mark = None
-        self.skip = 0  # > 0: inside a refused subtree, events are consumed and dropped
-        self.nodes = 0
-        self.docs = 0
-        self.anchors: dict = {}  # anchor name → mark of its definition
-        self.aliases: dict = {}  # anchor name → marks of its uses
-        self.counts: dict = {}
-        self.thousands_warned = set()
-
-    # -- helpers
-    def loc(self, mark) -> Location:
-        return Location(self.file, mark.line + 1, mark.column + 1)
-
-    def add(self, rule: str, message: str, mark, severity=error, **kw) -> None:
-        n = self.counts.get(rule, 0) + 1
-        self.counts[rule] = n
-        if n <= MAX_REPORTED:
-            self.problems.append(severity(rule, message, self.loc(mark), **kw))
-
-    def clean(self, value: str, mark) -> str:
-        """Scalar text with characters that cannot be printed replaced (and reported)."""
-        if len(value) > MAX_TEXT:
-            self.add("文字过长", f"这段文字有{len(value)}个字符，超过上限{MAX_TEXT}个字符：请检查是否误粘贴了"
-                     "整篇文档（一段说明通常只有几百字）", mark)
-            value = value[:MAX_TEXT]
-        bad = _BAD_CHAR.search(value)
-        if bad:
-            self.add("文字字符", f"文字中含有{_char_name(bad.group())}（多为双引号中的“\\”转义写法）：请删除",
-                     mark)
-            value = _BAD_CHAR.sub("\ufffd", value)
-        if _BIDI.search(value):
-            self.add("文字字符", "文字中含有看不见的文字方向控制字符（U+202A–U+202E、U+2066–U+2069），"
-                     "显示出来的顺序可能与实际内容不同：请删除", mark, severity=warning)
-        return value
-
-    def tag_ok(self, event) -> bool:
-        tag = event.tag
-        if tag is None or tag in _ALLOWED_TAGS:
-            return True
-        shown = tag[len(_CORE):] if tag.startswith(_CORE) else tag
-        shown = _BAD_CHAR.sub("\ufffd", shown)[:80]
-        self.add("YAML标签", f"不允许的标签“!{'!' if tag.startswith(_CORE) else ''}{shown.lstrip('!')}”："
-                 "输入文件只能包含文字、数字、列表和映射，标签一律不执行", event.start_mark,
-                 found=shown)
-        return False
-
-    def count(self, event) -> None:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            self.add("文件过大", f"文件含有超过{MAX_NODES}个条目，远超一个部门预算文件的规模，已停止读取",
-                     event.start_mark)
-            raise _Stop
-
-    # -- the slot a new node goes into: its path, or None to drop it
-    def slot(self, event):
-        if not self.stack:
-            return ()
-        frame = self.stack[-1]
-        if frame.kind == "seq":
-            return frame.path + (len(frame.out),)
-        if frame.key is None:  # this node is a key
-            return "key"
-        if frame.key is _SKIP:
-            return None
-        return frame.path + (frame.key,)
-
-    def deliver(self, value, event) -> None:
-        if not self.stack:
-            self.root = value
-            return
-        frame = self.stack[-1]
-        if frame.kind == "seq":
-            frame.out.append(value)
-            return
-        key = frame.key
-        frame.key = None
-        if key is _SKIP:
-            return
-        frame.out[key] = value
-        if frame.flow:
-            plain_number = (isinstance(event, yaml.ScalarEvent) and not event.style
-                            and _NUMBER.fullmatch(event.value))
-            frame.prev = (key, event) if plain_number else None
-
-    def take_key(self, event, frame: _Frame) -> None:
-        """`event` stands where a key is expected in `frame`."""
-        if not isinstance(event, yaml.ScalarEvent):
-            self.add("YAML键", "键必须是简单文字（不能是列表、映射或“? ”复杂键）", event.start_mark)
-            frame.key = _SKIP
-            return
-        if not self.tag_ok(event):
-            frame.key = _SKIP
-            return
-        key = self.clean(event.value, event.start_mark)
-        mark = (event.start_mark.line + 1, event.start_mark.column + 1)
-        if key == "<<" and not event.style:
-            self.add("YAML别名", "不支持合并键“<<”：请把内容直接写出", event.start_mark)
-            frame.key = _SKIP
-            return
-        # {basic: 1,234.50}: in a flow mapping the comma splits the number into "1" and a key
-        # "234.50" without a value. Put the number back together; the money parser then says
-        # "no thousands separators" at the right place.
-        prev = frame.prev
-        if (prev is not None and not event.style and _NUMBER.fullmatch(key)
-                and self.text[prev[1].end_mark.index:event.start_mark.index] == ","):
-            frame.prev = None
-            frame.key = ("\0merge", prev, key)
-            return
-        if key in frame.first:
-            line0, col0 = frame.first[key]
-            where = f"第{line0}行第{col0}列" if line0 == mark[0] else f"第{line0}行"
-            self.add("重复键", f"键“{key}”重复：{where}已有同名键“{key}”，此处（第{mark[0]}行）又写了一次；"
-                     "请删去其中一个", event.start_mark, expected="每个键只出现一次",
-                     found=f"第{line0}行与第{mark[0]}行")
-            frame.key = _SKIP
-            return
-        frame.first[key] = mark
-        frame.key = key
-        self.key_marks[frame.path + (key,)] = mark
-
-    def merge_thousands(self, frame: _Frame, pending, event) -> bool:
-        """Finish a "1,234.50" repair when the split-off key turns out to have no value."""
-        _, (prev_key, prev_event), tail = pending
-        frame.key = None
-        if isinstance(event, yaml.ScalarEvent) and not event.style and event.value == "" \
-                and event.tag is None:
-            merged = f"{frame.out[prev_key]},{tail}"
-            frame.out[prev_key] = merged
-            end = yaml.ScalarEvent(None, None, (True, False), merged, prev_event.start_mark,
-                                   event.end_mark)
-            frame.prev = (prev_key, end)
-            return True
-        # "234: 5" really is a key with a value: treat it as an ordinary key after all
-        frame.key = tail
-        if tail in frame.first:
-            frame.key = _SKIP
-        else:
-            mark = (prev_event.end_mark.line + 1, prev_event.end_mark.column + 2)
-            frame.first[tail] = mark
-            self.key_marks[frame.path + (tail,)] = mark
-        return False
-
-    # -- the event loop
-    def feed(self, event) -> None:
-        if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
-            return
-        if isinstance(event, yaml.DocumentStartEvent):
-            self.docs += 1
-            if self.docs > 1:
-                self.add("YAML结构", f"输入应为一个 YAML 文档，但第{event.start_mark.line + 1}行的“---”"
-                         "又开始了另一个文档：一个文件只写一个部门", event.start_mark)
-                raise _Stop
-            return
-        if self.skip:
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                self.skip += 1
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                self.skip -= 1
-            return
-        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            frame = self.stack.pop()
-            if frame.kind == "map" and isinstance(frame.key, tuple):  # "{a: 1,234}" at the end
-                pending, frame.key = frame.key, None
-                _, (prev_key, _), tail = pending
-                frame.out[prev_key] = f"{frame.out[prev_key]},{tail}"
-            self.deliver(frame.out, event)
-            return
-        self.count(event)
-        frame = self.stack[-1] if self.stack else None
-        if frame is not None and frame.kind == "map" and isinstance(frame.key, tuple):
-            if self.merge_thousands(frame, frame.key, event):
-                return
-        path = self.slot(event)
-        if path == "key":
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                self.take_key(event, frame)
-                self.skip = 1
-            elif isinstance(event, yaml.AliasEvent):
-                self.alias(event)
-                frame.key = _SKIP
-            else:
-                self.anchor(event)
-                self.take_key(event, frame)
-            return
-        if path is not None:
-            self.marks[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
-        if isinstance(event, yaml.AliasEvent):
-            self.alias(event)
-            self.deliver(None, event)
-            return
-        self.anchor(event)
-        if isinstance(event, yaml.ScalarEvent):
-            if not self.tag_ok(event):
-                value = None
-            elif event.tag == f"{_CORE}null" or (not event.style and event.tag is None
-                                                   and event.value in _NULLS):
-                value = None
-            else:
-                value = self.clean(event.value, event.start_mark)
-            self.deliver(None if path is None else value, event)
-            return
-        # a collection starts
-        kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
-        refused = not self.tag_ok(event)
-        if not refused and len(self.stack) >= MAX_DEPTH:
-            self.add("YAML嵌套", f"嵌套超过{MAX_DEPTH}层，远超输入格式所需", event.start_mark)
-            refused = True
-        if refused or path is None:
-            self.skip = 1
-            self.deliver(None, event)
-            return
-        self.stack.append(_Frame(kind, path, bool(event.flow_style)))
-
-    def anchor(self, event) -> None:
-        name = getattr(event, "anchor", None)
-        if name is not None and name not in self.anchors:
-            self.anchors[name] = event.start_mark
-
-    def alias(self, event) -> None:
-        self.aliases.setdefault(event.anchor, []).append(event.start_mark)
-
-    def finish(self) -> None:
-        """One problem per anchor (with where it is used), and per alias without an anchor."""
-        for name, mark in self.anchors.items():
-            uses = self.aliases.pop(name, [])
-            shown = _BAD_CHAR.sub("\ufffd", name)[:40]
-            lines = sorted({m.line + 1 for m in uses})
-            where = (f"，第{'、'.join(map(str, lines[:5]))}行{'等' if len(lines) > 5 else ''}"
-                     f"共{len(uses)}处用“*{shown}”引用了它") if uses else ""
-            self.add("YAML别名", f"不支持锚点与别名：此处定义了锚点“&{shown}”{where}；请把内容直接写出",
-                     mark)
-        for name, uses in self.aliases.items():
-            shown = _BAD_CHAR.sub("\ufffd", name)[:40]
-            self.add("YAML别名", f"不支持别名“*{shown}”（也没有对应的锚点“&{shown}”）：请把内容直接写出",
-                     uses[0])
-
-    def summarize(self) -> None:
-        for rule, n in self.counts.items():
-            if n > MAX_REPORTED:
-                last = next(p for p in reversed(self.problems) if p.rule == rule)
-                make = error if last.is_error else warning
-                self.problems.append(make(rule, f"同类问题另有{n - MAX_REPORTED}处未列出", last.location))
-
-
 def load_text(text: str, file: str = "<input>", encoding: str = "utf-8") -> tuple[RawDoc | None, list[Problem]]:
     if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         return None, [error("文件过大", f"文件超过上限{MAX_BYTES}字节（一个部门的预算文件通常只有几十KB）",
@@ -517,31 +219,23 @@ def load_text(text: str, file: str = "<input>", encoding: str = "utf-8") -> tupl
         what = "这不是文本文件，或文件已损坏" if bad.group() == "\x00" else "请删除（多由复制粘贴带入）"
         return None, [error("文件编码", f"第{line}行第{col}列有{_char_name(bad.group())}{tail}：{what}",
                             Location(file, line, col))]
-    builder = _Builder(file, text)
     try:
-        for event in yaml.parse(text, Loader=_Loader):
-            builder.feed(event)
+        data, marks, key_marks, docs, problems = build_tree(text, file, _Loader)
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(exc, file, text)]
-    except _Stop:
-        builder.summarize()
-        return None, builder.problems
-    except RecursionError:  # pragma: no cover - the builder does not recurse
-        return None, [error("YAML嵌套", "嵌套层次过深", Location(file, 1, 1))]
-    builder.finish()
-    builder.summarize()
-    data = builder.root
-    if data is _NO_VALUE or (data is None and builder.docs <= 1 and not builder.problems):
+    except Stop as stop:
+        return None, list(stop.args[0])
+    if data is NO_DOCUMENT or (data is None and docs <= 1 and not problems):
         return None, [error("YAML结构", "输入应为一个 YAML 文档，但这是空文件（或只有注释）",
                             Location(file, 1, 1))]
     if not isinstance(data, dict):
-        what = {list: "列表", str: "一段文字"}.get(type(data), "空值")
-        builder.problems.append(error("YAML结构", f"文件顶层应为映射（department:、expenditure: 等键），"
-                                      f"而这里是{what}", Location(file, 1, 1)))
-        return None, builder.problems
-    doc = RawDoc(file, data, builder.marks, builder.key_marks, encoding)
+        what = "列表" if isinstance(data, list) else "一段文字" if isinstance(data, str) else "空值"
+        problems.append(error("YAML结构", f"文件顶层应为映射（department:、expenditure: 等键），"
+                              f"而这里是{what}", Location(file, 1, 1)))
+        return None, problems
+    doc = RawDoc(file, data, marks, key_marks, encoding)
     doc.marks.setdefault((), (1, 1))
-    return doc, builder.problems
+    return doc, problems
 
 
 def load_file(path: str | Path) -> tuple[RawDoc | None, list[Problem]]:

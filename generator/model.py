@@ -2,7 +2,7 @@
 
 Only leaf facts live here; nothing in the model is a total. Type and format errors are turned
 into located problems, all of them at once. The JSON Schema for editors is generated from
-these classes (see `json_schema`).
+these classes (generator/schema.py).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from .loader import RawDoc
 from .money import UNITS, ZERO, from_unit, parse_amount
+from .schema import ISO_DATE, NAME_SCHEMA, TEXT_SCHEMA, amount_schema, code_schema, date_schema, year_schema
 from .problems import Problem, error
 
 
@@ -47,15 +48,13 @@ def _given_quantity(raw):
     return _quantity(raw)
 
 
-Money = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(
-    {"type": ["number", "null"], "minimum": 0, "description": "金额（万元），最多两位小数"})]
-Quantity = Annotated[Decimal, BeforeValidator(_quantity), WithJsonSchema(
-    {"type": ["number", "null"], "minimum": 0, "description": "数量"})]
+Money = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(amount_schema(2, "金额"))]
+Quantity = Annotated[Decimal, BeforeValidator(_quantity), WithJsonSchema(amount_schema(4, "数量"))]
 # amounts that must be written out (no default, empty refused)
 GivenMoney = Annotated[Decimal, BeforeValidator(_given_money), WithJsonSchema(
-    {"type": "number", "minimum": 0, "description": "金额（万元），最多两位小数；必填，零写 0"})]
+    amount_schema(2, "金额", given=True))]
 GivenQuantity = Annotated[Decimal, BeforeValidator(_given_quantity), WithJsonSchema(
-    {"type": "number", "minimum": 0, "description": "数量；必填"})]
+    amount_schema(4, "数量", given=True))]
 
 # Work limits: far above any real department (the largest seen has ~40 项 lines and ~30
 # projects), low enough that a file which passes `check` renders in bounded time and memory.
@@ -80,7 +79,9 @@ def _text(raw):
     return str(raw)
 
 
-Text = Annotated[str, BeforeValidator(_text), WithJsonSchema({"type": ["string", "null"]})]
+Text = Annotated[str, BeforeValidator(_text), WithJsonSchema(TEXT_SCHEMA)]
+# a text that must be given: the checker reads null as "" and refuses it (min_length=1)
+Name = Annotated[str, BeforeValidator(_text), WithJsonSchema(NAME_SCHEMA)]
 
 
 def _fits_a_cell(paragraphs: list[str]) -> list[str]:
@@ -93,8 +94,19 @@ def _fits_a_cell(paragraphs: list[str]) -> list[str]:
 
 
 Paragraphs = Annotated[list[Text], Field(max_length=MAX_PARAGRAPHS), AfterValidator(_fits_a_cell),
-                       WithJsonSchema({"type": "array", "items": {"type": "string"},
+                       WithJsonSchema({"type": "array", "items": TEXT_SCHEMA,
                                        "maxItems": MAX_PARAGRAPHS, "description": "段落，每项一段"})]
+
+
+def _year(raw):
+    """A year is written as digits (2025 or "2025"); not 2_025, +2025 or 2025.0."""
+    text = _text(raw).strip()
+    if not re.fullmatch(r"[0-9]{4}", text):
+        raise ValueError(f"年度“{text}”应为四位数字的年份，如 2025")
+    return int(text)
+
+
+Year = Annotated[int, BeforeValidator(_year), WithJsonSchema(year_schema())]
 
 
 def _as_of(raw):
@@ -116,9 +128,7 @@ def as_of_date(text: str) -> datetime.date:
     return datetime.date(y, mo, d)
 
 
-AsOf = Annotated[str, BeforeValidator(_as_of), WithJsonSchema(
-    {"type": "string", "pattern": "^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$",
-     "description": "截止时间（上年末），如 2024-12-31"})]
+AsOf = Annotated[str, BeforeValidator(_as_of), WithJsonSchema(date_schema("截止时间（上年末），如 2024-12-31"))]
 
 
 def _code(digits: tuple[int, ...], what: str):
@@ -132,11 +142,11 @@ def _code(digits: tuple[int, ...], what: str):
 
 
 FunctionItemCode = Annotated[str, BeforeValidator(_code((7,), "功能分类项级科目编码")),
-                             WithJsonSchema({"type": ["string", "integer"], "pattern": "^[0-9]{7}$",
-                                             "description": "支出功能分类项级科目编码（7位）"})]
+                             WithJsonSchema(code_schema(7, "功能分类项级科目编码",
+                                                        "支出功能分类项级科目编码（7位）"))]
 EconomicCode = Annotated[str, BeforeValidator(_code((5,), "经济分类款级科目编码")),
-                         WithJsonSchema({"type": ["string", "integer"], "pattern": "^[0-9]{5}$",
-                                         "description": "部门预算支出经济分类款级科目编码（5位）"})]
+                         WithJsonSchema(code_schema(5, "经济分类款级科目编码",
+                                                    "部门预算支出经济分类款级科目编码（5位）"))]
 
 
 class Source(str, Enum):
@@ -196,8 +206,9 @@ def _source(raw):
 
 
 SourceField = Annotated[Source, BeforeValidator(_source), WithJsonSchema(
-    {"enum": [s.value for s in Source] + list(SOURCE_LABELS.values()) + list(SOURCE_ALIASES),
-     "description": "资金来源，默认 general（一般公共预算）"})]
+    {"enum": [s.value for s in Source] + list(SOURCE_LABELS.values()) + list(SOURCE_ALIASES) + ["", None],
+     "description": "资金来源，默认 general（一般公共预算）；也可写中文名称",
+     "errorMessage": "资金来源应为 " + "、".join(s.value for s in Source) + " 之一（或其中文名称）"})]
 
 
 class ProcurementFund(str, Enum):
@@ -229,7 +240,7 @@ def _fund(raw):
 
 
 FundField = Annotated[ProcurementFund, BeforeValidator(_fund), WithJsonSchema(
-    {"enum": [f.value for f in ProcurementFund] + list(PROCUREMENT_FUND_LABELS.values()),
+    {"enum": [f.value for f in ProcurementFund] + list(PROCUREMENT_FUND_LABELS.values()) + ["", None],
      "description": "资金来源列，默认 general（一般公共预算）"})]
 
 EDITION_LABELS = {"hebei-2023": "河北省2023年版式", "hebei-2025": "河北省2025年版式"}
@@ -262,14 +273,14 @@ def _date(raw):
 
 
 DateText = Annotated[str, BeforeValidator(_date), WithJsonSchema(
-    {"type": ["string", "null"], "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"})]
+    date_schema("日期，写作 YYYY-MM-DD", empty=True, written=ISO_DATE))]
 
 
 class Department(_Strict):
     code: Text = Field(max_length=MAX_CODE_CHARS, description="部门编码，如 524")
-    name: Text = Field(min_length=1, description="部门全称")
-    year: int = Field(ge=2000, le=2100, description="预算年度")
-    edition: Text = Field(min_length=1, description="版式：内置版式名（hebei-2025、hebei-2023、beijing-2025，"
+    name: Name = Field(min_length=1, description="部门全称")
+    year: Year = Field(ge=2000, le=2100, description="预算年度")
+    edition: Name = Field(min_length=1, description="版式：内置版式名（hebei-2025、hebei-2023、beijing-2025，"
                           "见 budgetgen layouts）或版式文件路径（相对于本文件）")
     unit: Literal["万元", "元"] = Field("万元", description="本文件中金额的单位：万元（默认）或元")
     published: DateText = Field("", description="公开日期（YYYY-MM-DD）：PDF 与工作簿的创建日期；不写则 PDF 不记日期")
@@ -285,14 +296,14 @@ class Institution(_Strict):
 
 
 class ExpenditureLine(_Strict):
-    code: FunctionItemCode
+    code: FunctionItemCode = Field(description="支出功能分类项级科目编码（7位）")
     name: Text = Field("", description="科目名称（可选，与目录核对）")
     basic: Money = Field(ZERO, description="基本支出")
     project: Money = Field(ZERO, description="项目支出")
     operating: Money = Field(ZERO, description="经营支出")
     remit: Money = Field(ZERO, description="上解上级支出")
     subsidy: Money = Field(ZERO, description="对附属单位补助支出")
-    source: SourceField = Source.general
+    source: SourceField = Field(Source.general, description="资金来源，默认 general（一般公共预算）；也可写中文名称")
 
     @property
     def total(self) -> Decimal:
@@ -300,7 +311,7 @@ class ExpenditureLine(_Strict):
 
 
 class EconomicLine(_Strict):
-    code: EconomicCode
+    code: EconomicCode = Field(description="部门预算支出经济分类款级科目编码（5位）")
     name: Text = Field("", description="科目名称（可选，与目录核对）")
     amount: GivenMoney = Field(description="一般公共预算财政拨款基本支出")
 
@@ -327,7 +338,7 @@ Indicator = Annotated[list[Text], Field(min_length=6, max_length=6), WithJsonSch
 
 class Project(_Strict):
     code: Text = Field("", description="项目编码")
-    name: Text = Field(min_length=1, description="项目名称")
+    name: Name = Field(min_length=1, description="项目名称")
     amount: GivenMoney = Field(description="预算数（财政资金，万元）")
     other_funds: Money = Field(ZERO, description="其他资金（万元）")
     function_code: FunctionItemCode | None = Field(None, description="所列支出功能分类项级科目")
@@ -352,12 +363,12 @@ class Performance(_Strict):
 
 class PurchasedService(_Strict):
     """政府购买服务: one service the department buys with budget money."""
-    name: Text = Field(min_length=1, description="项目名称")
+    name: Name = Field(min_length=1, description="项目名称")
     category: Text = Field("", description="政府购买服务指导性目录（服务类别）")
     code: Text = Field("", description="指导性目录代码（可选）")
     content: Text = Field("", description="购买服务内容（可选）")
     amount: Money = Field(description="金额")
-    source: SourceField = Source.general
+    source: SourceField = Field(Source.general, description="资金来源，默认 general（一般公共预算）；也可写中文名称")
 
 
 class DepartmentPerformance(_Strict):
@@ -367,7 +378,7 @@ class DepartmentPerformance(_Strict):
 
 
 class ProcurementItem(_Strict):
-    name: Text = Field(min_length=1, description="采购物品名称")
+    name: Name = Field(min_length=1, description="采购物品名称")
     catalog: Text = Field("", description="政府采购目录序号")
     unit: Text = Field("", description="计量单位")
     quantity: GivenQuantity = Field(description="数量")
@@ -377,10 +388,11 @@ class ProcurementItem(_Strict):
 
 
 class ProcurementGroup(_Strict):
-    source: Text = Field(min_length=1, description="政府采购项目来源：项目名称")
+    source: Name = Field(min_length=1, description="政府采购项目来源：项目名称")
     unit: Text = Field("", description="所属单位名称（表中按单位列小计；省略则为本单位，汇总时自动填写）")
     budget: GivenMoney = Field(description="该项目预算资金（万元）")
-    items: list[ProcurementItem] = Field(min_length=1, max_length=MAX_PROCUREMENT_ITEMS)
+    items: list[ProcurementItem] = Field(min_length=1, max_length=MAX_PROCUREMENT_ITEMS,
+                                         description="该项目下的采购品目")
 
 
 class AssetLine(_Strict):
@@ -390,64 +402,64 @@ class AssetLine(_Strict):
 
 class Assets(_Strict):
     as_of: AsOf = Field(description="截止时间，如 2024-12-31")
-    buildings: AssetLine = AssetLine()
-    office_buildings: AssetLine = AssetLine()
-    vehicles: AssetLine = AssetLine()
-    equipment: AssetLine = AssetLine()
-    other: AssetLine = AssetLine()
+    buildings: AssetLine = Field(AssetLine(), description="房屋（平方米、万元）")
+    office_buildings: AssetLine = Field(AssetLine(), description="其中：办公用房（平方米、万元）")
+    vehicles: AssetLine = Field(AssetLine(), description="车辆（台、辆；万元）")
+    equipment: AssetLine = Field(AssetLine(), description="单价在20万元以上的设备（数量、万元）")
+    other: AssetLine = Field(AssetLine(), description="其他固定资产（数量、万元）")
     planned_purchase: Money = Field(ZERO, description="本年度拟购置固定资产总额（万元）")
 
 
 class PriorReasons(_Strict):
-    basic: Text = ""
-    project: Text = ""
-    three_public: Text = ""
+    basic: Text = Field("", description="基本支出增减原因")
+    project: Text = Field("", description="项目支出增减原因")
+    three_public: Text = Field("", description="“三公”经费增减原因")
 
 
 class PriorYear(_Strict):
-    year: int | None = Field(None, description="上年年度，默认预算年度减一")
+    year: Year | None = Field(None, ge=2000, le=2100, description="上年年度，默认预算年度减一")
     basic: GivenMoney = Field(description="上年基本支出预算")
     project: GivenMoney = Field(description="上年项目支出预算")
     three_public: GivenMoney | None = Field(
         None, description="上年财政拨款“三公”经费预算；省略则说明中不写“三公”经费与上年的比较（从不按0比较）")
-    reasons: PriorReasons = PriorReasons()
+    reasons: PriorReasons = Field(PriorReasons(), description="比上年增减的原因（写入说明）")
 
 
 class ControlTotals(_Strict):
     """批复控制数: declared figures checked against the computed ones, never used instead."""
-    total: Money | None = None
-    basic: Money | None = None
-    project: Money | None = None
-    personnel: Money | None = None
-    public: Money | None = None
-    three_public: Money | None = None
-    assets: Money | None = None
-    procurement: Money | None = None
-    income: Money | None = Field(None, description="本年收入合计")
-    carryover: Money | None = Field(None, description="上年结转结余")
+    total: Money | None = Field(None, description="支出总计批复控制数（万元），与计算结果核对")
+    basic: Money | None = Field(None, description="基本支出批复控制数（万元），与计算结果核对")
+    project: Money | None = Field(None, description="项目支出批复控制数（万元），与计算结果核对")
+    personnel: Money | None = Field(None, description="人员经费批复控制数（万元），与计算结果核对")
+    public: Money | None = Field(None, description="公用经费批复控制数（万元），与计算结果核对")
+    three_public: Money | None = Field(None, description="财政拨款“三公”经费批复控制数（万元），与计算结果核对")
+    assets: Money | None = Field(None, description="资产总额批复控制数（万元），与计算结果核对")
+    procurement: Money | None = Field(None, description="政府采购预算批复控制数（万元），与计算结果核对")
+    income: Money | None = Field(None, description="本年收入合计批复控制数（万元），与计算结果核对")
+    carryover: Money | None = Field(None, description="上年结转结余批复控制数（万元），与计算结果核对")
 
 
 class Income(_Strict):
     """Declared income by source (optional; computed from the expenditure lines otherwise)."""
     model_config = ConfigDict(extra="forbid", frozen=True)
-    general: Money | None = None
-    gov_fund: Money | None = None
-    soe: Money | None = None
-    special_account: Money | None = None
-    institution: Money | None = None
-    operating: Money | None = None
-    superior: Money | None = None
-    affiliate: Money | None = None
-    other: Money | None = None
-    carryover_general: Money | None = None
-    carryover_gov_fund: Money | None = None
-    carryover_soe: Money | None = None
-    carryover_other: Money | None = None
+    general: Money | None = Field(None, description="一般公共预算拨款收入（万元，可选）")
+    gov_fund: Money | None = Field(None, description="政府性基金预算拨款收入（万元，可选）")
+    soe: Money | None = Field(None, description="国有资本经营预算拨款收入（万元，可选）")
+    special_account: Money | None = Field(None, description="财政专户管理资金收入（万元，可选）")
+    institution: Money | None = Field(None, description="事业收入（万元，可选）")
+    operating: Money | None = Field(None, description="事业单位经营收入（万元，可选）")
+    superior: Money | None = Field(None, description="上级补助收入（万元，可选）")
+    affiliate: Money | None = Field(None, description="附属单位上缴收入（万元，可选）")
+    other: Money | None = Field(None, description="其他收入（万元，可选）")
+    carryover_general: Money | None = Field(None, description="上年结转（一般公共预算）（万元，可选）")
+    carryover_gov_fund: Money | None = Field(None, description="上年结转（政府性基金）（万元，可选）")
+    carryover_soe: Money | None = Field(None, description="上年结转（国有资本经营）（万元，可选）")
+    carryover_other: Money | None = Field(None, description="非财政拨款结转结余（万元，可选）")
 
 
 class CatalogCode(_Strict):
     code: Text = Field(description="科目编码：功能分类款（5位）或项（7位）；经济分类款（5位）")
-    name: Text = Field(min_length=1, description="科目名称（照录本年度科目表）")
+    name: Name = Field(min_length=1, description="科目名称（照录本年度科目表）")
     fund: Literal["general", "gov_fund", "soe"] | None = Field(
         None, description="资金性质（功能分类）：general 一般公共预算、gov_fund 政府性基金、soe 国有资本经营；"
                           "不写则同所属的款")
@@ -467,7 +479,7 @@ class Budget(_Strict):
                                   {"required": ["expenditure"],
                                    "properties": {"expenditure": {"minItems": 1}}},
                                   {"required": ["units"], "properties": {"units": {"minItems": 1}}}]})
-    department: Department
+    department: Department = Field(description="部门：编码、名称、预算年度与版式")
     units: list[Text] = Field(default_factory=list,
                               description="所属单位文件的路径（相对于本文件），每个单位一个文件；"
                                           "本文件自己的金额是部门本级的")
@@ -479,19 +491,19 @@ class Budget(_Strict):
         description="支出（功能分类项级）；至少一行，列出所属单位（units）的部门文件可省略")
     basic_economic: list[EconomicLine] = Field(default_factory=list, max_length=MAX_ECONOMIC_LINES,
                                                description="一般公共预算基本支出（经济分类款级）")
-    three_public: ThreePublic = ThreePublic()
+    three_public: ThreePublic = Field(ThreePublic(), description="财政拨款“三公”经费（万元）")
     projects: list[Project] = Field(default_factory=list, max_length=MAX_PROJECTS,
                                     description="项目及绩效目标表")
-    performance: Performance = Performance()
+    performance: Performance = Field(Performance(), description="部门整体绩效目标")
     special_funds: Text = Field("", description="部门主管专项资金说明（2025版式）")
     procurement: list[ProcurementGroup] = Field(default_factory=list, max_length=MAX_PROCUREMENT_ITEMS,
                                                 description="政府采购预算")
-    assets: Assets | None = None
-    prior_year: PriorYear | None = None
+    assets: Assets | None = Field(None, description="国有资产信息")
+    prior_year: PriorYear | None = Field(None, description="上年预算数，用于比上年增减")
     glossary: Paragraphs | None = Field(None, description="名词解释；省略则用版式默认文字")
     other_notes: Paragraphs | None = Field(None, description="其他需要说明的事项")
-    control_totals: ControlTotals = ControlTotals()
-    income: Income | None = None
+    control_totals: ControlTotals = Field(ControlTotals(), description="批复控制数（可选）：与计算结果核对，不参与计算")
+    income: Income | None = Field(None, description="申报的收入（可选）：与按支出计算的收入核对")
     purchased_services: list[PurchasedService] = Field(
         default_factory=list, description="政府购买服务预算（可选）")
     department_performance: DepartmentPerformance | None = Field(
@@ -643,10 +655,3 @@ def _path_label(loc) -> str:
         elif isinstance(part, str) and not part.startswith(("function-", "lax-", "json-")):
             out += ("." if out else "") + part
     return out or "文件"
-
-
-def json_schema() -> dict:
-    schema = Budget.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://budgetgen.invalid/schemas/budget.schema.json"
-    return schema

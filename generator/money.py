@@ -67,7 +67,7 @@ def parse_amount(raw, *, places: int = 2, allow_negative: bool = False, what: st
     if negative and not allow_negative:
         raise ValueError(f"{what}不能为负数（{text}）")
     whole, _, frac = body.partition(".")
-    if len(frac) > places:
+    if len(frac.rstrip("0")) > places:  # 1505.720 is 1505.72 exactly (and a JSON number cannot tell them apart)
         raise ValueError(f"{what}“{text}”超过{places}位小数：以万元为单位最多{places}位小数，"
                          "请核对，不会自动四舍五入" if what == "金额" else
                          f"{what}“{text}”超过{places}位小数")
@@ -156,3 +156,15 @@ def fmt(value: Decimal | None, blank_zero: bool = True) -> str:
 def fmt_text(value: Decimal, places: int = 2) -> str:
     """Text for the explanatory prose, rounded 四舍五入 (zero prints 0.00)."""
     return f"{rounded(value, places):.{places}f}"
+
+
+def price_places(value: Decimal) -> int:
+    """Decimals a unit price is shown with (see `shown`): 2, or 4 when 2 would show it as 0.00."""
+    return max(2, -int(shown(value, "price").as_tuple().exponent))
+
+
+def unit_price(amount: Decimal, quantity: Decimal) -> Decimal | None:
+    """金额 ÷ 数量 as its cell shows it (None without a quantity)."""
+    if not quantity:
+        return None
+    return shown(amount / quantity, "price")

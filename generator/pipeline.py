@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from .catalog import Catalog, catalog_for
 from .compute import Disclosure, Figures, compute
@@ -31,25 +32,47 @@ OWN_RULES = tuple(r for r in RULES if r not in WHOLE_RULES)
 
 
 @dataclass
-class Result:
+class Checked:
+    """Success: the file became a typed model and was computed. It may still have errors (a rule
+    between tables that does not hold); `ok` says whether it may be rendered."""
     file: str
-    doc: RawDoc | None = None
-    budget: Budget | None = None
-    disclosure: Disclosure | None = None
-    figures: Figures | None = None
+    doc: RawDoc
+    budget: Budget
+    disclosure: Disclosure
+    figures: Figures
     problems: list[Problem] = field(default_factory=list)
     units: list[Result] = field(default_factory=list)  # 所属单位, each with its own 单位预算
     consolidation: Consolidation | None = None  # for a department file listing units
     layout: Layout | None = None  # the layout the disclosure is in
+    readable: ClassVar[bool] = True
 
     @property
     def ok(self) -> bool:
-        return self.disclosure is not None and not has_errors(self.problems)
+        return not has_errors(self.problems)
+
+
+@dataclass
+class Refused:
+    """Failure: the file could not be read as YAML (`doc` is None: exit status 3), or not be
+    typed into a model, its layout not be found, or its units not be consolidated (errors in
+    `problems`). There is nothing to render."""
+    file: str
+    doc: RawDoc | None
+    problems: list[Problem] = field(default_factory=list)
+    units: list[Result] = field(default_factory=list)
+    consolidation: Consolidation | None = None
+    layout: Layout | None = None
+    budget: ClassVar[None] = None
+    disclosure: ClassVar[None] = None
+    figures: ClassVar[None] = None
+    ok: ClassVar[bool] = False
 
     @property
     def readable(self) -> bool:
-        """False when the file could not even be read as YAML (exit status 2)."""
         return self.doc is not None
+
+
+Result = Checked | Refused  # what `run` returns: narrow with isinstance(result, Checked)
 
 
 def _model(doc: RawDoc, problems: list[Problem]) -> tuple[Budget | None, list[Problem]]:
@@ -82,72 +105,67 @@ def _layout(doc: RawDoc, override: str | None) -> tuple[Layout | None, list[Prob
 
 
 def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None = None,
-            kind: str | None = None, layout: str | None = None) -> Result:
-    """`layout`: a built-in key or a layout file path overriding department.edition (--layout)."""
-    result = Result(doc.file if doc else "", doc=doc, problems=list(problems))
+            kind: str | None = None, layout: str | None = None, file: str | None = None) -> Result:
+    """`layout`: a built-in key or a layout file path overriding department.edition."""
+    name = file if file is not None else (doc.file if doc else "")
     if doc is None:
-        result.problems = sort_problems(result.problems)
-        return result
-    budget, result.problems = _model(doc, problems)
+        return Refused(name, None, sort_problems(problems))
+    budget, found = _model(doc, problems)
     chosen, more = _layout(doc, layout)
-    result.problems += more
-    result.layout = chosen
-    if budget is not None and chosen is not None:
-        if budget.units:
-            _department(result, budget, doc, catalog, chosen, layout)
-        else:
-            # the file's year's catalog + its `catalog:` codes
-            _single(result, budget, doc, catalog_for(budget, catalog), kind, chosen)
-    result.problems = sort_problems(result.problems)
-    return result
+    found += more
+    if budget is None or chosen is None:
+        return Refused(name, doc, sort_problems(found), layout=chosen)
+    if budget.units:
+        return _department(name, budget, doc, catalog, chosen, layout, found)
+    # the file's year's catalog + its `catalog:` codes
+    return _single(name, budget, doc, catalog_for(budget, catalog), kind, chosen, found)
 
 
-def _single(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog, kind: str | None,
-            layout: Layout) -> None:
+def _single(name: str, budget: Budget, doc: RawDoc, catalog: Catalog, kind: str | None,
+            layout: Layout, found: list[Problem]) -> Checked:
     disclosure, fig = compute(budget, catalog, layout, kind=kind)
-    result.budget, result.disclosure, result.figures = budget, disclosure, fig
-    result.problems += validate(budget, fig, doc, catalog, layout=layout)
+    found = found + validate(budget, fig, doc, catalog, layout=layout)
+    return Checked(name, doc, budget, disclosure, fig, sort_problems(found), layout=layout)
 
 
-def _department(result: Result, budget: Budget, doc: RawDoc, catalog: Catalog | None,
-                layout: Layout, override: str | None) -> None:
+def _department(name: str, budget: Budget, doc: RawDoc, catalog: Catalog | None, layout: Layout,
+                override: str | None, found: list[Problem]) -> Result:
     """A department with 所属单位: each unit (in the layout its own file names, or --layout),
     the 本级, then the consolidated whole."""
     cons, more = consolidate(budget, doc, _open_unit)
-    result.consolidation = cons
-    result.problems += more
+    found = found + more
+    units: list[Result] = []
     for part in cons.units:
-        unit = Result(part.file, doc=part.doc, problems=list(part.problems))
+        unit: Result
+        own_problems = list(part.problems)
+        chosen: Layout | None = None
         if part.doc is not None and part.budget is not None:
-            unit.layout, found = _layout(part.doc, override)
-            unit.problems += found
-            if unit.layout is not None:
-                _single(unit, part.budget, part.doc, catalog_for(part.budget, catalog), "单位预算",
-                        unit.layout)
-        unit.problems = sort_problems(unit.problems)
-        result.units.append(unit)
-        result.problems += unit.problems
+            chosen, extra = _layout(part.doc, override)
+            own_problems += extra
+        if part.doc is not None and part.budget is not None and chosen is not None:
+            unit = _single(part.file, part.budget, part.doc, catalog_for(part.budget, catalog), "单位预算",
+                           chosen, own_problems)
+        else:
+            unit = Refused(part.file, part.doc, sort_problems(own_problems), layout=chosen)
+        units.append(unit)
+        found += unit.problems
     own = catalog_for(budget, catalog)
-    result.problems += validate(budget, compute_figures(budget, own), doc, own, OWN_RULES,
-                                layout=layout)
-    if cons.budget is not None:
-        whole = catalog_for(cons.budget, catalog)  # every file's `catalog:` codes
-        disclosure, fig = compute(cons.budget, whole, layout, kind="部门预算")
-        result.budget, result.disclosure, result.figures = cons.budget, disclosure, fig
-        result.problems += validate(cons.budget, fig, WholeDoc.of(doc, cons.origins), whole, WHOLE_RULES)
+    found += validate(budget, compute_figures(budget, own), doc, own, OWN_RULES, layout=layout)
+    if cons.budget is None:
+        return Refused(name, doc, sort_problems(found), units, cons, layout)
+    whole = catalog_for(cons.budget, catalog)  # every file's `catalog:` codes
+    disclosure, fig = compute(cons.budget, whole, layout, kind="部门预算")
+    found += validate(cons.budget, fig, WholeDoc.of(doc, cons.origins), whole, WHOLE_RULES)
+    return Checked(name, doc, cons.budget, disclosure, fig, sort_problems(found), units, cons, layout)
 
 
 def run(path: str | Path, catalog: Catalog | None = None, layout: str | None = None) -> Result:
     """`layout`: a built-in key or a layout file path, overriding department.edition."""
     doc, problems = load_file(path)
-    result = run_doc(doc, problems, catalog, layout=layout)
-    result.file = str(path)
-    return result
+    return run_doc(doc, problems, catalog, layout=layout, file=str(path))
 
 
 def run_text(text: str, name: str = "<input>", catalog: Catalog | None = None,
              layout: str | None = None) -> Result:
     doc, problems = load_text(text, name)
-    result = run_doc(doc, problems, catalog, layout=layout)
-    result.file = name
-    return result
+    return run_doc(doc, problems, catalog, layout=layout, file=name)

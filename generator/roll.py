@@ -32,7 +32,7 @@ import yaml
 
 from .loader import _decode
 from .money import UNITS, fmt_text
-from .pipeline import Result, run, run_text
+from .pipeline import Checked, Result, run, run_text
 from .catalog import load_catalog
 from .problems import Location, Problem, error, warning
 
@@ -102,7 +102,7 @@ def _indent_unit(root) -> int:
 # --------------------------------------------------------------------------- the draft
 
 
-def _prior_block(result: Result, year: int, unit: int, nl: str) -> str:
+def _prior_block(result: Checked, year: int, unit: int, nl: str) -> str:
     fig = result.figures
     pad = " " * unit
     factor = UNITS[result.budget.department.unit] if result.budget else UNITS["万元"]
@@ -149,7 +149,7 @@ def _carryover_items(root, budget) -> list:
             if line.source.value in CARRYOVER_SOURCES]
 
 
-def draft_text(text: str, result: Result, to_year: int, drop_carryover: bool = True) -> str:
+def draft_text(text: str, result: Checked, to_year: int, drop_carryover: bool = True) -> str:
     """Next year's draft of `text` (the file `result` was computed from). Last year's 上年结转
     lines are commented out (drop_carryover) or kept and marked 待复核."""
     budget = result.budget
@@ -299,10 +299,10 @@ def _leaves(budget, *, drop=("prior_year", "control_totals"), carryover: bool = 
     return data
 
 
-def _verify(original: Result, draft: Result, to_year: int, dropped: bool = False) -> list[str]:
+def _verify(original: Checked, draft: Result, to_year: int, dropped: bool = False) -> list[str]:
     """What differs between the draft and the intended draft (empty when all is well)."""
     wrong = []
-    if draft.budget is None:
+    if not isinstance(draft, Checked):
         return ["草稿无法读取"]
     if _leaves(original.budget, carryover=not dropped) != _leaves(draft.budget):
         wrong.append("草稿中的金额或文字与原文件不一致")
@@ -319,12 +319,14 @@ def _verify(original: Result, draft: Result, to_year: int, dropped: bool = False
     return wrong
 
 
-def roll_file(path, to_year: int) -> tuple[list[Problem], str | None]:
+def roll_file(path, to_year: int, result: Result | None = None) -> tuple[list[Problem], str | None]:
     """(problems, draft text). The draft is None when the file has errors (its problems are
-    returned), when to_year is not after the file's year, or when the draft fails its checks."""
+    returned), when to_year is not after the file's year, or when the draft fails its checks.
+    `result` is the file's pipeline result when the caller has it already."""
     name = str(path)
-    result = run(path)
-    if not result.ok:
+    if result is None:
+        result = run(path)
+    if not isinstance(result, Checked) or not result.ok:
         return result.problems, None
     if result.consolidation is not None and result.doc is not None:  # a department with 所属单位
         return [error("下年草稿", "本文件列有所属单位（units）：roll 暂不能生成多个文件组成的部门的下年草稿，"
@@ -365,10 +367,9 @@ def roll_file(path, to_year: int) -> tuple[list[Problem], str | None]:
                   Location(name))], None
 
 
-def _catalog_changes(result: Result, to_year: int, name: str) -> list[Problem]:
+def _catalog_changes(result: Checked, to_year: int, name: str) -> list[Problem]:
     """Warnings for the codes the file uses that the new year's catalog renamed or removed."""
     budget, doc = result.budget, result.doc
-    assert budget is not None and doc is not None  # only called for a file that passed check
     old, new = load_catalog(budget.department.year), load_catalog(to_year)
     own = {str(e.code) for e in budget.catalog.function}
     used: dict = {}

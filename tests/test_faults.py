@@ -322,7 +322,7 @@ def test_force_overwrites_a_regular_file_and_dash_is_standard_output(tmp_path):
     path = tmp_path / "dept.yaml"
     path.write_text("old", encoding="utf-8")
     refused = cli("new", "-o", path)
-    assert refused.returncode == 1 and "已存在" in refused.stderr
+    assert refused.returncode == 4 and "已存在" in refused.stderr  # the output cannot be written
     assert cli("new", "-o", path, "--force").returncode == 0
     assert "department:" in path.read_text(encoding="utf-8")
     shown = cli("new", "-o", "-")
@@ -334,7 +334,8 @@ def test_force_overwrites_a_regular_file_and_dash_is_standard_output(tmp_path):
     xlsx = subprocess.run([sys.executable, "-m", "generator", "render", EXAMPLE_2023, "-o", "-", "-f", "xlsx"],
                           capture_output=True, cwd=ROOT, env=_env(), timeout=120)
     assert xlsx.returncode == 0 and xlsx.stdout[:2] == b"PK"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dept.yaml"]
+    # nothing else was written (`new` puts the editor's budget.schema.json beside the file it writes)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["budget.schema.json", "dept.yaml"]
 
 
 def test_render_o_must_be_a_folder(tmp_path):
@@ -539,14 +540,14 @@ def test_a_slow_file_times_out_in_a_worker_too(tmp_path):
 
 
 def test_new_roll_schema_never_print_a_traceback(monkeypatch, tmp_path):
-    import generator.model
     import generator.roll
+    import generator.schema
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(generator.roll, "roll_file", broken)
-    monkeypatch.setattr(generator.model, "json_schema", broken)
+    monkeypatch.setattr(generator.schema, "schema_text", broken)
     for args in (("roll", EXAMPLE_2025, "--to", "2026", "-o", tmp_path / "r.yaml"),
                  ("schema", "-o", tmp_path / "s.json")):
         res = invoke(*args)

@@ -434,7 +434,7 @@ def test_cli_import_writes_a_file_that_passes_check(rendered, tmp_path):
     assert f"{out}：检查通过" in result.output
     assert runner.invoke(app, ["check", str(out)]).exit_code == 0
     again = runner.invoke(app, ["import", str(rendered["2025"]), "-o", str(out)])
-    assert again.exit_code == 1 and "已存在" in again.output
+    assert again.exit_code == 4 and "已存在" in again.output  # the output, not the data
 
 
 def test_cli_import_bad_workbook_exit_status(rendered, tmp_path):

@@ -79,7 +79,7 @@ def _check(tmp_path: Path, head: str, tail: str, groups: list[list[Block]], shee
     assert any(s % 2 == 0 for s in starts[1:]) == expect_even_start, starts
     assert any(s % 2 == 1 for s in starts[1:])
     assert sum(len(d.pages) for _, d in laid) == len(seq.pages)
-    for k, (start, doc) in enumerate(laid):
+    for k, (start, _doc) in enumerate(laid):
         path = tmp_path / f"part{k}.pdf"
         text = _pages_text(path)
         png = _pages_png(path, tmp_path / f"part{k}")

@@ -22,7 +22,7 @@ import pytest
 
 from generator.compute.tables import (Column, Disclosure, Head, Paragraph, ProjectTable, Row,
                                       Section, Table)
-from generator.pipeline import run, run_text
+from generator.pipeline import run
 from generator.render.html import TEMPLATES, format_cell, indicator_rows, render_html
 from generator.render.pdf import LocalFetcher, render_pdf
 
@@ -346,7 +346,7 @@ def test_schedule_meta_and_header(rendered):
     assert on_one_line(text, [f"{d.department_code}{d.department_name}", f"预算年度：{d.year}",
                               "单位：万元"])
     assert on_one_line(text, ["栏次"] + [str(i) for i in range(1, 13)])  # 表二's 栏次 row
-    assert on_one_line(text, ["序号", "项", "目"]) or on_one_line(text, ["序号", "项\u3000目"])
+    assert on_one_line(text, ["序号", "项", "目"])
 
 
 def test_project_tables_and_indicator_rows(rendered):
@@ -480,11 +480,11 @@ def test_page_numbers_at_the_outer_side(rendered):
         assert re.search(rf"—\s*{number}\s*—", page)
 
 
-def test_two_renders_are_byte_identical(rendered, no_weasyprint_warnings):
-    if rendered["key"] != "612":
-        pytest.skip("one example is enough")
-    again = render_pdf(rendered["disclosure"])
-    assert again == rendered["pdf"]
+def test_two_renders_are_byte_identical(no_weasyprint_warnings):
+    disclosure = replace(_tiny(), sections=())
+    first = render_pdf(disclosure)
+    again = render_pdf(disclosure)
+    assert again == first
     assert b"uuid" not in again.lower() and b"xmp.did" not in again
 
 
@@ -568,44 +568,7 @@ def test_merging_refuses_subsets_that_disagree(rendered):
 
 
 # ----------------------------------------------------------------------------- safety
-
-HOSTILE = '<img src="file:///etc/passwd">'
-
-
-@pytest.fixture(scope="module")
-def hostile():
-    text = EXAMPLES["524"].read_text(encoding="utf-8")
-    old = "  - (三)负责办理上级人大常委会交办的监督、选举以及其他作，做好人大代表工作，联系选民、反映群众意见和要求。\n"
-    assert text.count(old) == 1
-    text = text.replace(old, f"  - '{HOSTILE} {{{{ 7*7 }}}} 注入'\n")
-    result = run_text(text, "hostile.yaml")
-    assert result.disclosure is not None
-    return result.disclosure
-
-
-def test_markup_is_escaped_in_html(hostile):
-    html = render_html(hostile)
-    assert HOSTILE not in html
-    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
-    assert "{{ 7*7 }}" in html and "49 注入" not in html
-
-
-def test_markup_prints_literally_and_nothing_is_fetched(hostile, no_weasyprint_warnings):
-    class Recording(LocalFetcher):
-        def __init__(self):
-            super().__init__()
-            self.asked = []
-
-        def fetch(self, url, headers=None):
-            self.asked.append(url)
-            return super().fetch(url, headers)
-
-    fetcher = Recording()
-    text = pdftext(render_pdf(hostile, fetcher=fetcher))
-    assert flat(f"{HOSTILE} {{{{ 7*7 }}}} 注入") in flat(text)
-    assert "root:" not in text
-    assert fetcher.asked == [] and fetcher.refused == []
-
+# (markup in the input, fetching: tests/test_hostile.py)
 
 def test_fetcher_allows_only_templates_package_fonts_and_data(caplog):
     fetcher = LocalFetcher()
@@ -665,7 +628,7 @@ def test_archival_variant(no_weasyprint_warnings):
     from pypdf import PdfReader
     data = render_pdf(_tiny(), pdf_variant="pdf/a-3b")
     xmp = PdfReader(io.BytesIO(data)).trailer["/Root"]["/Metadata"].get_object().get_data()
-    assert b"pdfaid:part" in xmp or b'pdfaid:part="3"' in xmp
+    assert b'pdfaid:part="3" pdfaid:conformance="B"' in xmp
     assert "测试部门2025年部门预算公开" in pdftext(data).replace(" ", "")
 
 

@@ -322,7 +322,7 @@ def test_none_sentence_only_when_the_figure_is_zero():
     ("edition: hebei-2025", "edition: hebei-2019", "不是内置版式"),
     ("year: 2025", "year: 1999", "不小于2000"),
     ("year: 2025", "year: 2200", "不大于2100"),
-    ("year: 2025", "year: 二〇二五", "应为整数"),
+    ("year: 2025", "year: 二〇二五", "应为四位数字的年份"),
 ])
 def test_pydantic_messages_are_chinese(old, new, fragment):
     located(EX.replace(old, new, 1), new, fragment)

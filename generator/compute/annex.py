@@ -19,7 +19,7 @@ from ..layout import (
     ProjectListTable,
     ServicesTable,
 )
-from ..money import UNITS, ZERO, shown
+from ..money import UNITS, ZERO, unit_price
 from .context import Ctx, expand_funds
 from .figures import dsum
 from .schedules import _table
@@ -79,12 +79,6 @@ def project_list_table(ctx: Ctx, spec: ProjectListTable, key: str) -> Table:
     return _table(ctx, spec, key, header, cols, rows)
 
 
-def _unit_price(amount: Decimal, quantity: Decimal) -> Decimal | None:
-    if not quantity:
-        return None
-    return shown(amount / quantity, "price")  # 四舍五入: 2 decimals, 4 when that would be 0.00
-
-
 def procurement_table(ctx: Ctx, spec: ProcurementTable, key: str) -> Table:
     b, m = ctx.budget, ctx.money
     d = b.department
@@ -121,7 +115,7 @@ def procurement_table(ctx: Ctx, spec: ProcurementTable, key: str) -> Table:
             for g in groups:
                 for i in g.items:
                     rows.append(Row((g.source, m(g.budget), i.name, i.catalog, i.unit, i.quantity,
-                                     _unit_price(i.amount * factor, i.quantity), m(i.amount))
+                                     unit_price(i.amount * factor, i.quantity), m(i.amount))
                                     + fund_split([i]) + (m(i.sme),)))
     else:
         rows.append(Row((None,) * len(columns)))

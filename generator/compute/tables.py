@@ -100,7 +100,7 @@ class Disclosure:
     title: str  # 秦皇岛市…2025年部门预算公开
     schedules: tuple[Table, ...]
     sections: tuple[Section, ...]
-    annex_tables: tuple[Table, ...] = ()  # procurement, assets … as sheets
+    annex_tables: tuple[Table, ...] = ()  # procurement, assets, institutions: also a sheet each
     projects: tuple[ProjectTable, ...] = ()
     figures: dict = field(default_factory=dict)  # headline figures by name (for tests, text)
     published: str = ""  # YYYY-MM-DD the document is dated (department.published), or ""

@@ -207,8 +207,9 @@ def build_sections(ctx: Ctx) -> tuple[tuple[Section, ...], tuple[Table, ...]]:
         blocks = _content(ctx, spec.content)
         heading = number_label(layout.numbering.sections, i) + ctx.fill(spec.heading)
         sections.append(Section(_key(spec, i), heading, tuple(blocks)))
-    annex = tuple(b for s in sections for b in s.blocks
-                  if isinstance(b, Table) and b.key != "institutions")
+    tables = [b for s in sections for b in s.blocks if isinstance(b, Table)]
+    # every table of the text is also a sheet of the workbook; the institutions table last
+    annex = tuple(sorted(tables, key=lambda t: t.key == "institutions"))
     return tuple(sections), annex
 
 

@@ -15,7 +15,7 @@ import unicodedata
 from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
-from typing import Iterator
+from collections.abc import Iterator
 
 from pydantic import BaseModel
 

@@ -16,14 +16,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from ..compute.tables import Disclosure, Heading, Paragraph, ProjectTable, Table
-from ..money import shown
+from ..catalog import cn_number
+from ..money import price_places, shown
 from ..resources import resource_dir
 
 TEMPLATES = resource_dir("templates")
 CENT = Decimal("0.01")
 ALIGN = {"seq": "c", "code": "l", "text": "l", "money": "r", "qty": "r", "price": "r"}
 _NUMBERED = re.compile(r"^\s*[0-9０-９]+[、.．]")
-CN_NUM = "一二三四五六七八九十"
 
 
 def format_cell(value, kind: str, places: int = 2) -> str:
@@ -47,9 +47,7 @@ def format_cell(value, kind: str, places: int = 2) -> str:
             return str(value.quantize(Decimal(1)))
         return format(value.normalize(), "f")
     if kind == "price":
-        price = shown(value, "price")
-        exponent = price.as_tuple().exponent
-        return f"{price:.{max(2, -exponent if isinstance(exponent, int) else 2)}f}"
+        return f"{shown(value, 'price'):.{price_places(value)}f}"
     return f"{shown(value, 'money', places):.{places}f}"
 
 
@@ -359,17 +357,9 @@ def _page_class(blocks) -> str:
     return ""
 
 
-def _chinese_number(n: int) -> str:
-    if n <= 10:
-        return CN_NUM[n - 1]
-    if n < 20:
-        return "十" + CN_NUM[n - 11]
-    return CN_NUM[n // 10 - 1] + "十" + (CN_NUM[n % 10 - 1] if n % 10 else "")
-
-
 def context(d: Disclosure) -> dict:
     titles = dict(d.parts)
-    labels = d.schedule_labels or tuple(f"{_chinese_number(i)}、" for i in range(1, len(d.schedules) + 1))
+    labels = d.schedule_labels or tuple(f"{cn_number(i)}、" for i in range(1, len(d.schedules) + 1))
     return {
         "d": d,
         "lang": "zh-CN",

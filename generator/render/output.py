@@ -29,7 +29,7 @@ import sys
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 try:
     import fcntl
@@ -494,7 +494,7 @@ def check_output_file(path: Path | str, force: bool) -> None:
         except OSError as exc:
             raise OutputError(path, describe_os_error(exc, parent)) from None
         if not stat.S_ISDIR(pst.st_mode):
-            raise OutputError(path, f"无法写入 {path}：{parent} 不是文件夹")
+            raise OutputError(path, f"无法写入 {path}：{parent} 不是文件夹") from None
         return
     except OSError as exc:
         raise OutputError(path, describe_os_error(exc, path)) from None

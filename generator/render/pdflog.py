@@ -52,9 +52,6 @@ _KINDS = ((re.compile(r"refused to fetch|Failed to load|URL", re.IGNORECASE), "P
 def record_problem(record: logging.LogRecord, file: str = "") -> Problem:
     """A WeasyPrint log record as a located warning, in Chinese with the original text."""
     text = record.getMessage()
-    for pattern, rule, what in _KINDS:
-        if pattern.search(text):
-            break
-    else:
-        rule, what = "PDF排版", "PDF 排版时出现提示"
+    rule, what = next(((r, w) for pattern, r, w in _KINDS if pattern.search(text)),
+                      ("PDF排版", "PDF 排版时出现提示"))
     return warning(rule, f"{what}：{text[:300]}", Location(file))

@@ -33,7 +33,7 @@ from decimal import Decimal
 import xlsxwriter  # type: ignore[import-untyped]
 
 from ..compute.tables import Column, Disclosure, ProjectTable, Table
-from ..money import shown
+from ..money import price_places, shown
 from .xlsx_layout import (
     Placed,
     column_units,
@@ -70,7 +70,7 @@ def render_xlsx(disclosure: Disclosure) -> bytes:
         # a short name: the project's full title is in the sheet's first row
         _project_sheet(wb, styles, project, d.department_name,
                        sheet_name(f"项目{project.number}", taken))
-    for table in d.annex_tables + _institutions(d):
+    for table in d.annex_tables:
         _table_sheet(wb, styles, table, sheet_name(table.sheet or table.title, taken))
     wb.close()
     return buf.getvalue()
@@ -80,11 +80,6 @@ def _created(d: Disclosure) -> datetime:
     """The workbook's date: the input's published date; without one 1 January of the budget
     year (a workbook always carries a creation date, and it must not be the clock's)."""
     return datetime.fromisoformat(d.published) if d.published else datetime(d.year, 1, 1)
-
-
-def _institutions(d: Disclosure) -> tuple[Table, ...]:
-    return tuple(b for s in d.sections for b in s.blocks
-                 if isinstance(b, Table) and b.key == "institutions")
 
 
 class _Styles:
@@ -129,8 +124,8 @@ def number_format(kind: str, value: Decimal | int, places: int = 2) -> str | Non
         return None  # zero prints blank, as the published tables do
     if kind == "qty":
         return "0" if value == int(value) else "0.####"
-    if kind == "price" and abs(Decimal(value)) < Decimal("0.005"):
-        return "0.0000"  # a unit price that would round to 0.00
+    if kind == "price":
+        return "0." + "0" * price_places(Decimal(value))
     if kind == "money" and places != 2:
         return "0." + "0" * places if places else "0"
     return "0.00"

@@ -188,13 +188,13 @@ def duplicates(ctx: Context) -> list:
         else:
             seen[key] = i
     seen = {}
-    for i, line in enumerate(ctx.budget.basic_economic):
-        if line.code in seen:
-            first = ctx.at("basic_economic", seen[line.code])
-            out.append(ctx.error("重复科目", f"经济分类科目{line.code}已在第{first.line}行录入：请合并为一行",
+    for i, econ in enumerate(ctx.budget.basic_economic):
+        if econ.code in seen:
+            first = ctx.at("basic_economic", seen[econ.code])
+            out.append(ctx.error("重复科目", f"经济分类科目{econ.code}已在第{first.line}行录入：请合并为一行",
                                  ("basic_economic", i, "code")))
         else:
-            seen[line.code] = i
+            seen[econ.code] = i
     return out
 
 

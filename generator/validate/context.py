@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from decimal import Decimal
 
 from ..catalog import Catalog
@@ -30,7 +31,7 @@ class Context:
 
     def at(self, *path) -> Location:
         """Where `path` stands; a whole section or entry (a mapping or list) points at its key."""
-        value = self.doc.data
+        value: Any = self.doc.data
         for part in path:
             try:
                 value = value[part]

@@ -104,7 +104,8 @@ def cost_indicators(ctx: Context) -> list:
 
 
 def duplicate_codes(ctx: Context) -> list:
-    out, seen = [], {}
+    out: list = []
+    seen: dict = {}
     for j, p in enumerate(ctx.budget.projects):
         if not p.code:
             continue
