@@ -384,7 +384,8 @@ def render_cmd(
 @_no_traceback
 def new_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml；- 表示输出到屏幕"),
-    edition: str = typer.Option("hebei-2025", "--edition", help="版式：内置版式名（见 budgetgen layouts）"),
+    edition: str | None = typer.Option(None, "--edition",
+                                       help="版式：内置版式名（见 budgetgen layouts；默认为起始文件注明的版式）"),
     year: int | None = typer.Option(None, "--year", help="预算年度（默认：明年）"),
     force: bool = typer.Option(False, "--force", help="覆盖已有的普通文件（从不替换链接、文件夹或设备）"),
 ) -> None:

@@ -243,14 +243,11 @@ FundField = Annotated[ProcurementFund, BeforeValidator(_fund), WithJsonSchema(
     {"enum": [f.value for f in ProcurementFund] + list(PROCUREMENT_FUND_LABELS.values()) + ["", None],
      "description": "资金来源列，默认 general（一般公共预算）"})]
 
-EDITION_LABELS = {"hebei-2023": "河北省2023年版式", "hebei-2025": "河北省2025年版式"}
-
 # how a choice is shown in a message: the Chinese label, with the key to type when the Chinese
 # label itself is not accepted
 _CHOICE_LABELS: dict[str, str] = {
     **{s.value: label for s, label in SOURCE_LABELS.items()},
     **{f.value: label for f, label in PROCUREMENT_FUND_LABELS.items()},
-    **{key: f"{label}（写作 {key}）" for key, label in EDITION_LABELS.items()},
 }
 
 

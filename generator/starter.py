@@ -8,6 +8,7 @@ text is ever evaluated). Its example figures agree with each other, so the file 
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 
 from .layout import builtin_keys
@@ -15,9 +16,20 @@ from .layout import builtin_keys
 TEMPLATE = Path(__file__).resolve().parent / "editions" / "starter.yaml"
 
 
-def starter_text(edition: str, year: int | None = None) -> str:
-    """The starter file for `edition` (a built-in layout key) and budget `year` (default: next
-    year). Raises ValueError with a Chinese message for an unknown edition or a bad year."""
+_DEFAULT_LINE = re.compile(r"^# budgetgen-default-edition: *(\S+).*\n", re.M)
+
+
+def default_edition() -> str:
+    """The layout `new` uses without --edition: named in the starter file (data, not code)."""
+    found = _DEFAULT_LINE.search(TEMPLATE.read_text(encoding="utf-8"))
+    return found.group(1) if found else sorted(builtin_keys())[0]
+
+
+def starter_text(edition: str | None = None, year: int | None = None) -> str:
+    """The starter file for `edition` (a built-in layout key; default: the one the starter file
+    names) and budget `year` (default: next year). Raises ValueError with a Chinese message for
+    an unknown edition or a bad year."""
+    edition = edition or default_edition()
     keys = builtin_keys()
     if edition not in keys:
         raise ValueError(f"未知的版式“{edition}”：可选 {'、'.join(sorted(keys, reverse=True))}")
@@ -26,7 +38,7 @@ def starter_text(edition: str, year: int | None = None) -> str:
     if not 2000 <= int(year) <= 2100:
         raise ValueError(f"预算年度“{year}”无效：应为2000至2100之间的年份，如 {datetime.date.today().year + 1}")
     year = int(year)
-    text = TEMPLATE.read_text(encoding="utf-8")
+    text = _DEFAULT_LINE.sub("", TEMPLATE.read_text(encoding="utf-8"))
     for key, value in (("{prior_year}", str(year - 1)), ("{edition}", edition), ("{year}", str(year))):
         text = text.replace(key, value)
     return text

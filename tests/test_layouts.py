@@ -427,3 +427,15 @@ def test_units_follow_the_layout_and_say_danwei_yusuan():
     assert dict(unit.parts)["tables"] == "第二部分 2025年度单位预算报表"
     hebei = run(ROOT / "inputs" / "730-shixian-nongye-2025.yaml").units[0].disclosure
     assert hebei.schedules[0].title == "单位预算收支总表" and "第一部分 单位预算公开表" in dict(hebei.parts).values()
+
+
+def test_new_without_edition_takes_the_layout_the_starter_file_names():
+    """The default layout of `budgetgen new` is data (a line of the starter file), not code."""
+    import re
+
+    from generator.starter import TEMPLATE, default_edition, starter_text
+    named = re.search(r"^# budgetgen-default-edition: *(\S+)", TEMPLATE.read_text(encoding="utf-8"), re.M)
+    assert named is not None and default_edition() == named.group(1) == "hebei-2025"
+    text = starter_text(None, 2026)
+    assert "budgetgen-default-edition" not in text
+    assert re.search(r"^  edition: hebei-2025\b", text, re.M)
