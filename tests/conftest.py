@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.pipeline import run, run_text
+from generator.render.pdflog import Collect
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_2025 = ROOT / "inputs" / "524-xigang-2025.yaml"
@@ -48,15 +49,6 @@ def run_variant(text: str, name: str = "dept.yaml"):
 
 # ----------------------------------------------------------------------------- WeasyPrint logs
 
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture()
 def weasyprint_warnings_expected():
     """Request this in a test that makes WeasyPrint warn on purpose."""
@@ -67,7 +59,7 @@ def weasyprint_warnings_expected():
 def _no_unexpected_weasyprint_logs(request):
     """Like WeasyPrint's own assert_no_logs: a test fails on any warning or error the
     'weasyprint' logger gives while it runs, unless it asks for weasyprint_warnings_expected."""
-    logger, handler = logging.getLogger("weasyprint"), _Records()
+    logger, handler = logging.getLogger("weasyprint"), Collect()
     logger.addHandler(handler)
     try:
         yield

@@ -16,6 +16,7 @@ from PIL import Image, ImageChops
 
 from generator.render import parts
 from generator.render.parts import Block
+from generator.render.pdflog import Collect
 
 pytestmark = pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("pdftotext")),
                                 reason="poppler-utils missing")
@@ -59,7 +60,7 @@ def _check(tmp_path: Path, head: str, tail: str, groups: list[list[Block]], shee
     seq_text = _pages_text(tmp_path / "seq.pdf")
     seq_png = _pages_png(tmp_path / "seq.pdf", tmp_path / "seq")
     assert len(seq_text) == len(seq.pages) == len(seq_png)
-    handler = _Records()
+    handler = Collect()
     logging.getLogger("weasyprint").addHandler(handler)
     try:
         laid = _render_in_parts(head, tail, groups, sheets)
@@ -94,15 +95,6 @@ def _check(tmp_path: Path, head: str, tail: str, groups: list[list[Block]], shee
     for start, doc in laid:
         part_anchors.update(parts.anchor_pages(doc.pages, start))
     assert part_anchors == seq_anchors
-
-
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 def _groups(blocks: list[Block]) -> list[list[Block]]:

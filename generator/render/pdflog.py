@@ -14,7 +14,9 @@ from ..problems import Location, Problem, warning
 LOGGERS = ("weasyprint", "generator.render.pdf")  # WeasyPrint's and our URL fetcher's
 
 
-class _Collect(logging.Handler):
+class Collect(logging.Handler):
+    """Keeps the warning and error records it is given (also used by the tests)."""
+
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.records: list[logging.LogRecord] = []
@@ -26,7 +28,7 @@ class _Collect(logging.Handler):
 @contextmanager
 def weasyprint_records() -> Iterator[list[logging.LogRecord]]:
     """The warnings and errors WeasyPrint and our fetcher log meanwhile."""
-    handler = _Collect()
+    handler = Collect()
     loggers = [logging.getLogger(name) for name in LOGGERS]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
