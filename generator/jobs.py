@@ -147,14 +147,19 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
         return timed_out(path, time.perf_counter() - start, timeout or 0)
 
 
+def _not_rendered(path: str, result: Result, start: float) -> Outcome:
+    """The Outcome of a file that is not rendered: errors in its data, or not readable."""
+    status = "error" if result.readable else "unreadable"
+    return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
+
+
 def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float,
                  units: bool = False, layout: str | None = None) -> Outcome:
     from .render.output import OutputError  # imported here: keeps `check` light
     try:
         result = run(path, layout=layout)
         if not isinstance(result, Checked) or not result.ok:
-            status = "error" if result.readable else "unreadable"
-            return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
+            return _not_rendered(path, result, start)
         from .render.output import commit_set, output_stem
         problems = list(result.problems)
         parts = [(path, result.budget, result.doc, result.disclosure)] + \
@@ -219,8 +224,7 @@ def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
     try:
         result = run(path, layout=layout)
         if not isinstance(result, Checked) or not result.ok:
-            status = "error" if result.readable else "unreadable"
-            return Outcome(path, status, time.perf_counter() - start, problems=result.problems)
+            return _not_rendered(path, result, start)
         problems = list(result.problems)
         if fmt == "pdf" or fmt in PDF_VARIANTS:
             from .render.glyphs import check_glyphs

@@ -253,14 +253,3 @@ def load_file(path: str | Path) -> tuple[RawDoc | None, list[Problem]]:
         return None, problems + separators
     doc, more = load_text(text, name, encoding)
     return doc, problems + more
-
-
-def _os_reason(exc: OSError) -> str:
-    """Why a file could not be opened, in Chinese."""
-    if isinstance(exc, FileNotFoundError):
-        return "文件不存在（请检查路径和文件名）"
-    if isinstance(exc, IsADirectoryError):
-        return "这是一个文件夹，不是文件"
-    if isinstance(exc, PermissionError):
-        return "没有读取权限"
-    return f"系统错误（{exc.strerror or exc}）"
