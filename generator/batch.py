@@ -49,7 +49,8 @@ def _work(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None 
     from .jobs import render_file  # imported here: module import stays cheap for 'spawn'
     if _in_worker:
         _cpu_backstop(timeout)
-    return render_file(path, out_dir, formats, layout=layout, timeout=timeout)
+    return render_file(path, out_dir, formats, layout=layout, timeout=timeout,
+                       two_cores=not _in_worker)
 
 
 def _args(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None) -> tuple:
@@ -108,7 +109,8 @@ def _work_units(path: str, out_dir: str, formats: tuple[str, ...], layout: str |
     from .jobs import render_file
     if _in_worker:
         _cpu_backstop(timeout)
-    return render_file(path, out_dir, formats, units=True, layout=layout, timeout=timeout)
+    return render_file(path, out_dir, formats, units=True, layout=layout, timeout=timeout,
+                       two_cores=not _in_worker)
 
 
 def _crashed(path: str, seconds: float, detail: str, died: bool = True,

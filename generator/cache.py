@@ -116,16 +116,19 @@ def unchanged(path: str | Path, out_dir: str | Path, formats: tuple[str, ...],
 
 def remember(path: str | Path, out_dir: str | Path, formats: tuple[str, ...],
              outputs: list[str], pages: int = 0, problems: list | None = None,
-             options: dict[str, Any] | None = None) -> None:
+             options: dict[str, Any] | None = None,
+             lengths: dict[str, tuple[int, int]] | None = None) -> None:
     """Store the fingerprint of a good render beside its outputs (best effort: a record that
-    cannot be written, or is cut short, only means the next run renders again)."""
+    cannot be written, or is cut short, only means the next run renders again), with the part
+    lengths of each PDF laid out on two cores (the next render's guesses, `part_lengths`)."""
     digest = fingerprint(path, formats, options)
     if digest is None:
         return
     out = Path(out_dir)
     record = {"file": str(path), "fingerprint": digest, "pages": pages,
               "outputs": {os.path.relpath(o, out): _digest(Path(o).read_bytes()) for o in outputs},
-              "problems": [_problem_dict(p) for p in problems or []]}
+              "problems": [_problem_dict(p) for p in problems or []],
+              "part_lengths": {stem: list(n) for stem, n in (lengths or {}).items()}}
     target = record_path(path, out)
     try:
         target.parent.mkdir(exist_ok=True)
@@ -135,6 +138,19 @@ def remember(path: str | Path, out_dir: str | Path, formats: tuple[str, ...],
             target.unlink()
         except OSError:
             pass
+
+
+def part_lengths(path: str | Path, out_dir: str | Path) -> dict[str, tuple[int, int]]:
+    """Output stem → the page counts of the first two parts of its PDF at the last render
+    into out_dir (render/parallel.py guesses the parts' start pages from them); {} if none.
+    A stale or edited record only costs a guess."""
+    try:
+        record = json.loads(record_path(path, out_dir).read_text(encoding="utf-8"))
+        found = record.get("part_lengths") or {}
+        return {str(stem): (int(n[0]), int(n[1])) for stem, n in found.items()
+                if isinstance(n, list) and len(n) == 2 and min(int(n[0]), int(n[1])) > 0}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
 
 
 def _problem_dict(p: Any) -> dict[str, Any]:

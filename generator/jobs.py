@@ -128,11 +128,13 @@ def _crash(path: str, start: float, exc: Exception) -> Outcome:
 
 def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx"),
                 units: bool = False, layout: str | None = None,
-                timeout: float | None = None, skip_unchanged: bool = False) -> Outcome:
+                timeout: float | None = None, skip_unchanged: bool = False,
+                two_cores: bool = True) -> Outcome:
     """Render one file; with `units`, a department's 所属单位 too (each its 单位预算, each
     published as its own set); `layout` overrides department.edition (--layout); with
     `skip_unchanged`, a file whose inputs are unchanged since its outputs were written is
-    skipped (cache.py); `timeout` bounds the wall time of the whole file."""
+    skipped (cache.py); `timeout` bounds the wall time of the whole file; `two_cores`: a PDF
+    may be laid out on two cores (render/parallel.py; a batch worker says False)."""
     start = time.perf_counter()
     try:
         with time_limit(timeout):
@@ -142,7 +144,7 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
                 if skipped is not None:
                     skipped.seconds = time.perf_counter() - start
                     return skipped
-            return _render_file(path, out_dir, formats, start, units, layout)
+            return _render_file(path, out_dir, formats, start, units, layout, two_cores)
     except FileTimeout:
         return timed_out(path, time.perf_counter() - start, timeout or 0)
 
@@ -154,9 +156,13 @@ def _not_rendered(path: str, result: Result, start: float) -> Outcome:
 
 
 def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float,
-                 units: bool = False, layout: str | None = None) -> Outcome:
+                 units: bool = False, layout: str | None = None,
+                 two_cores: bool = False) -> Outcome:
     from .render.output import OutputError  # imported here: keeps `check` light
     try:
+        if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
+            from .render.glyphs import start_coverage
+            start_coverage()  # fontconfig answers while the input is read and checked
         result = run(path, layout=layout)
         if not isinstance(result, Checked) or not result.ok:
             return _not_rendered(path, result, start)
@@ -173,14 +179,22 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         # render every format of every part first, then publish each part's formats as one set:
         # a renderer failing on the second format, a full disk or a kill must not leave a new
         # PDF next to an old XLSX
+        from .cache import part_lengths
         from .render.pdflog import record_problem, weasyprint_records
         rendered = []
+        hints = part_lengths(path, out_dir) if two_cores else {}
+        lengths: dict[str, tuple[int, int]] = {}
         with weasyprint_records() as records:  # what WeasyPrint logs becomes warnings
             for file, _, _, d in parts:
                 assert d is not None  # every part of an ok result is computed
                 stem = output_stem(d.department_code, d.department_name, d.year)
-                rendered.append((file, stem, [("pdf" if fmt in PDF_VARIANTS else fmt,
-                                               *_render(fmt, d)) for fmt in formats]))
+                files = []
+                for fmt in formats:
+                    data, pages, split = _render(fmt, d, two_cores, hints.get(stem))
+                    files.append(("pdf" if fmt in PDF_VARIANTS else fmt, data, pages))
+                    if split:
+                        lengths[stem] = split
+                rendered.append((file, stem, files))
         problems += [record_problem(r, path) for r in records]
         outcomes = []
         for file, stem, files in rendered:
@@ -195,7 +209,7 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         written = [o for x in outcomes for o in x.outputs]
         from .cache import remember
         remember(path, out_dir, formats, written, main.pages, problems,
-                 {"units": units, "layout": layout})
+                 {"units": units, "layout": layout}, lengths)
         return Outcome(path, "ok", time.perf_counter() - start, main.pages,
                        written, problems, _notes(result), subs)
     except OutputError as exc:
@@ -205,16 +219,20 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         return _crash(path, start, exc)
 
 
-def _render(fmt: str, disclosure: Disclosure) -> tuple[bytes, int]:
-    """(bytes, PDF page count or 0) for one format (a PDF variant is a PDF)."""
+def _render(fmt: str, disclosure: Disclosure, two_cores: bool = False,
+            hint: tuple[int, int] | None = None) -> tuple[bytes, int, tuple[int, int] | None]:
+    """(bytes, PDF page count or 0, the part lengths of a PDF laid out on two cores) for one
+    format (a PDF variant is a PDF)."""
     if fmt == "pdf" or fmt in PDF_VARIANTS:
-        from .render.pdf import render_pdf_pages
-        return render_pdf_pages(disclosure, fmt if fmt in PDF_VARIANTS else None)
+        from .render.pdf import render_pdf_report
+        result = render_pdf_report(disclosure, fmt if fmt in PDF_VARIANTS else None,
+                                   parallel=two_cores, hint=hint)
+        return result.data, result.pages, result.lengths
     if fmt == "xlsx":
         from .render.xlsx import render_xlsx
-        return render_xlsx(disclosure), 0
+        return render_xlsx(disclosure), 0, None
     from .render.html import render_html
-    return render_html(disclosure).encode("utf-8"), 0
+    return render_html(disclosure).encode("utf-8"), 0, None
 
 
 def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
@@ -231,7 +249,10 @@ def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
             problems += check_glyphs(result.budget, result.doc)
             if any(p.is_error for p in problems):
                 return Outcome(path, "output", time.perf_counter() - start, problems=problems)
-        data, pages = _render(fmt, result.disclosure)
+        from .render.pdflog import record_problem, weasyprint_records
+        with weasyprint_records() as records:  # what WeasyPrint logs becomes warnings
+            data, pages, _ = _render(fmt, result.disclosure, two_cores=True)
+        problems += [record_problem(r, path) for r in records]
         try:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()

@@ -184,3 +184,154 @@ def object_bytes(item: Any) -> bytes:
     if isinstance(item, pydyf.Object):
         return item.data
     return str(item).encode("ascii")
+
+
+# --------------------------------------------------------------------------- parallel layout
+# One document laid out in parts, in two processes (render/parallel.py): each part's pages are
+# painted where they were laid out into recordings — plain data, picklable — and one PDF is
+# written from the recordings, with one font subset per face. Internal: Stream, Page.paint,
+# Font's glyph tables and the module-level build_fonts_dictionary of weasyprint.pdf.
+
+class CannotJoin(Exception):
+    """The recordings cannot give the sequential render's bytes (the caller renders
+    sequentially instead)."""
+
+
+class FontUse:
+    """What painting a part's pages did to one font: the glyphs it drew (ids → text, ids →
+    widths, in first-use order) and the size-dependent fields of the font's first use."""
+
+    __slots__ = ("key", "to_unicode", "widths", "first")
+
+    def __init__(self, key: int, to_unicode: dict, widths: dict, first: tuple) -> None:
+        self.key, self.to_unicode, self.widths, self.first = key, to_unicode, widths, first
+
+
+class RecordedPage:
+    """A laid-out page painted into a content stream: its operators and the page data the PDF
+    writer reads (size, bleed, bookmarks, links, anchors)."""
+
+    __slots__ = ("width", "height", "bleed", "bookmarks", "links", "anchors", "ops", "states")
+
+    def __init__(self, page: Any, ops: list, states: list) -> None:
+        self.width, self.height, self.bleed = page.width, page.height, dict(page.bleed)
+        self.bookmarks = list(page.bookmarks)
+        self.links = [(kind, target, tuple(rect)) for kind, target, rect, _ in page.links]
+        self.anchors = dict(page.anchors)
+        self.ops, self.states = ops, states
+
+
+_SIZED = ("font_size", "ascent", "descent")
+
+
+def record_pages(document: Any) -> tuple[list[RecordedPage], list[FontUse], dict[int, Any]]:
+    """A laid-out document's pages painted as generate_pdf paints them (same stream set-up,
+    zoom 1): (recorded pages, font uses in first-use order, the Font objects by key). Raises
+    CannotJoin for what a recording cannot carry (forms, attachments, images, patterns,
+    shadings, numbered graphics states, missing glyphs, bitmap or colour fonts)."""
+    from weasyprint.pdf.stream import Stream
+    scale = 0.75
+    resources = pydyf.Dictionary({"ExtGState": pydyf.Dictionary(), "XObject": pydyf.Dictionary(),
+                                  "Pattern": pydyf.Dictionary(), "Shading": pydyf.Dictionary()})
+    fonts: dict[int, Any] = {}
+    pages = []
+    for page in document.pages:
+        if any(page.forms.values()) or any(kind not in ("internal", "external")
+                                           for kind, *_ in page.links):
+            raise CannotJoin("forms or attachments")
+        rect = (-page.bleed["left"], -page.bleed["top"],
+                page.width + page.bleed["left"] + page.bleed["right"],
+                page.height + page.bleed["top"] + page.bleed["bottom"])
+        stream = Stream(fonts, rect, resources, {}, None, document.color_profiles,
+                        document.output_intent, compress=True)
+        stream.transform(d=-1, f=(page.height * scale))
+        start, known = len(stream.stream), list(resources["ExtGState"])
+        page.paint(stream, scale)
+        ops = stream.stream[start:]
+        if not all(isinstance(op, (bytes, str)) for op in ops):
+            raise CannotJoin("a content-stream operand that is not text")
+        states = []
+        for key, state in resources["ExtGState"].items():
+            if key in known:
+                continue
+            if not key.startswith(("a", "A")) or not all(
+                    isinstance(v, (int, float)) for v in state.values()):
+                raise CannotJoin("a graphics state other than opacity")
+            states.append((key, dict(state)))
+        pages.append(RecordedPage(page, ops, states))
+    if any(resources[name] for name in ("XObject", "Pattern", "Shading")):
+        raise CannotJoin("images, patterns or shadings")
+    uses = []
+    for key, font in fonts.items():
+        if font.missing or font.bitmap or font.png or font.svg or font.colr or font.variations:
+            raise CannotJoin("missing glyphs, bitmap, colour or variable font")
+        uses.append(FontUse(key, dict(font.to_unicode), dict(font.widths),
+                            tuple(getattr(font, name) for name in _SIZED)))
+    return pages, uses, fonts
+
+
+class _LinkBox:
+    """What add_links hangs a link annotation on (a box, in WeasyPrint's own pages)."""
+    link_annotation: Any = None
+
+
+class ForeignPage:
+    """A recorded page standing in for a WeasyPrint Page in Document.copy: generate_pdf reads
+    its data and `paint` replays its operators (and the opacity states they name)."""
+
+    def __init__(self, recorded: RecordedPage) -> None:
+        self._recorded = recorded
+        self.width, self.height, self.bleed = recorded.width, recorded.height, recorded.bleed
+        self.bookmarks, self.anchors = recorded.bookmarks, recorded.anchors
+        self.links = [(kind, target, rect, _LinkBox()) for kind, target, rect in recorded.links]
+        self.forms: dict = {None: []}
+
+    def paint(self, stream: Any, scale: float = 1) -> None:
+        states = stream._resources["ExtGState"]
+        for key, entries in self._recorded.states:
+            if key not in states:
+                states[key] = pydyf.Dictionary(entries)
+        stream.stream.extend(self._recorded.ops)
+
+
+def merged_fonts(parts: list[list[FontUse]], objects: dict[int, Any]) -> dict[int, Any]:
+    """The fonts dictionary a sequential render would have built, from the font uses of the
+    parts in page order: fonts in first-use order, each glyph's text and width from its first
+    use, the size-dependent fields from the font's first use. `objects` holds a Font for every
+    key (from this process's recordings). CannotJoin when two parts measured one glyph apart
+    (a part's content stream then differs from the sequential one's)."""
+    merged: dict[int, Any] = {}
+    for uses in parts:
+        for use in uses:
+            font = objects.get(use.key)
+            if font is None:
+                raise CannotJoin("a font no part of this process used")
+            if use.key not in merged:
+                merged[use.key] = font
+                for name, value in zip(_SIZED, use.first):
+                    setattr(font, name, value)
+                font.to_unicode, font.widths = {}, {}
+            for gid, width in use.widths.items():
+                if font.widths.setdefault(gid, width) != width:
+                    raise CannotJoin("one glyph measured two ways")
+            for gid, text in use.to_unicode.items():
+                font.to_unicode.setdefault(gid, text)
+    return merged
+
+
+def write_joined(first: Any, pages: list[RecordedPage], fonts: dict[int, Any],
+                 finisher: Any) -> bytes:
+    """One PDF of recorded pages, with `first`'s metadata and the given fonts dictionary
+    (merged_fonts) in place of the one painting would have built."""
+    import weasyprint.pdf as wpdf
+    document = first.copy([ForeignPage(p) for p in pages])
+    original = wpdf.build_fonts_dictionary
+
+    def build(pdf: Any, _unused: dict, *args: Any) -> Any:
+        return original(pdf, fonts, *args)
+
+    wpdf.build_fonts_dictionary = build
+    try:
+        return document.write_pdf(finisher=finisher)
+    finally:
+        wpdf.build_fonts_dictionary = original

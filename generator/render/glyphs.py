@@ -25,16 +25,38 @@ _PROBE = "部门预算收支总表一般公共预算财政拨款"  # text every 
 MAX_LISTED = 20
 
 
+_LISTING: subprocess.Popen | None = None  # fc-list started ahead (start_coverage)
+
+
+def start_coverage() -> None:
+    """Start asking fontconfig for the character sets now (0.2 s of `fc-list`), so the answer is
+    ready when check_glyphs needs it: the render loads and checks its input meanwhile."""
+    global _LISTING
+    if _LISTING is not None or _coverage.cache_info().currsize:
+        return
+    exe = shutil.which("fc-list")
+    if exe is None:
+        return
+    try:
+        _LISTING = subprocess.Popen([exe, "--format", "%{charset}\n"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, text=True)
+    except OSError:
+        _LISTING = None
+
+
 @lru_cache(maxsize=1)
 def _coverage() -> tuple[tuple[int, int], ...] | None:
     """Merged code-point ranges covered by some installed font; None if fontconfig is absent."""
-    exe = shutil.which("fc-list")
-    if exe is None:
+    global _LISTING
+    start_coverage()
+    listing, _LISTING = _LISTING, None
+    if listing is None:
         return None
     try:
-        out = subprocess.run([exe, "--format", "%{charset}\n"], capture_output=True, text=True,
-                             timeout=60, check=False).stdout
+        out, _ = listing.communicate(timeout=60)
     except (OSError, subprocess.SubprocessError):
+        listing.kill()
+        listing.wait()
         return None
     ranges: list[tuple[int, int]] = []
     for token in out.split():

@@ -142,17 +142,26 @@ class PdfResult:
     data: bytes
     pages: int
     records: list[logging.LogRecord] = field(default_factory=list)
+    lengths: tuple[int, int] | None = None  # laid out on two cores: the first two parts' pages
 
     def problems(self, file: str = "") -> list[Problem]:
         return [record_problem(r, file) for r in self.records]
 
 
 def render_pdf_report(disclosure: Disclosure, pdf_variant: str | None = None,
-                      fetcher: LocalFetcher | None = None) -> PdfResult:
+                      fetcher: LocalFetcher | None = None, parallel: bool = False,
+                      hint: tuple[int, int] | None = None) -> PdfResult:
     """The disclosure as PDF bytes, its page count and what WeasyPrint logged meanwhile;
     pdf_variant='pdf/a-3b' gives the archival variant."""
     html = _INTER_TAG_SPACE.sub("><", render_html(disclosure)).strip()  # fewer text nodes
     html, sheets = _split_style(html)
+    if parallel and not pdf_variant and fetcher is None and sheets:
+        from . import parallel as two_cores
+        with weasyprint_records() as records:
+            joined = two_cores.render(html, sheets, hint, pack_font_streams) \
+                if two_cores.usable() else None
+        if joined is not None:
+            return PdfResult(joined.data, joined.pages, list(records), joined.lengths)
     fetcher = fetcher or LocalFetcher()
     options: dict = {"pdf_variant": pdf_variant} if pdf_variant else {}
     with weasyprint_records() as records, collector_paused():

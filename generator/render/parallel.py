@@ -1,0 +1,204 @@
+"""One document laid out on two cores (issue 17): the sequential render's bytes, sooner.
+
+The body is cut at its forced page breaks (parts.py) into three parts: the cover and 目录 (A),
+a run of blocks a forked child lays out (B) and the rest, which this process lays out (C); the
+cut between B and C balances their markup. Each part is laid out from its real start page
+(its number and side, public CSS), painted where it was laid out into recordings (plain data:
+content-stream operators, page data, which glyphs each font drew), and one PDF is written here
+from the recordings of A, B and C in page order, with one font subset per face
+(compat.record_pages / merged_fonts / write_joined). The 目录 is laid out last, with the page
+numbers the other parts' anchors landed on.
+
+A part's start depends on the lengths of the parts before it, which are not known while they are
+laid out at the same time; they are guessed (`hint`: the lengths of the last render of the
+same file, else one page per block) and checked: C is laid out again when B's length was
+guessed wrong, and a wrong guess for A's length — or anything a recording cannot carry, two
+parts measuring a glyph apart, a child that fails or dies — returns None, and the caller
+renders sequentially, which is always the reference. The output is byte-identical to the
+sequential render's (tests/test_parallel.py).
+
+Used for a single document when this process may use two cores and WeasyPrint's internals are
+the tested ones (compat.INTERNALS); never in a batch worker (a batch already keeps every core
+busy with one document per process), never for PDF/A or PDF/UA variants (tagged content).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from . import compat, parts
+from .parts import Block
+
+MIN_CPUS = 2
+CHILD_SHARE = 0.5  # of the markup after the 目录: the child's part B, this process's C
+DISABLE = "BUDGETGEN_PARALLEL"  # "0": always sequential
+
+
+@dataclass(frozen=True)
+class Split:
+    """The three parts of one document and the shared head and tail of their markup."""
+    head: str
+    tail: str
+    a: list[Block]
+    b: list[Block]
+    c: list[Block]
+
+    def markup(self, blocks: list[Block]) -> str:
+        return parts.part_markup(self.head, self.tail, blocks)
+
+
+@dataclass
+class Joined:
+    """A PDF joined from parts: its bytes, page count and the part lengths (the next hint)."""
+    data: bytes
+    pages: int
+    lengths: tuple[int, int]
+
+
+def usable() -> bool:
+    """True when a single render may lay out on two cores here."""
+    if os.environ.get(DISABLE, "") == "0" or not compat.INTERNALS:
+        return False
+    if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
+        return False
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return cpus >= MIN_CPUS
+
+
+def split(markup: str) -> Split | None:
+    """The document cut into A (up to the 目录), B and C, or None when it cannot be cut so."""
+    cut = parts.blocks(markup)
+    if cut is None:
+        return None
+    head, tail, blocks = cut
+    toc = next((i for i, b in enumerate(blocks) if "toc" in b.cls.split()), None)
+    if toc is None or len(blocks) - toc - 1 < 2:
+        return None
+    rest = blocks[toc + 1:]
+    total = sum(len(b.markup) for b in rest)
+    size, cut_at = 0, 1
+    for i, block in enumerate(rest[:-1], 1):
+        size += len(block.markup)
+        cut_at = i
+        if size >= total * CHILD_SHARE:
+            break
+    return Split(head, tail, blocks[:toc + 1], rest[:cut_at], rest[cut_at:])
+
+
+def _lay_out(markup: str, sheets: list[Any], extra_css: str) -> Any:
+    """A laid-out document (the caller pauses the collector around all layouts)."""
+    from . import pdf
+    from .html import TEMPLATES
+    document, ua = compat.make_html(markup, str(TEMPLATES) + "/", pdf.LocalFetcher(),
+                                    pdf._ua_sheet())
+    return document.render(stylesheets=ua + sheets + [pdf.CSS(string=extra_css)])
+
+
+# --------------------------------------------------------------------------- the child
+
+def _die_with_parent() -> None:
+    """The kernel kills this child when its parent ends (Linux); Ctrl-C is the parent's."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover
+        pass
+
+
+def _child(out: int, markup: str, sheets: list[Any], start: int) -> None:
+    """Lays out and paints part B; sends (its length, its anchors' pages), then its recording
+    and what WeasyPrint logged; never returns."""
+    try:
+        _die_with_parent()
+        records: list[logging.LogRecord] = []
+        from .pdflog import LOGGERS, Collect
+        handler = Collect()
+        for name in LOGGERS:
+            logging.getLogger(name).addHandler(handler)
+        with os.fdopen(out, "wb") as pipe:
+            try:
+                document = _lay_out(markup, sheets, parts.start_css(start))
+                pickle.dump(("laid", len(document.pages),
+                             parts.anchor_pages(document.pages, start)), pipe)
+                pipe.flush()
+                pages, uses, _ = compat.record_pages(document)
+                records = handler.records
+                pickle.dump(("painted", pages, uses,
+                             [(r.name, r.levelno, r.getMessage()) for r in records]), pipe)
+            except compat.CannotJoin as exc:
+                pickle.dump(("cannot", str(exc)), pipe)
+            except BaseException as exc:  # noqa: BLE001  — the parent renders sequentially
+                pickle.dump(("failed", repr(exc)), pipe)
+    finally:
+        os._exit(0)
+
+
+def _receive(pipe: Any, kind: str) -> tuple:
+    """The child's next message of the given kind; CannotJoin for anything else (a failure,
+    a child that died: end of file)."""
+    try:
+        message = pickle.load(pipe)
+    except (EOFError, pickle.UnpicklingError, OSError) as exc:
+        raise compat.CannotJoin(f"the child ended: {exc!r}") from exc
+    if message[0] != kind:
+        raise compat.CannotJoin(f"the child: {message[1:]}")
+    return message[1:]
+
+
+# --------------------------------------------------------------------------- the parent
+
+def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
+           finisher: Any = None) -> Joined | None:
+    """The document's PDF laid out on two cores, or None (render sequentially instead)."""
+    from .pdf import collector_paused
+    parts_ = split(markup)
+    if parts_ is None:
+        return None
+    length_a, length_b = hint or (len(parts_.a), len(parts_.b))
+    start_b = length_a + 1
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover — the child (its work is checked through the parent)
+        os.close(reader)
+        _child(writer, parts_.markup(parts_.b), sheets, start_b)
+    os.close(writer)
+    try:
+        with os.fdopen(reader, "rb") as pipe, collector_paused():
+            start_c = start_b + length_b
+            markup_c = parts_.markup(parts_.c)
+            doc_c = _lay_out(markup_c, sheets, parts.start_css(start_c))
+            pages_c, uses_c, fonts_c = compat.record_pages(doc_c)
+            laid_b, anchors_b = _receive(pipe, "laid")
+            if start_b + laid_b != start_c:  # B's length guessed wrong: C from its real start
+                start_c = start_b + laid_b
+                doc_c = _lay_out(markup_c, sheets, parts.start_css(start_c))
+                pages_c, uses_c, fonts_c = compat.record_pages(doc_c)
+            anchors = {**anchors_b, **parts.anchor_pages(doc_c.pages, start_c)}
+            doc_a = _lay_out(parts_.markup(parts_.a), sheets, parts.toc_css(anchors))
+            if len(doc_a.pages) != length_a:
+                return None
+            pages_a, uses_a, fonts_a = compat.record_pages(doc_a)
+            pages_b, uses_b, logged = _receive(pipe, "painted")
+            for name, level, message in logged:
+                logging.getLogger(name).log(level, "%s", message)
+            fonts = compat.merged_fonts([uses_a, uses_b, uses_c], {**fonts_c, **fonts_a})
+            data = compat.write_joined(doc_a, pages_a + pages_b + pages_c, fonts, finisher)
+            return Joined(data, len(pages_a) + len(pages_b) + len(pages_c),
+                          (len(pages_a), len(pages_b)))
+    except compat.CannotJoin:
+        return None
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
