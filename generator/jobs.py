@@ -171,6 +171,7 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         parts = [(path, result.budget, result.doc, result.disclosure)] + \
             [(u.file, u.budget, u.doc, u.disclosure) for u in result.units if units]
         if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
+            from .render import pdf  # noqa: F401  imported while fc-list answers (start_coverage)
             from .render.glyphs import check_glyphs
             font_problems = [p for _, b, doc, _ in parts if b is not None for p in check_glyphs(b, doc)]
             problems += [p for p in font_problems if p not in problems]

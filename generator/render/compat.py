@@ -270,6 +270,39 @@ def record_pages(document: Any) -> tuple[list[RecordedPage], list[FontUse], dict
     return pages, uses, fonts
 
 
+_LIVE = ("hb_font", "hb_face", "_constructed", "_content")  # C pointers, LazyFont's cache
+
+
+def subset_snapshot(font: Any) -> dict[str, Any]:
+    """A font this process painted with, subset to the glyphs it drew (as build_fonts_dictionary
+    would subset it were no other part to use it), as plain data: for the joining process when
+    no part of its own used the font (SubsetFont)."""
+    glyphs = frozenset(font.to_unicode)
+    font.clean(dict(font.to_unicode), False)  # WeasyPrint's default: hinting off
+    data = {k: v for k, v in vars(font).items() if k not in _LIVE}
+    data["file_content"], data["file_subset_glyphs"] = font.file_content, glyphs
+    return data
+
+
+class SubsetFont:
+    """A font subset in another process (subset_snapshot), standing in for WeasyPrint's Font in
+    build_fonts_dictionary: it has every field that reads; `clean` has nothing left to do."""
+
+    file_content: bytes
+    file_subset_glyphs: frozenset[int]
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.__dict__.update(data)
+
+    @property
+    def type(self) -> str:
+        return "otf" if self.file_content[:4] == b"OTTO" else "ttf"
+
+    def clean(self, to_unicode: dict, hinting: bool) -> None:
+        if set(to_unicode) != self.file_subset_glyphs:  # pragma: no cover — merged_fonts forbids
+            raise CannotJoin("a font subset elsewhere got more glyphs")
+
+
 class _LinkBox:
     """What add_links hangs a link annotation on (a box, in WeasyPrint's own pages)."""
     link_annotation: Any = None
@@ -301,6 +334,8 @@ def merged_fonts(parts: list[list[FontUse]], objects: dict[int, Any]) -> dict[in
     key (from this process's recordings). CannotJoin when two parts measured one glyph apart
     (a part's content stream then differs from the sequential one's)."""
     merged: dict[int, Any] = {}
+    seen_elsewhere = {use.key for uses in parts for use in uses
+                      if isinstance(objects.get(use.key), SubsetFont)}
     for uses in parts:
         for use in uses:
             font = objects.get(use.key)
@@ -316,6 +351,11 @@ def merged_fonts(parts: list[list[FontUse]], objects: dict[int, Any]) -> dict[in
                     raise CannotJoin("one glyph measured two ways")
             for gid, text in use.to_unicode.items():
                 font.to_unicode.setdefault(gid, text)
+    hashes = [font.hash for font in merged.values()]
+    for key in seen_elsewhere:  # subset for one part only: no other use may share its file
+        if hashes.count(merged[key].hash) > 1 or set(merged[key].to_unicode) != set(
+                objects[key].file_subset_glyphs):
+            raise CannotJoin("a font subset elsewhere is used by two parts")
     return merged
 
 

@@ -59,7 +59,7 @@ def _coverage() -> tuple[tuple[int, int], ...] | None:
         listing.wait()
         return None
     ranges: list[tuple[int, int]] = []
-    for token in out.split():
+    for token in set(out.split()):  # fonts share most ranges: 111 000 tokens, 10 000 distinct
         first, _, last = token.partition("-")
         try:
             ranges.append((int(first, 16), int(last or first, 16)))

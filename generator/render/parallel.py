@@ -130,10 +130,15 @@ def _child(out: int, markup: str, sheets: list[Any], start: int) -> None:
                 pickle.dump(("laid", len(document.pages),
                              parts.anchor_pages(document.pages, start)), pipe)
                 pipe.flush()
-                pages, uses, _ = compat.record_pages(document)
+                pages, uses, fonts = compat.record_pages(document)
                 records = handler.records
                 pickle.dump(("painted", pages, uses,
                              [(r.name, r.levelno, r.getMessage()) for r in records]), pipe)
+                pipe.flush()
+                # fonts no other part may use, subset here while the parent works (it asks
+                # for none of them when its own parts use them all)
+                pickle.dump(("subset", {key: compat.subset_snapshot(font)
+                                        for key, font in fonts.items()}), pipe)
             except compat.CannotJoin as exc:
                 pickle.dump(("cannot", str(exc)), pipe)
             except BaseException as exc:  # noqa: BLE001  — the parent renders sequentially
@@ -190,7 +195,11 @@ def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
             pages_b, uses_b, logged = _receive(pipe, "painted")
             for name, level, message in logged:
                 logging.getLogger(name).log(level, "%s", message)
-            fonts = compat.merged_fonts([uses_a, uses_b, uses_c], {**fonts_c, **fonts_a})
+            objects = {**fonts_c, **fonts_a}
+            if any(use.key not in objects for use in uses_b):  # a font only B used
+                subset, = _receive(pipe, "subset")
+                objects = {**{k: compat.SubsetFont(v) for k, v in subset.items()}, **objects}
+            fonts = compat.merged_fonts([uses_a, uses_b, uses_c], objects)
             data = compat.write_joined(doc_a, pages_a + pages_b + pages_c, fonts, finisher)
             return Joined(data, len(pages_a) + len(pages_b) + len(pages_c),
                           (len(pages_a), len(pages_b)))

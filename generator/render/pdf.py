@@ -39,7 +39,7 @@ from .compat import (  # WeasyPrint, imported the quick way
     URLFetcherResponse,
 )
 from .html import TEMPLATES, render_html
-from .pdflog import record_problem, weasyprint_records
+from .pdflog import held_records, record_problem, release, weasyprint_records
 from .pdfpack import pack_font_streams
 
 compat.install_lazy_fonts()
@@ -157,10 +157,11 @@ def render_pdf_report(disclosure: Disclosure, pdf_variant: str | None = None,
     html, sheets = _split_style(html)
     if parallel and not pdf_variant and fetcher is None and sheets:
         from . import parallel as two_cores
-        with weasyprint_records() as records:
+        with held_records() as records:  # a fallback renders (and logs) again
             joined = two_cores.render(html, sheets, hint, pack_font_streams) \
                 if two_cores.usable() else None
         if joined is not None:
+            release(records)
             return PdfResult(joined.data, joined.pages, list(records), joined.lengths)
     fetcher = fetcher or LocalFetcher()
     options: dict = {"pdf_variant": pdf_variant} if pdf_variant else {}

@@ -43,6 +43,32 @@ def weasyprint_records() -> Iterator[list[logging.LogRecord]]:
             lg.setLevel(level)
 
 
+@contextmanager
+def held_records() -> Iterator[list[logging.LogRecord]]:
+    """The warnings and errors logged meanwhile, kept from every other handler (a render
+    that may be thrown away: a parallel layout that falls back to the sequential one, which
+    logs them again); `release` passes them on when the render is kept."""
+    handler = Collect()
+    loggers = [logging.getLogger(name) for name in LOGGERS]
+    saved = [(lg.handlers, lg.propagate, lg.level) for lg in loggers]
+    for lg in loggers:
+        lg.handlers, lg.propagate = [handler], False
+        if lg.level == logging.NOTSET or lg.level > logging.WARNING:
+            lg.setLevel(logging.WARNING)
+    try:
+        yield handler.records
+    finally:
+        for lg, (handlers, propagate, level) in zip(loggers, saved):
+            lg.handlers, lg.propagate = handlers, propagate
+            lg.setLevel(level)
+
+
+def release(records: list[logging.LogRecord]) -> None:
+    """Records held by held_records, given to their loggers' handlers now."""
+    for record in records:
+        logging.getLogger(record.name).handle(record)
+
+
 _KINDS = ((re.compile(r"refused to fetch|Failed to load|URL", re.IGNORECASE), "PDF资源",
            "PDF 排版时拒绝或未能读取一个外部资源"),
           (re.compile(r"glyph|font", re.IGNORECASE), "PDF字体",
