@@ -178,21 +178,28 @@ def test_the_cut_follows_the_blocks_not_the_layout_name():
 
 @needs_two_cores
 def test_render_remembers_the_part_lengths_and_sequential_gives_the_same(tmp_path, monkeypatch):
+    """Through render_file: PDF and workbook on two cores (the workbook made by the child while
+    the parent joins), then with BUDGETGEN_PARALLEL=0: the same bytes; the part lengths are
+    stored for the next render's guesses."""
     from generator.jobs import render_file
     src = ROOT / "inputs" / "612-nanguan-2023.yaml"
-    first = render_file(str(src), str(tmp_path / "two"), ("pdf",))
+    first = render_file(str(src), str(tmp_path / "two"), ("pdf", "xlsx"))
     assert first.status == "ok", first.problems
     records = list((tmp_path / "two" / ".budgetgen").glob("*.json"))
     stored = json.loads(records[0].read_text(encoding="utf-8"))["part_lengths"]
     assert list(stored.values()) == [[2, 7]]
     monkeypatch.setenv(parallel.DISABLE, "0")
-    one = render_file(str(src), str(tmp_path / "one"), ("pdf",))
+    one = render_file(str(src), str(tmp_path / "one"), ("pdf", "xlsx"))
     assert one.status == "ok"
     assert json.loads(next((tmp_path / "one" / ".budgetgen").glob("*.json")).read_text(
         encoding="utf-8"))["part_lengths"] == {}
     two_pdf, one_pdf = (Path(next(o for o in x.outputs if o.endswith(".pdf")))
                         for x in (first, one))
     assert two_pdf.read_bytes() == one_pdf.read_bytes()
+    # the workbook, rendered by the other core while the PDF was joined, is the same too
+    two_xlsx, one_xlsx = (Path(next(o for o in x.outputs if o.endswith(".xlsx")))
+                          for x in (first, one))
+    assert two_xlsx.read_bytes() == one_xlsx.read_bytes()
     outline = pypdf.PdfReader(two_pdf).outline  # the bookmarks, read back: two parts, 9 + 10
     assert [o.title if not isinstance(o, list) else len(o) for o in outline] == [
         "第一部分 部门预算公开表", 9,

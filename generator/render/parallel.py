@@ -28,6 +28,7 @@ import os
 import pickle
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,7 @@ class Joined:
     data: bytes
     pages: int
     lengths: tuple[int, int]
+    meanwhile: Any = None
 
 
 def usable() -> bool:
@@ -114,9 +116,10 @@ def _die_with_parent() -> None:
         pass
 
 
-def _child(out: int, markup: str, sheets: list[Any], start: int) -> None:
+def _child(out: int, markup: str, sheets: list[Any], start: int,
+           meanwhile: Callable[[], Any] | None) -> None:
     """Lays out and paints part B; sends (its length, its anchors' pages), then its recording
-    and what WeasyPrint logged; never returns."""
+    and what WeasyPrint logged, its fonts subset, and `meanwhile()`; never returns."""
     try:
         _die_with_parent()
         records: list[logging.LogRecord] = []
@@ -135,8 +138,14 @@ def _child(out: int, markup: str, sheets: list[Any], start: int) -> None:
                 pickle.dump(("painted", pages, uses,
                              [(r.name, r.levelno, r.getMessage()) for r in records]), pipe)
                 pipe.flush()
-                # fonts no other part may use, subset here while the parent works (it asks
-                # for none of them when its own parts use them all)
+                if meanwhile is not None:  # the other formats, while the parent joins
+                    try:
+                        pickle.dump(("meanwhile", meanwhile()), pipe)
+                    except Exception as exc:  # noqa: BLE001  — the parent runs it again
+                        pickle.dump(("failed", repr(exc)), pipe)
+                    pipe.flush()
+                # fonts no other part may use, subset here (the parent reads them only when
+                # its own parts do not use them all; it ends this process when it is done)
                 pickle.dump(("subset", {key: compat.subset_snapshot(font)
                                         for key, font in fonts.items()}), pipe)
             except compat.CannotJoin as exc:
@@ -159,11 +168,22 @@ def _receive(pipe: Any, kind: str) -> tuple:
     return message[1:]
 
 
+def _received(pipe: Any, kind: str) -> Any:
+    """The child's next message's one value, or None when it sent something else."""
+    try:
+        return _receive(pipe, kind)[0]
+    except compat.CannotJoin:
+        return None
+
+
 # --------------------------------------------------------------------------- the parent
 
 def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
-           finisher: Any = None) -> Joined | None:
-    """The document's PDF laid out on two cores, or None (render sequentially instead)."""
+           finisher: Any = None, meanwhile: Callable[[], Any] | None = None) -> Joined | None:
+    """The document's PDF laid out on two cores, or None (render sequentially instead).
+    `meanwhile` (the document's other formats) is run by the child when it is done with its
+    part, while this process joins the PDF; its result is Joined.meanwhile (None when the
+    child could not: the caller runs it)."""
     from .pdf import collector_paused
     parts_ = split(markup)
     if parts_ is None:
@@ -174,7 +194,7 @@ def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
     pid = os.fork()
     if pid == 0:  # pragma: no cover — the child (its work is checked through the parent)
         os.close(reader)
-        _child(writer, parts_.markup(parts_.b), sheets, start_b)
+        _child(writer, parts_.markup(parts_.b), sheets, start_b, meanwhile)
     os.close(writer)
     try:
         with os.fdopen(reader, "rb") as pipe, collector_paused():
@@ -196,13 +216,19 @@ def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
             for name, level, message in logged:
                 logging.getLogger(name).log(level, "%s", message)
             objects = {**fonts_c, **fonts_a}
+            other: list = []
             if any(use.key not in objects for use in uses_b):  # a font only B used
+                if meanwhile is not None:
+                    other = [_received(pipe, "meanwhile")]
                 subset, = _receive(pipe, "subset")
                 objects = {**{k: compat.SubsetFont(v) for k, v in subset.items()}, **objects}
             fonts = compat.merged_fonts([uses_a, uses_b, uses_c], objects)
             data = compat.write_joined(doc_a, pages_a + pages_b + pages_c, fonts, finisher)
-            return Joined(data, len(pages_a) + len(pages_b) + len(pages_c),
-                          (len(pages_a), len(pages_b)))
+            joined = Joined(data, len(pages_a) + len(pages_b) + len(pages_c),
+                            (len(pages_a), len(pages_b)))
+            if meanwhile is not None:
+                joined.meanwhile = other[0] if other else _received(pipe, "meanwhile")
+            return joined
     except compat.CannotJoin:
         return None
     finally:

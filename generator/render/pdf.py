@@ -21,7 +21,7 @@ import gc
 import logging
 import mimetypes
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +143,7 @@ class PdfResult:
     pages: int
     records: list[logging.LogRecord] = field(default_factory=list)
     lengths: tuple[int, int] | None = None  # laid out on two cores: the first two parts' pages
+    meanwhile: Any = None  # what `meanwhile` gave, when the other core ran it
 
     def problems(self, file: str = "") -> list[Problem]:
         return [record_problem(r, file) for r in self.records]
@@ -150,19 +151,23 @@ class PdfResult:
 
 def render_pdf_report(disclosure: Disclosure, pdf_variant: str | None = None,
                       fetcher: LocalFetcher | None = None, parallel: bool = False,
-                      hint: tuple[int, int] | None = None) -> PdfResult:
+                      hint: tuple[int, int] | None = None,
+                      meanwhile: Callable[[], Any] | None = None) -> PdfResult:
     """The disclosure as PDF bytes, its page count and what WeasyPrint logged meanwhile;
-    pdf_variant='pdf/a-3b' gives the archival variant."""
+    pdf_variant='pdf/a-3b' gives the archival variant. With `parallel`, laid out on two cores
+    when it can be (render/parallel.py; `hint`: the part lengths of the last render), and
+    `meanwhile` run on the other core once it is free (its result in PdfResult.meanwhile)."""
     html = _INTER_TAG_SPACE.sub("><", render_html(disclosure)).strip()  # fewer text nodes
     html, sheets = _split_style(html)
     if parallel and not pdf_variant and fetcher is None and sheets:
         from . import parallel as two_cores
         with held_records() as records:  # a fallback renders (and logs) again
-            joined = two_cores.render(html, sheets, hint, pack_font_streams) \
+            joined = two_cores.render(html, sheets, hint, pack_font_streams, meanwhile) \
                 if two_cores.usable() else None
         if joined is not None:
             release(records)
-            return PdfResult(joined.data, joined.pages, list(records), joined.lengths)
+            return PdfResult(joined.data, joined.pages, list(records), joined.lengths,
+                             joined.meanwhile)
     fetcher = fetcher or LocalFetcher()
     options: dict = {"pdf_variant": pdf_variant} if pdf_variant else {}
     with weasyprint_records() as records, collector_paused():
