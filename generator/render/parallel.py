@@ -17,9 +17,10 @@ parts measuring a glyph apart, a child that fails or dies — returns None, and 
 renders sequentially, which is always the reference. The output is byte-identical to the
 sequential render's (tests/test_parallel.py).
 
-Used for a single document when this process may use two cores and WeasyPrint's internals are
-the tested ones (compat.INTERNALS); never in a batch worker (a batch already keeps every core
-busy with one document per process), never for PDF/A or PDF/UA variants (tagged content).
+Used for a single document when this process may use two cores, runs no other thread, and
+WeasyPrint's internals are the tested ones (compat.INTERNALS); never in a batch worker (a batch
+already keeps every core busy with one document per process), never for PDF/A or PDF/UA
+variants (tagged content). BUDGETGEN_PARALLEL=0 switches it off.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +70,8 @@ def usable() -> bool:
         return False
     if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
         return False
+    if threading.active_count() > 1:  # nothing is forked while another thread runs (a
+        return False                  # progress bar's refresh thread, a test runner's)
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
