@@ -60,6 +60,7 @@ HTML: Any = weasyprint.HTML
 CSS: Any = weasyprint.CSS
 URLFetcher: Any = weasyprint.urls.URLFetcher
 URLFetcherResponse: Any = weasyprint.urls.URLFetcherResponse
+FontConfiguration: Any = weasyprint.text.fonts.FontConfiguration
 
 
 def internals_usable(weasyprint_version: str, pydyf_version: str) -> bool:

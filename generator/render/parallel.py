@@ -99,13 +99,15 @@ def split(markup: str) -> Split | None:
     return Split(head, tail, blocks[:toc + 1], rest[:cut_at], rest[cut_at:])
 
 
-def _lay_out(markup: str, sheets: list[Any], extra_css: str) -> Any:
-    """A laid-out document (the caller pauses the collector around all layouts)."""
+def _lay_out(markup: str, sheets: list[Any], extra_css: str, fonts: Any = None) -> Any:
+    """A laid-out document (the caller pauses the collector around all layouts); `fonts`: a
+    FontConfiguration the process's layouts share (fonts found and loaded once)."""
     from . import pdf
     from .html import TEMPLATES
     document, ua = compat.make_html(markup, str(TEMPLATES) + "/", pdf.LocalFetcher(),
                                     pdf._ua_sheet())
-    return document.render(stylesheets=ua + sheets + [pdf.CSS(string=extra_css)])
+    return document.render(stylesheets=ua + sheets + [pdf.CSS(string=extra_css)],
+                           font_config=fonts)
 
 
 # --------------------------------------------------------------------------- the child
@@ -204,15 +206,16 @@ def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
         with os.fdopen(reader, "rb") as pipe, collector_paused():
             start_c = start_b + length_b
             markup_c = parts_.markup(parts_.c)
-            doc_c = _lay_out(markup_c, sheets, parts.start_css(start_c))
+            fonts = compat.FontConfiguration()
+            doc_c = _lay_out(markup_c, sheets, parts.start_css(start_c), fonts)
             pages_c, uses_c, fonts_c = compat.record_pages(doc_c)
             laid_b, anchors_b = _receive(pipe, "laid")
             if start_b + laid_b != start_c:  # B's length guessed wrong: C from its real start
                 start_c = start_b + laid_b
-                doc_c = _lay_out(markup_c, sheets, parts.start_css(start_c))
+                doc_c = _lay_out(markup_c, sheets, parts.start_css(start_c), fonts)
                 pages_c, uses_c, fonts_c = compat.record_pages(doc_c)
             anchors = {**anchors_b, **parts.anchor_pages(doc_c.pages, start_c)}
-            doc_a = _lay_out(parts_.markup(parts_.a), sheets, parts.toc_css(anchors))
+            doc_a = _lay_out(parts_.markup(parts_.a), sheets, parts.toc_css(anchors), fonts)
             if len(doc_a.pages) != length_a:
                 return None
             pages_a, uses_a, fonts_a = compat.record_pages(doc_a)
@@ -226,8 +229,8 @@ def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
                     other = [_received(pipe, "meanwhile")]
                 subset, = _receive(pipe, "subset")
                 objects = {**{k: compat.SubsetFont(v) for k, v in subset.items()}, **objects}
-            fonts = compat.merged_fonts([uses_a, uses_b, uses_c], objects)
-            data = compat.write_joined(doc_a, pages_a + pages_b + pages_c, fonts, finisher)
+            merged = compat.merged_fonts([uses_a, uses_b, uses_c], objects)
+            data = compat.write_joined(doc_a, pages_a + pages_b + pages_c, merged, finisher)
             joined = Joined(data, len(pages_a) + len(pages_b) + len(pages_c),
                             (len(pages_a), len(pages_b)))
             if meanwhile is not None:
