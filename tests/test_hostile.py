@@ -874,7 +874,7 @@ def example_file(tmp_path):
 
 
 def _render_with(monkeypatch, behaviour):
-    monkeypatch.setattr(jobs, "_render", lambda fmt, d: (behaviour(fmt, d), 0))
+    monkeypatch.setattr(jobs, "_render", lambda fmt, d, *args: (behaviour(fmt, d), 0, None, {}))
 
 
 def _tree(out: Path) -> dict:

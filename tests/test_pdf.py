@@ -522,24 +522,45 @@ def _font_programs(data: bytes) -> dict[str, tuple[int, set[int]]]:
 
 
 def test_each_font_program_embedded_once(rendered):
-    """仿宋 at weight bold draws FandolFang-Regular's outlines: its font dictionary shares the
-    regular one's font program, which holds a glyph program for every glyph either draws."""
+    """No font program is embedded twice (GB/T 9704's third-level headings are plain 仿宋, so
+    the examples draw FandolFang at one weight only)."""
     from fontTools.ttLib import TTFont
     from pypdf import PdfReader
     reader = PdfReader(io.BytesIO(rendered["pdf"]))
     programs = _font_programs(rendered["pdf"])
+    assert len([name for name in programs if "FandolFang" in name]) == 1
+    names = [TTFont(io.BytesIO(reader.get_object(n).get_data()))["CFF "].cff.fontNames[0]
+             for n in {number for number, _ in programs.values()}
+             if reader.get_object(n).get_data()[:4] == b"OTTO"]
+    assert len(names) == len(set(names))
+
+
+def test_bold_of_a_face_without_bold_shares_the_font_program():
+    """仿宋 at weight bold draws FandolFang-Regular's outlines (no bold face is installed):
+    WeasyPrint gives it a font dictionary of its own and a second subset; the packer makes both
+    dictionaries share one font program holding a glyph program for every glyph either draws."""
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    from generator.render.compat import HTML
+    from generator.render.pdfpack import pack_font_streams
+    if not any("FandolFang" in line for line in subprocess.run(
+            ["fc-list"], capture_output=True, text=True).stdout.splitlines()):
+        pytest.skip("FandolFang is not installed (bash .ci/setup installs it)")
+    html = ('<p style="font-family: FandolFang">部门预算公开<b>收支总表</b>说明</p>')
+    data = HTML(string=html).write_pdf(finisher=pack_font_streams)
+    reader = PdfReader(io.BytesIO(data))
+    programs = _font_programs(data)
     fang = {name: value for name, value in programs.items() if "FandolFang" in name}
     assert len(fang) == 2 and len({number for number, _ in fang.values()}) == 1
     number = next(iter(fang.values()))[0]
     font = TTFont(io.BytesIO(reader.get_object(number).get_data()))
     charstrings = font["CFF "].cff.topDictIndex[0].CharStrings
     order = font.getGlyphOrder()
-    for _, gids in fang.values():
-        assert all(len(charstrings[order[gid]].bytecode) > 1 for gid in gids - {0})
-    names = [TTFont(io.BytesIO(reader.get_object(n).get_data()))["CFF "].cff.fontNames[0]
-             for n in {number for number, _ in programs.values()}
-             if reader.get_object(n).get_data()[:4] == b"OTTO"]
-    assert len(names) == len(set(names))
+    drawn = [gids - {0} for _, gids in fang.values()]
+    assert sorted(len(g) for g in drawn) == [4, 8]  # 收支总表 (bold) | 部门预算公开说明
+    for gids in drawn:
+        assert all(len(charstrings[order[gid]].bytecode) > 1 for gid in gids)
 
 
 def test_merging_refuses_subsets_that_disagree(rendered):

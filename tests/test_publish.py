@@ -82,7 +82,7 @@ def test_render_warns_when_a_face_is_missing(tmp_path, monkeypatch):
                         lambda: frozenset({"noto serif cjk sc", "noto sans cjk sc", "lxgw wenkai"}))
     outcome = jobs.render_file(str(EXAMPLE_2023), str(tmp_path), ("html",))
     assert [p for p in outcome.problems if p.rule == "字体"] == []  # HTML only: no PDF fonts
-    monkeypatch.setattr(jobs, "_render", lambda fmt, d: (b"%PDF-1.7", 1))
+    monkeypatch.setattr(jobs, "_render", lambda fmt, d, *args: (b"%PDF-1.7", 1, None, {}))
     outcome = jobs.render_file(str(EXAMPLE_2023), str(tmp_path), ("pdf",))
     (w,) = [p for p in outcome.problems if p.rule == "字体"]
     assert "仿宋" in w.message and "Noto Serif CJK SC" in w.message

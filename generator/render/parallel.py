@@ -185,11 +185,13 @@ def _received(pipe: Any, kind: str) -> Any:
 # --------------------------------------------------------------------------- the parent
 
 def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
-           finisher: Any = None, meanwhile: Callable[[], Any] | None = None) -> Joined | None:
+           finisher: Any = None, meanwhile: Callable[[], Any] | None = None,
+           fonts: Any = None) -> Joined | None:
     """The document's PDF laid out on two cores, or None (render sequentially instead).
     `meanwhile` (the document's other formats) is run by the child when it is done with its
     part, while this process joins the PDF; its result is Joined.meanwhile (None when the
-    child could not: the caller runs it)."""
+    child could not: the caller runs it). `fonts`: the FontConfiguration to lay out with
+    (pdf.font_configuration)."""
     from .pdf import collector_paused
     parts_ = split(markup)
     if parts_ is None:
@@ -206,7 +208,7 @@ def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
         with os.fdopen(reader, "rb") as pipe, collector_paused():
             start_c = start_b + length_b
             markup_c = parts_.markup(parts_.c)
-            fonts = compat.FontConfiguration()
+            fonts = fonts or compat.FontConfiguration()
             doc_c = _lay_out(markup_c, sheets, parts.start_css(start_c), fonts)
             pages_c, uses_c, fonts_c = compat.record_pages(doc_c)
             laid_b, anchors_b = _receive(pipe, "laid")
