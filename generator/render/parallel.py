@@ -122,27 +122,37 @@ def _die_with_parent() -> None:
         pass
 
 
-def _child(out: int, markup: str, sheets: list[Any], start: int,
-           meanwhile: Callable[[], Any] | None) -> None:
-    """Lays out and paints part B; sends (its length, its anchors' pages), then its recording
-    and what WeasyPrint logged, its fonts subset, and `meanwhile()`; never returns."""
+def _child(out: int, split_: Split, sheets: list[Any], start: int, guess_c: int,
+           meanwhile: Callable[[], Any] | None, fonts: Any) -> None:
+    """Lays out part B from `start`; sends its length, its anchors' pages and whether C's start
+    was guessed wrong — then it lays out C too, from its real start, and sends C's length and
+    anchors; sends the recordings of what it laid out and what WeasyPrint logged meanwhile,
+    `meanwhile()`, and its fonts subset (for the parent); never returns."""
     try:
         _die_with_parent()
-        records: list[logging.LogRecord] = []
         from .pdflog import LOGGERS, Collect
         handler = Collect()
         for name in LOGGERS:
             logging.getLogger(name).addHandler(handler)
         with os.fdopen(out, "wb") as pipe:
             try:
-                document = _lay_out(markup, sheets, parts.start_css(start))
-                pickle.dump(("laid", len(document.pages),
-                             parts.anchor_pages(document.pages, start)), pipe)
+                documents = [_lay_out(split_.markup(split_.b), sheets, parts.start_css(start),
+                                      fonts)]
+                start_c = start + len(documents[0].pages)
+                pickle.dump(("laid", len(documents[0].pages),
+                             parts.anchor_pages(documents[0].pages, start),
+                             start_c != guess_c), pipe)
                 pipe.flush()
-                pages, uses, fonts = compat.record_pages(document)
-                records = handler.records
-                pickle.dump(("painted", pages, uses,
-                             [(r.name, r.levelno, r.getMessage()) for r in records]), pipe)
+                if start_c != guess_c:  # the parent lays C out from the wrong page: C here
+                    documents.append(_lay_out(split_.markup(split_.c), sheets,
+                                              parts.start_css(start_c), fonts))
+                    pickle.dump(("laid c", len(documents[1].pages),
+                                 parts.anchor_pages(documents[1].pages, start_c)), pipe)
+                    pipe.flush()
+                recorded = [compat.record_pages(document) for document in documents]
+                pickle.dump(("painted", [(pages, uses) for pages, uses, _ in recorded],
+                             [(r.name, r.levelno, r.getMessage()) for r in handler.records]),
+                            pipe)
                 pipe.flush()
                 if meanwhile is not None:  # the other formats, while the parent joins
                     try:
@@ -150,10 +160,11 @@ def _child(out: int, markup: str, sheets: list[Any], start: int,
                     except Exception as exc:  # noqa: BLE001  — the parent runs it again
                         pickle.dump(("failed", repr(exc)), pipe)
                     pipe.flush()
-                # fonts no other part may use, subset here (the parent reads them only when
-                # its own parts do not use them all; it ends this process when it is done)
+                # fonts no part of the parent's may use, subset here (the parent reads them
+                # only when its own parts do not use them all; it ends this process when done)
                 pickle.dump(("subset", {key: compat.subset_snapshot(font)
-                                        for key, font in fonts.items()}), pipe)
+                                        for _, _, fonts_used in recorded
+                                        for key, font in fonts_used.items()}), pipe)
             except compat.CannotJoin as exc:
                 pickle.dump(("cannot", str(exc)), pipe)
             except BaseException as exc:  # noqa: BLE001  — the parent renders sequentially
@@ -198,36 +209,38 @@ def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
         return None
     length_a, length_b = hint or (len(parts_.a), len(parts_.b))
     start_b = length_a + 1
+    fonts = fonts or compat.FontConfiguration()
     reader, writer = os.pipe()
+    guess_c = start_b + length_b
     pid = os.fork()
     if pid == 0:  # pragma: no cover — the child (its work is checked through the parent)
         os.close(reader)
-        _child(writer, parts_.markup(parts_.b), sheets, start_b, meanwhile)
+        _child(writer, parts_, sheets, start_b, guess_c, meanwhile, fonts)
     os.close(writer)
     try:
         with os.fdopen(reader, "rb") as pipe, collector_paused():
-            start_c = start_b + length_b
-            markup_c = parts_.markup(parts_.c)
-            fonts = fonts or compat.FontConfiguration()
-            doc_c = _lay_out(markup_c, sheets, parts.start_css(start_c), fonts)
+            doc_c = _lay_out(parts_.markup(parts_.c), sheets, parts.start_css(guess_c), fonts)
             pages_c, uses_c, fonts_c = compat.record_pages(doc_c)
-            laid_b, anchors_b = _receive(pipe, "laid")
-            if start_b + laid_b != start_c:  # B's length guessed wrong: C from its real start
-                start_c = start_b + laid_b
-                doc_c = _lay_out(markup_c, sheets, parts.start_css(start_c), fonts)
-                pages_c, uses_c, fonts_c = compat.record_pages(doc_c)
-            anchors = {**anchors_b, **parts.anchor_pages(doc_c.pages, start_c)}
-            doc_a = _lay_out(parts_.markup(parts_.a), sheets, parts.toc_css(anchors), fonts)
+            laid_b, anchors_b, c_by_child = _receive(pipe, "laid")
+            if c_by_child:  # B's length guessed wrong: the child lays C out from its start
+                _, anchors_c = _receive(pipe, "laid c")
+            else:
+                anchors_c = parts.anchor_pages(doc_c.pages, guess_c)
+            doc_a = _lay_out(parts_.markup(parts_.a), sheets,
+                             parts.toc_css({**anchors_b, **anchors_c}), fonts)
             if len(doc_a.pages) != length_a:
                 return None
             pages_a, uses_a, fonts_a = compat.record_pages(doc_a)
-            pages_b, uses_b, logged = _receive(pipe, "painted")
+            recorded, logged = _receive(pipe, "painted")
             for name, level, message in logged:
                 logging.getLogger(name).log(level, "%s", message)
-            objects = {**fonts_c, **fonts_a}
+            (pages_b, uses_b), *mine = recorded
+            if mine:
+                (pages_c, uses_c), = mine
+            objects = {**fonts_c, **fonts_a}  # the parent's own C: its fonts still serve
             other: list = []
-            if any(use.key not in objects for use in uses_b):  # a font only B used
-                if meanwhile is not None:
+            if any(use.key not in objects for use in uses_b + uses_c):  # fonts only the
+                if meanwhile is not None:                                # child used
                     other = [_received(pipe, "meanwhile")]
                 subset, = _receive(pipe, "subset")
                 objects = {**{k: compat.SubsetFont(v) for k, v in subset.items()}, **objects}
