@@ -2,7 +2,7 @@
 page, the 目录's numbers from the other parts' anchors) gives the sequential render's pages:
 same text and same pixels at 100 dpi, page by page; with a fixture where a part starts on an
 odd page and one where it starts on an even page. (Issue 17's parallel layout builds on this;
-the join of the parts into one PDF is not written yet.)"""
+tests/test_parallel.py checks the joined PDF against the sequential one byte for byte.)"""
 from __future__ import annotations
 
 import logging

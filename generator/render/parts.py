@@ -1,5 +1,5 @@
 """A disclosure's HTML cut into parts at its forced page breaks, for laying the parts out apart
-(issue 17, "one document on two cores"; not yet used by a render: see docs/parallel-layout.md).
+(issue 17, "one document on two cores": render/parallel.py, docs/parallel-layout.md).
 
 Every top-level block of the body (cover, 目录, part divider, each schedule, the text) starts on
 a new page, so a part is a run of top-level blocks, and a part laid out on its own gives the
