@@ -11,10 +11,11 @@ numbers the other parts' anchors landed on.
 
 A part's start depends on the lengths of the parts before it, which are not known while they are
 laid out at the same time; they are guessed (`hint`: the lengths of the last render of the
-same file, else one page per block) and checked: C is laid out again when B's length was
-guessed wrong, and a wrong guess for A's length — or anything a recording cannot carry, two
-parts measuring a glyph apart, a child that fails or dies — returns None, and the caller
-renders sequentially, which is always the reference. The output is byte-identical to the
+same file, else one page per block) and checked: when B's length was guessed wrong the child,
+which knows it first, lays C out from its real start (this process's C is dropped); a wrong
+guess for A's length — or anything a recording cannot carry, two parts measuring a glyph apart,
+a child that fails or dies — returns None, and the caller renders sequentially, which is always
+the reference. The output is byte-identical to the
 sequential render's (tests/test_parallel.py).
 
 Used for a single document when this process may use two cores, runs no other thread, and
@@ -24,6 +25,7 @@ variants (tagged content). BUDGETGEN_PARALLEL=0 switches it off.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -130,7 +132,8 @@ def _child(out: int, split_: Split, sheets: list[Any], start: int, guess_c: int,
     `meanwhile()`, and its fonts subset (for the parent); never returns."""
     try:
         _die_with_parent()
-        from .pdflog import LOGGERS, Collect
+        gc.disable()  # as in the parent's layouts (pdf.collector_paused); this process ends
+        from .pdflog import LOGGERS, Collect  # with os._exit, never collecting
         handler = Collect()
         for name in LOGGERS:
             logging.getLogger(name).addHandler(handler)
@@ -221,7 +224,7 @@ def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
         with os.fdopen(reader, "rb") as pipe, collector_paused():
             doc_c = _lay_out(parts_.markup(parts_.c), sheets, parts.start_css(guess_c), fonts)
             pages_c, uses_c, fonts_c = compat.record_pages(doc_c)
-            laid_b, anchors_b, c_by_child = _receive(pipe, "laid")
+            _, anchors_b, c_by_child = _receive(pipe, "laid")
             if c_by_child:  # B's length guessed wrong: the child lays C out from its start
                 _, anchors_c = _receive(pipe, "laid c")
             else:
