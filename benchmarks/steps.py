@@ -7,8 +7,9 @@ to a step, for measuring each change before and after in fresh processes (benchm
 
 Steps, cumulative in this order: import (no find_library child processes), gc (collector
 paused, the document frozen instead of collected), expat (HTML parsed by expat), exit (no
-interpreter teardown). `none` is the code before the changes; the stylesheet parsed once per
-process only counts in a batch (`--batch N` renders the file N times in one process).
+interpreter teardown), two (one document laid out on two cores, render/parallel.py). `none` is
+the code before the changes; the stylesheet parsed once per process only counts in a batch
+(`--batch N` renders the file N times in one process).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = ("none", "import", "gc", "expat", "exit", "all")
+STEPS = ("none", "import", "gc", "expat", "exit", "two", "all")
 
 
 def main() -> int:
@@ -49,7 +50,7 @@ def main() -> int:
     from generator.jobs import render_file
     out = tempfile.mkdtemp(prefix="budgetgen-steps-")
     for _ in range(args.batch):
-        outcome = render_file(args.file, out, ("pdf", "xlsx"))
+        outcome = render_file(args.file, out, ("pdf", "xlsx"), two_cores="two" in on)
         if outcome.status != "ok":
             print(outcome.problems, file=sys.stderr)
             return 1
