@@ -16,8 +16,22 @@ from generator.render import compat, parallel, pdf
 from generator.render.compat import CannotJoin, FontUse, merged_fonts
 
 ROOT = Path(__file__).resolve().parent.parent
-needs_two_cores = pytest.mark.skipif(not parallel.usable(),
+
+
+def _may_use_two_cores() -> bool:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parallel, "others_running", lambda: 0)
+        return parallel.usable()
+
+
+needs_two_cores = pytest.mark.skipif(not _may_use_two_cores(),
                                      reason="needs two cores and the tested WeasyPrint")
+
+
+@pytest.fixture(autouse=True)
+def _machine_otherwise_idle(monkeypatch):
+    """Whether other processes happen to be running must not decide which path a test takes."""
+    monkeypatch.setattr(parallel, "others_running", lambda: 0)
 
 
 def _disclosure(name: str, layout: str | None = None):
@@ -149,12 +163,22 @@ def test_fonts_are_merged_in_first_use_order_and_measured_once():
         merged_fonts([[FontUse(3, {}, {}, (1.0, 0, 0))]], {})
 
 
-def test_not_used_when_switched_off_or_internals_differ(monkeypatch):
+@needs_two_cores
+def test_not_used_when_switched_off_busy_or_internals_differ(monkeypatch):
+    assert parallel.usable()
     monkeypatch.setenv(parallel.DISABLE, "0")
     assert not parallel.usable()
     monkeypatch.delenv(parallel.DISABLE)
+    cpus = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(parallel, "others_running", lambda: cpus - 1)  # one core left free
+    assert not parallel.usable()
+    monkeypatch.setattr(parallel, "others_running", lambda: 0)
     monkeypatch.setattr(compat, "INTERNALS", False)
     assert not parallel.usable()
+
+
+def test_others_running_is_read_from_the_kernel():
+    assert parallel.others_running() >= 0  # this test itself is the one running task it skips
 
 
 def test_the_cut_follows_the_blocks_not_the_layout_name():

@@ -18,7 +18,7 @@ a child that fails or dies — returns None, and the caller renders sequentially
 the reference. The output is byte-identical to the
 sequential render's (tests/test_parallel.py).
 
-Used for a single document when this process may use two cores, runs no other thread, and
+Used for a single document when two cores are free for this process, it runs no other thread, and
 WeasyPrint's internals are the tested ones (compat.INTERNALS); never in a batch worker (a batch
 already keeps every core busy with one document per process), never for PDF/A or PDF/UA
 variants (tagged content). BUDGETGEN_PARALLEL=0 switches it off.
@@ -78,7 +78,19 @@ def usable() -> bool:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
-    return cpus >= MIN_CPUS
+    return cpus - others_running() >= MIN_CPUS  # two cores free: else the halves only queue
+
+
+def others_running() -> int:
+    """Processes running right now besides this one (the kernel's count of runnable tasks,
+    /proc/loadavg); 0 when it cannot be read. A busy machine lays out sequentially: two
+    processes would share the cores others already use, at 1.2× the CPU."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            running = int(f.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return max(0, running - 1)
 
 
 def split(markup: str) -> Split | None:
