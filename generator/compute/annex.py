@@ -180,9 +180,11 @@ def department_goals_table(ctx: Ctx, spec: DepartmentGoalsTable, key: str) -> Ta
               f"其他资金：{M(fig.total - fiscal)}{ctx.unit}")
     goals = "\n".join(perf.goals) if perf else ""
     width = n - 1 if n > 1 else 1
-    header = ((Head("部门（单位）名称"),) + ((Head(b.department.name, colspan=width),) if n > 1 else ()),
-              (Head("年度部门整体支出预算"),) + ((Head(budget, colspan=width),) if n > 1 else ()),
-              (Head("年度总体目标"),) + ((Head(goals, colspan=width),) if n > 1 else ()),
+    header = ((Head("部门（单位）名称"),)
+              + ((Head(b.department.name, colspan=width, value=True),) if n > 1 else ()),
+              (Head("年度部门整体支出预算"),)
+              + ((Head(budget, colspan=width, value=True),) if n > 1 else ()),
+              (Head("年度总体目标"),) + ((Head(goals, colspan=width, value=True),) if n > 1 else ()),
               tuple(Head(c) for c in wanted))
     cols = tuple(Column("text", 16 if c in ("绩效指标描述", "指标值确定依据", "三级指标") else 11)
                  for c in wanted)

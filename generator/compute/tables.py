@@ -11,10 +11,13 @@ from decimal import Decimal
 
 @dataclass(frozen=True)
 class Head:
-    """One header cell; spans as in the published table."""
+    """One header cell; spans as in the published table. `value`: a filled-in cell of a
+    form-like header (部门整体支出绩效目标表's 名称, 预算, 总体目标), printed as body text —
+    regular weight, left-aligned — rather than as a column caption."""
     text: str
     colspan: int = 1
     rowspan: int = 1
+    value: bool = False
 
 
 @dataclass(frozen=True)

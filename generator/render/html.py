@@ -136,7 +136,7 @@ def _header_view(table: Table, fractions: list[float], width_mm: float,
         span_pt = sum(fractions[p.col:p.last_col + 1]) * width_mm * PT_PER_MM
         capacity = (span_pt - CELL_PAD_PT) / font_pt - 0.15  # a little slack for rounding
         rows[p.row].append({"text": p.text, "colspan": p.colspan, "rowspan": p.rowspan,
-                            "lines": balanced_lines(p.text, capacity)})
+                            "value": p.value, "lines": balanced_lines(p.text, capacity)})
     return rows
 
 

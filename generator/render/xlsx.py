@@ -199,7 +199,8 @@ def _table_sheet(wb, st: _Styles, table: Table, name: str) -> None:
     top = _title_and_meta(ws, st, table.title, table.meta, units)
     placed = place_header(table.header, table.width)
     for p in placed:
-        _put_text(ws, top + p.row, p.col, top + p.last_row, p.last_col, p.text, st.header())
+        _put_text(ws, top + p.row, p.col, top + p.last_row, p.last_col, p.text,
+                  st.text("text") if p.value else st.header())
     for i, h in enumerate(span_heights(placed, units, len(table.header))):
         ws.set_row(top + i, h)
     r = first = top + len(table.header)

@@ -32,6 +32,7 @@ class Placed:
     rowspan: int
     colspan: int
     text: str
+    value: bool = False  # a filled-in cell of a form-like header (Head.value)
 
     @property
     def last_row(self) -> int:
@@ -55,7 +56,7 @@ def place_header(header: tuple[tuple[Head, ...], ...], width: int) -> list[Place
             if head.rowspan < 1 or head.colspan < 1 or c + head.colspan > width \
                     or r + head.rowspan > len(header):
                 raise ValueError(f"header cell {head.text!r} does not fit a {width}-column grid")
-            out.append(Placed(r, c, head.rowspan, head.colspan, head.text))
+            out.append(Placed(r, c, head.rowspan, head.colspan, head.text, head.value))
             covered.update((r + i, c + j) for i in range(head.rowspan) for j in range(head.colspan))
             c += head.colspan
     missing = [(r, c) for r in range(len(header)) for c in range(width) if (r, c) not in covered]
