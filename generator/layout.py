@@ -478,6 +478,10 @@ class Layout(_Strict):
     glossary: list[str] = []
     other_notes: list[str] = ["我部门无其他需要说明的事项。"]
     special_funds: str = "{部门}无专项资金项目预算"
+    # what a 单位预算 (a 所属单位's own disclosure) says instead: each pair replaces, in this
+    # order, the layout's word by the unit's in the layout's own texts (titles, headings,
+    # prose, notes), never in what the department file typed (names, duties, goals)
+    unit_wording: list[tuple[Annotated[str, Field(min_length=1)], str]] = [("部门预算", "单位预算")]
 
     @field_validator("title", "intro", "special_funds")
     @classmethod

@@ -555,3 +555,31 @@ def test_department_income_names_the_lines_in_every_file(tmp_path):
     # own line and its line paid from the subsidy (检测站's line is added into the first)
     assert (f"该来源的支出行在第{line_of(text, 'basic: 4.00, source: affiliate')}行，{a}第"
             f"{line_of(a_text, 'source: institution')}、{line_of(a_text, 'source: superior')}行") in found[0][3]
+
+
+def _texts(disclosure) -> list[str]:
+    """Every heading and paragraph of the explanatory text, in order."""
+    from generator.compute.tables import Heading, Paragraph
+    out = []
+    for section in disclosure.sections:
+        for block in section.blocks:
+            if isinstance(block, (Heading, Paragraph)):
+                out.append(block.text)
+    return out
+
+
+def test_a_unit_says_unit_where_the_layout_says_department(dept):
+    """A 单位预算's own wording (the layout's unit_wording): 单位职责, 我单位, 本单位, 单位整体,
+    单位项目 in headings and prose — the layout's words only: the department's typed duties and
+    names stay as typed, and the department's own disclosure keeps 部门."""
+    unit = dept.units[0].disclosure
+    headings = [s.heading for s in unit.sections]
+    assert headings[0] == "一、单位职责及机构设置情况" and headings[1] == "二、单位预算安排的总体情况"
+    assert "五、单位整体绩效目标" in headings and "七、单位项目预算安排情况及绩效目标" in headings
+    text = "\n".join(_texts(unit))
+    # 机关运行经费 = its 302 公用经费: 5.20 + 3.10 + 2.50 + 2.10 + 4.80 = 17.70 (730001, by hand)
+    assert "单位职责：" in text and "2025年，我单位机关运行经费共计安排17.70万元" in text
+    assert "反映本单位当年全部收入" in text and "我部门" not in text and "本部门" not in text
+    own = "\n".join(_texts(dept.disclosure))
+    assert "部门职责：" in own and "我部门机关运行经费" in own
+    assert [s.heading for s in dept.disclosure.sections][0] == "一、部门职责及机构设置情况"

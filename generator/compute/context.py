@@ -67,6 +67,14 @@ class Ctx:
         部门预算 (单位预算收支总表, 第一部分 单位预算公开表 …)."""
         return text if self.kind == "部门预算" else text.replace("部门预算", self.kind)
 
+    def worded(self, text: str) -> str:
+        """A text of the layout's as this kind of disclosure says it: in a 单位预算, each of the
+        layout's unit_wording pairs replaced in order (本部门 → 本单位 …)."""
+        if self.kind != "部门预算":
+            for word, instead in self.layout.unit_wording:
+                text = text.replace(word, instead)
+        return text
+
     def source(self, *names: str) -> Decimal:
         return self.fig.source(*expand_funds(names))
 
@@ -107,7 +115,9 @@ class Ctx:
 
     def fill(self, template: str, extra: dict[str, str] | None = None) -> str:
         """A layout template with its {placeholders} filled from the model (no evaluation:
-        each field is looked up by name)."""
+        each field is looked up by name); in a 单位预算, worded as the layout's unit_wording
+        says first."""
+        template = self.worded(template)
         if "{" not in template:
             return template
         values = dict(self.values(), **(extra or {}))

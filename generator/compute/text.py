@@ -40,8 +40,9 @@ def _duties(ctx: Ctx, with_table: bool = True) -> list:
     duties = [Paragraph(p) for p in ctx.budget.duties]
     if not with_table:
         return duties
-    return [Paragraph("部门职责：", indent=False), *duties, Paragraph("机构设置：", indent=False),
-            Heading("部门机构设置情况", 3), institutions_table(ctx)]
+    return [Paragraph(ctx.worded("部门职责："), indent=False), *duties,
+            Paragraph("机构设置：", indent=False), Heading(ctx.worded("部门机构设置情况"), 3),
+            institutions_table(ctx)]
 
 
 def _versus_prior(ctx: Ctx) -> list:
@@ -68,7 +69,8 @@ def _operating(ctx: Ctx) -> list:
              if cat.economic_kind(code) != "personnel" and amount]
     listing = "、".join(f"{name}{ctx.text_money(amount)}{ctx.unit}" for name, amount in items)
     use = f"，主要用于{listing}等日常运行支出" if listing else ""
-    return [Paragraph(f"{b.department.year}年，我部门机关运行经费共计安排{ctx.text_money(fig.public)}"
+    return [Paragraph(f"{b.department.year}年，{ctx.worded('我部门')}机关运行经费共计安排"
+                      f"{ctx.text_money(fig.public)}"
                       f"{ctx.unit}{use}。")]
 
 
@@ -78,7 +80,8 @@ def _three_public(ctx: Ctx) -> list:
     t = fig.three_public
     overseas = t["overseas"] + t["overseas_research"]
     vehicle = t["vehicle_purchase"] + t["vehicle_operation"]
-    text = (f"{y}年，我部门财政拨款“三公”经费预算安排{M(fig.three_public_total)}{u}，其中因公出国（境）费"
+    text = (f"{y}年，{ctx.worded('我部门')}财政拨款“三公”经费预算安排{M(fig.three_public_total)}{u}，"
+            f"其中因公出国（境）费"
             f"{M(overseas)}{u}；公务用车购置及运维费{M(vehicle)}{u}（其中：公务用车购置费"
             f"{M(t['vehicle_purchase'])}{u}，公务用车运行维护费{M(t['vehicle_operation'])}{u}）；"
             f"公务接待费{M(t['reception'])}{u}。")
@@ -136,7 +139,7 @@ def _block(ctx: Ctx, item: BlockItem) -> list:
     if kind == "duties_text":
         return _duties(ctx, with_table=False)
     if kind == "institutions":
-        return [Heading("部门机构设置情况", 3), institutions_table(ctx)]
+        return [Heading(ctx.worded("部门机构设置情况"), 3), institutions_table(ctx)]
     if kind == "versus_prior":
         return _versus_prior(ctx)
     if kind == "operating":
@@ -155,7 +158,7 @@ def _block(ctx: Ctx, item: BlockItem) -> list:
         return [Paragraph(x) for x in (b.glossary if b.glossary is not None else layout.glossary)]
     if kind == "other":
         return [Paragraph(x) for x in (b.other_notes if b.other_notes is not None
-                                       else layout.other_notes)]
+                                       else map(ctx.worded, layout.other_notes))]
     raise ValueError(f"unknown block {kind}")  # pragma: no cover - the layout loader refuses it
 
 
