@@ -583,3 +583,15 @@ def test_a_unit_says_unit_where_the_layout_says_department(dept):
     own = "\n".join(_texts(dept.disclosure))
     assert "部门职责：" in own and "我部门机关运行经费" in own
     assert [s.heading for s in dept.disclosure.sections][0] == "一、部门职责及机构设置情况"
+
+
+def test_unit_wording_leaves_placeholders_alone():
+    """[部门, 单位] must not turn {部门} (the name) into {单位} (the money unit)."""
+    from types import SimpleNamespace
+
+    from generator.compute.context import Ctx
+    unit = SimpleNamespace(kind="单位预算", layout=SimpleNamespace(unit_wording=[("部门", "单位")]))
+    assert Ctx.worded(unit, "{部门}{年度}年部门预算，本部门{资金:fiscal}") == \
+        "{部门}{年度}年单位预算，本单位{资金:fiscal}"
+    dept = SimpleNamespace(kind="部门预算", layout=unit.layout)
+    assert Ctx.worded(dept, "本部门") == "本部门"

@@ -69,11 +69,18 @@ class Ctx:
 
     def worded(self, text: str) -> str:
         """A text of the layout's as this kind of disclosure says it: in a 单位预算, each of the
-        layout's unit_wording pairs replaced in order (本部门 → 本单位 …)."""
-        if self.kind != "部门预算":
+        layout's unit_wording pairs replaced in order (本部门 → 本单位 …) — outside its
+        {placeholders}, whose names stay as they are ([部门, 单位] leaves {部门} alone)."""
+        if self.kind == "部门预算" or not self.layout.unit_wording:
+            return text
+        pieces, at = [], 0
+        for m in [*FIELD.finditer(text), None]:
+            literal = text[at:m.start() if m else len(text)]
             for word, instead in self.layout.unit_wording:
-                text = text.replace(word, instead)
-        return text
+                literal = literal.replace(word, instead)
+            pieces += [literal, m.group(0) if m else ""]
+            at = m.end() if m else len(text)
+        return "".join(pieces)
 
     def source(self, *names: str) -> Decimal:
         return self.fig.source(*expand_funds(names))
