@@ -545,3 +545,38 @@ def test_unit_budget_workbook(tmp_path):
     unit = run(EXAMPLE_2025.parent / "730-units" / "730001-tuiguangzhan-2025.yaml")
     assert again.budget.department.code == "730001"
     assert lines(again.budget) == lines(unit.budget)
+
+
+def test_purchased_services_come_back_from_a_beijing_workbook(tmp_path):
+    """表十二 政府购买服务: each service's name, 目录代码, 服务类别, 内容, amount and fund come back
+    (the fund from the one fund column that holds the amount); the 合计 row is checked."""
+    from conftest import example_text
+    text = example_text("2025") + """
+purchased_services:
+  - {name: 社区物业管理服务, category: 城市维护服务, code: B0101, content: 辖区公共区域保洁, amount: 12.50}
+  - {name: 法律顾问服务, category: 法律服务, amount: 3.00}
+"""
+    before = run_text(text, "dept.yaml", layout="beijing-2025")
+    assert before.ok, [str(p) for p in before.problems if p.is_error]
+    path = tmp_path / "bj.xlsx"
+    path.write_bytes(render_xlsx(before.disclosure))
+    res = import_workbook(path, year=2025)
+    assert res.text is not None, [str(p) for p in res.problems]
+    assert "purchased_services:" in res.text
+    assert not [line for line in res.text.splitlines() if "表十二" in line and "暂不导入" in line]
+    again = run_text(res.text, "imported.yaml")
+    assert not [p for p in again.problems if p.is_error], [str(p) for p in again.problems]
+    assert [(s.name, s.code, s.category, s.content, s.amount, s.source.value)
+            for s in again.budget.purchased_services] == [
+        ("社区物业管理服务", "B0101", "城市维护服务", "辖区公共区域保洁", Decimal("12.50"), "general"),
+        ("法律顾问服务", "", "法律服务", "", Decimal("3.00"), "general")]
+    # a 合计 that is not the services' sum (12.50 + 3.00 = 15.50) is an error at its cell
+    wb = openpyxl.load_workbook(path)
+    ws = next(w for w in wb.worksheets if "政府购买服务" in w.title)
+    total_row = next(row for row in ws.iter_rows() if row[1].value == "合\u3000计")
+    assert total_row[5].value == 15.5  # column F: 合计 of 金额
+    total_row[5].value = 16.5
+    wb.save(path)
+    bad = import_workbook(path, year=2025)
+    assert any("合计为16.50" in p.message and "15.50" in p.message for p in bad.problems), \
+        [str(p) for p in bad.problems]

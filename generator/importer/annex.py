@@ -1,4 +1,5 @@
-"""The tables after the nine schedules: project goal tables, procurement, assets, institutions.
+"""The tables after the nine schedules: project goal tables, procurement, 政府购买服务, assets,
+institutions.
 
 A project's table is a form, read by its captions (项目编码, 预算数, 资金用途, 绩效目标, the
 indicator header …), not by position; the 2023-style table without amounts is kept as a
@@ -325,6 +326,66 @@ class Annex:
                 if k != "budget" and v != sums[k]:
                     d.error("导入-核对", s.ref(r, g.col(k)), f"{s.name}：“{s.text(r, g.col('source'))}”为{fmt(v)}，"
                             f"其下各采购物品之和为{fmt(sums[k])}", fmt(sums[k]), fmt(v))
+
+    # ------------------------------------------------------------------ 政府购买服务
+    def services(self, f: Found) -> None:
+        """政府购买服务: one row per service — its name, 指导性目录 code and category, content,
+        and its amount, in 合计 and in the one fund column (the layout's) that holds it; the 合计
+        row is checked against the services' sum."""
+        funds = self.layout.services_funds
+        fields = (Field("name", ("项目名称", "服务项目名称", "购买服务项目")),
+                  Field("code", ("目录代码", "指导性目录代码"), required=False),
+                  Field("category", ("服务类别", "指导性目录"), required=False),
+                  Field("content", ("购买服务内容",), required=False),
+                  Field("total", ("合计", "金额", "预算金额"))) + \
+            tuple(Field(f"fund{i}", (label,), required=False) for i, (label, _) in enumerate(funds))
+        o = self.reader.open(f, fields, f.sheet.name)
+        if o is None:
+            return
+        s, g, d = o.sheet, o.grid, self.d
+        fund_keys = [f"fund{i}" for i in range(len(funds))]
+        totals: list[tuple[int, dict]] = []
+        found = {k: ZERO for k in ("total", *fund_keys)}
+        for r in self.reader.data_rows(o):
+            name = s.text(r, g.col("name"))
+            vals = self.reader.amounts(o, r, ("total", *fund_keys))
+            if vals is None:
+                continue
+            if not name or norm(name) in ("合计", "总计"):
+                if name:
+                    totals.append((r, vals))
+                d.mark(s, r, CHECKED if name else IGNORED, "" if name else "没有项目名称")
+                continue
+            present = [k for k in fund_keys if k in vals and vals[k]]
+            if len(present) > 1:
+                d.error("导入-购买服务", s.ref(r, g.col(present[1])), f"{s.name}：“{name}”的金额分在几个"
+                        "资金来源列，budgetgen 每项购买服务只记一个资金来源：请拆成几行")
+                continue
+            if present and vals[present[0]] != vals["total"]:
+                d.error("导入-核对", s.ref(r, g.col("total")), f"{s.name}：“{name}”合计{fmt(vals['total'])}，"
+                        f"资金来源列为{fmt(vals[present[0]])}", fmt(vals[present[0]]), fmt(vals["total"]))
+                continue
+            row: dict = {"name": name}
+            for key in ("code", "category", "content"):
+                if g.has(key) and s.text(r, g.col(key)):
+                    row[key] = code_text(s.cell(r, g.col(key)).value) if key == "code" \
+                        else s.text(r, g.col(key))
+            row["amount"] = vals["total"]
+            source = funds[int(present[0][4:])][1][0] if present else "other" if fund_keys else ""
+            if source and source != "general":
+                row["source"] = source
+            if not present and fund_keys and vals["total"]:
+                d.warning("导入-购买服务", s.ref(r, g.col("total")), f"{s.name}：“{name}”的金额不在任何"
+                          "财政拨款列，记为其他资金（source: other），请核对")
+            for k in found:
+                found[k] += vals.get(k, ZERO)
+            d.services.append(Entry(row, s.ref(r, g.col("name"))))
+            d.mark(s, r, IMPORTED)
+        for r, vals in totals:
+            for k, v in vals.items():
+                if v != found[k]:
+                    d.error("导入-核对", s.ref(r, g.col(k)), f"{s.name}：合计为{fmt(v)}，各项购买服务之和为"
+                            f"{fmt(found[k])}", fmt(found[k]), fmt(v))
 
     def _check_price(self, o, r: int, item: str, amount: Decimal, qty: Decimal) -> None:
         """单价 as printed = amount / quantity, to the decimals it is printed with."""

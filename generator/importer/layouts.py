@@ -9,8 +9,8 @@ tables into the importer's kinds:
 - summary, fiscal_summary, economic (→ basic_economic), three_public (rows down or across);
 - a function table by what it holds: columns that differ by fund → income; all funds and
   columns by measure → expenditure; one fiscal fund (and its 结转) → general / gov_fund / soe;
-- procurement, assets, institutions (read by annex.py); the other kinds (项目支出表, 政府购买服务,
-  the goal tables) are recognised and listed as not imported.
+- procurement, services (政府购买服务, with its fund columns), assets, institutions (read by
+  annex.py); the other kinds (the 部门整体 goal table) are recognised and listed as not imported.
 """
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ class LayoutInfo:
     procurement_funds: tuple[tuple[str, tuple[str, ...]], ...]  # column label, funds
     others: dict[str, str] = field(default_factory=dict)  # title → kind, for tables not imported
     unit: str = "万元"
+    services_funds: tuple[tuple[str, tuple[str, ...]], ...] = ()  # 政府购买服务: column, funds
 
 
 def _expand(funds) -> tuple[str, ...]:
@@ -95,11 +96,12 @@ def info(layout) -> LayoutInfo:
     income: tuple = ()
     three: tuple = ()
     procurement: tuple = ()
+    services: tuple = ()
     for spec in _all_tables(layout):
         kind = _kind(spec)
         if kind is not None and kind not in titles:
             titles[kind] = spec.title
-        elif spec.kind not in ("procurement", "assets", "institutions"):
+        elif spec.kind not in ("procurement", "services", "assets", "institutions"):
             others[spec.title] = spec.kind
         if spec.kind == "summary" and not income:
             income = tuple((r.label, _expand(r.funds)) for r in spec.income_rows)
@@ -107,7 +109,10 @@ def info(layout) -> LayoutInfo:
             three = tuple((r.label, tuple(r.items)) for r in (spec.rows or spec.across))
         if spec.kind == "procurement" and not procurement:
             procurement = tuple((c.label, tuple(c.funds)) for c in spec.funds)
-    return LayoutInfo(layout.key, titles, income, three, procurement, others, layout.unit)
+        if spec.kind == "services" and not services:
+            services = tuple((c.label, tuple(c.funds)) for c in spec.funds)
+    return LayoutInfo(layout.key, titles, income, three, procurement, others, layout.unit,
+                      services)
 
 
 @lru_cache(maxsize=1)

@@ -18,7 +18,7 @@ TOP_ROWS = 4
 _PREFIX = re.compile(r"^(部门预算|单位预算|部门|单位)")
 # names of the tables that are not among the nine schedules (generic, not layout-specific)
 ANNEX_KEYS = (("project", "绩效目标表"), ("project_list", "项目支出表"), ("procurement", "政府采购预算"),
-              ("assets", "固定资产占用情况"), ("institutions", "机构设置"))
+              ("services", "政府购买服务"), ("assets", "固定资产占用情况"), ("institutions", "机构设置"))
 # layout table kinds (outside the nine schedules) that annex.py reads
 READ_AS = {"projects": "project_list", "project_goals": "project"}
 _EXCLUDE = ("整体",)  # 部门整体支出绩效目标表 is not a project's table

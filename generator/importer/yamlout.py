@@ -133,6 +133,10 @@ def write_yaml(d: Draft) -> str:
             lines.append("    items:")
             for item in g.data["items"]:
                 lines.append(f"      - {flow(item.data, factor)}{_comment(item.origin)}")
+    if d.services:
+        lines += ["", "# 政府购买服务", "purchased_services:"]
+        for e in d.services:
+            lines.append(f"  - {flow(e.data, factor)}{_comment(e.origin)}")
     if d.assets is not None:
         lines += ["", "# 固定资产（上年末）", "assets:"]
         for k, v in d.assets.data.items():
