@@ -580,3 +580,37 @@ purchased_services:
     bad = import_workbook(path, year=2025)
     assert any("合计为16.50" in p.message and "15.50" in p.message for p in bad.problems), \
         [str(p) for p in bad.problems]
+
+
+def test_department_goals_come_back_from_a_beijing_workbook(tmp_path):
+    """表十四 部门整体支出绩效目标表: the 年度总体目标 (one goal a line) and the indicator rows
+    come back; the columns the layout does not print (绩效指标描述, 指标值确定依据) stay empty,
+    so the table printed again is the same, row for row."""
+    from conftest import example_text
+    text = example_text("2025") + """
+department_performance:
+  goals: [保障街道机关正常运转，提升基层治理和为民服务水平。, 按时办结群众诉求。]
+  indicators:
+    - [产出指标, 数量指标, 服务社区数量, 服务社区数量, ≥10个, 年度工作计划]
+    - [产出指标, 质量指标, 诉求办结率, 诉求办结率, 100%, 年度工作计划]
+    - [效益指标, 社会效益指标, 居民满意度, 居民满意度, ≥90%, 年度工作计划]
+"""
+    before = run_text(text, "dept.yaml", layout="beijing-2025")
+    assert before.ok, [str(p) for p in before.problems if p.is_error]
+    path = tmp_path / "bj.xlsx"
+    path.write_bytes(render_xlsx(before.disclosure))
+    res = import_workbook(path, year=2025)
+    assert res.text is not None, [str(p) for p in res.problems]
+    assert not [line for line in res.text.splitlines() if "表十四" in line and "暂不导入" in line]
+    again = run_text(res.text, "imported.yaml")
+    assert not [p for p in again.problems if p.is_error], [str(p) for p in again.problems]
+    perf = again.budget.department_performance
+    assert perf.goals == ["保障街道机关正常运转，提升基层治理和为民服务水平。", "按时办结群众诉求。"]
+    assert perf.indicators == [["产出指标", "数量指标", "服务社区数量", "", "≥10个", ""],
+                               ["产出指标", "质量指标", "诉求办结率", "", "100%", ""],
+                               ["效益指标", "社会效益指标", "居民满意度", "", "≥90%", ""]]
+
+    def goals_table(result):
+        return next(t for t in result.disclosure.schedules if t.sheet.endswith("部门整体支出绩效目标表"))
+    assert goals_table(again).rows == goals_table(before).rows
+    assert goals_table(again).header == goals_table(before).header

@@ -327,6 +327,45 @@ class Annex:
                     d.error("导入-核对", s.ref(r, g.col(k)), f"{s.name}：“{s.text(r, g.col('source'))}”为{fmt(v)}，"
                             f"其下各采购物品之和为{fmt(sums[k])}", fmt(sums[k]), fmt(v))
 
+    # ------------------------------------------------------------------ 部门整体
+    def department_goals(self, f: Found) -> None:
+        """部门整体支出绩效目标表: the 年度总体目标 beside its caption above the table, and the
+        indicator rows under the indicator header (the columns a layout leaves out stay empty;
+        the 一级指标 merged down is repeated on each row). The name and budget rows above are
+        the department's and the schedules' figures: checked by `check`, not imported."""
+        fields = tuple(Field(f"i{n}", (h,), required=n == 0) for n, h in enumerate(INDICATOR_HEAD))
+        saved = self.reader.unit
+        self.reader.unit = saved or "万元"
+        try:
+            o = self.reader.open(f, fields, f.sheet.name)
+        finally:
+            self.reader.unit = saved
+        if o is None:
+            return
+        s, g, d = o.sheet, o.grid, self.d
+        goals: list[str] = []
+        origin = s.ref(f.title_row, 0)
+        for r in range(f.title_row + 1, min(g.data_start, len(s.rows))):
+            for c in range(len(s.rows[r])):
+                label = norm(s.text(r, c))
+                if label == "年度总体目标":
+                    text = s.text(*self._right(s, r, c))
+                    goals = [x.strip() for x in text.split("\n") if x.strip()]
+                    origin = s.ref(*self._right(s, r, c))
+        indicators: list[list[str]] = []
+        level1 = ""
+        for r in self.reader.data_rows(o):
+            row = [s.text(*s.anchor(r, g.col(f"i{n}"))) if g.has(f"i{n}") else "" for n in range(6)]
+            if not any(row):
+                d.mark(s, r, IGNORED, "空的指标行")
+                continue
+            row[0] = row[0] or level1
+            level1 = row[0]
+            indicators.append(row)
+            d.mark(s, r, IMPORTED)
+        if goals or indicators:
+            d.department_performance = Entry({"goals": goals, "indicators": indicators}, origin)
+
     # ------------------------------------------------------------------ 政府购买服务
     def services(self, f: Found) -> None:
         """政府购买服务: one row per service — its name, 指导性目录 code and category, content,

@@ -38,6 +38,7 @@ class Draft:
     projects_without_amount: list[Entry] = field(default_factory=list)
     procurement: list[Entry] = field(default_factory=list)
     services: list[Entry] = field(default_factory=list)  # purchased_services, one per service
+    department_performance: Entry | None = None  # {goals: [...], indicators: [[6 cells]]}
     assets: Entry | None = None
     control_totals: list[Entry] = field(default_factory=list)  # {key: amount}
     income: list[Entry] = field(default_factory=list)  # {source: amount}

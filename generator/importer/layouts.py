@@ -10,7 +10,7 @@ tables into the importer's kinds:
 - a function table by what it holds: columns that differ by fund → income; all funds and
   columns by measure → expenditure; one fiscal fund (and its 结转) → general / gov_fund / soe;
 - procurement, services (政府购买服务, with its fund columns), assets, institutions (read by
-  annex.py); the other kinds (the 部门整体 goal table) are recognised and listed as not imported.
+  annex.py), and the goal tables (项目支出表 and 部门整体支出绩效目标表 too).
 """
 from __future__ import annotations
 

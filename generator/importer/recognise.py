@@ -20,8 +20,9 @@ _PREFIX = re.compile(r"^(部门预算|单位预算|部门|单位)")
 ANNEX_KEYS = (("project", "绩效目标表"), ("project_list", "项目支出表"), ("procurement", "政府采购预算"),
               ("services", "政府购买服务"), ("assets", "固定资产占用情况"), ("institutions", "机构设置"))
 # layout table kinds (outside the nine schedules) that annex.py reads
-READ_AS = {"projects": "project_list", "project_goals": "project"}
-_EXCLUDE = ("整体",)  # 部门整体支出绩效目标表 is not a project's table
+READ_AS = {"projects": "project_list", "project_goals": "project",
+           "department_goals": "department_goals"}
+_EXCLUDE = ("整体",)  # 部门整体支出绩效目标表 is not a project's table: the department's
 
 
 def canon(text: str) -> str:
@@ -94,7 +95,7 @@ def _match(sheet: Sheet, keys: list[tuple[str, str]]) -> Found | None:
         for c, kind in keys:
             if c in t:
                 if kind == "project" and any(x in t for x in _EXCLUDE):
-                    kind = "other:" + text.strip()
+                    kind = "department_goals"
                 return Found(kind, sheet, r, text)
     return None
 

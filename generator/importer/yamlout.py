@@ -133,6 +133,14 @@ def write_yaml(d: Draft) -> str:
             lines.append("    items:")
             for item in g.data["items"]:
                 lines.append(f"      - {flow(item.data, factor)}{_comment(item.origin)}")
+    if d.department_performance is not None:
+        data = d.department_performance.data
+        lines += ["", "# 部门整体支出绩效目标（工作簿未列的指标栏留空）", "department_performance:"]
+        lines.append(f"  goals:{_comment(d.department_performance.origin)}" if data["goals"]
+                     else "  goals: []")
+        lines += [f"    - {scalar(g)}" for g in data["goals"]]
+        lines.append("  indicators:" if data["indicators"] else "  indicators: []")
+        lines += [f"    - [{', '.join(scalar(c) for c in row)}]" for row in data["indicators"]]
     if d.services:
         lines += ["", "# 政府购买服务", "purchased_services:"]
         for e in d.services:
