@@ -547,6 +547,19 @@ def test_unit_budget_workbook(tmp_path):
     assert lines(again.budget) == lines(unit.budget)
 
 
+def _through_a_beijing_workbook(text: str, tmp_path: Path):
+    """(the department checked, its Beijing-layout workbook, the import, the import checked)."""
+    before = run_text(text, "dept.yaml", layout="beijing-2025")
+    assert before.ok, [str(p) for p in before.problems if p.is_error]
+    path = tmp_path / "bj.xlsx"
+    path.write_bytes(render_xlsx(before.disclosure))
+    res = import_workbook(path, year=2025)  # the Beijing tables print no year
+    assert res.text is not None, [str(p) for p in res.problems]
+    again = run_text(res.text, "imported.yaml")
+    assert not [p for p in again.problems if p.is_error], [str(p) for p in again.problems]
+    return before, path, res, again
+
+
 def test_purchased_services_come_back_from_a_beijing_workbook(tmp_path):
     """表十二 政府购买服务: each service's name, 目录代码, 服务类别, 内容, amount and fund come back
     (the fund from the one fund column that holds the amount); the 合计 row is checked."""
@@ -556,16 +569,9 @@ purchased_services:
   - {name: 社区物业管理服务, category: 城市维护服务, code: B0101, content: 辖区公共区域保洁, amount: 12.50}
   - {name: 法律顾问服务, category: 法律服务, amount: 3.00}
 """
-    before = run_text(text, "dept.yaml", layout="beijing-2025")
-    assert before.ok, [str(p) for p in before.problems if p.is_error]
-    path = tmp_path / "bj.xlsx"
-    path.write_bytes(render_xlsx(before.disclosure))
-    res = import_workbook(path, year=2025)
-    assert res.text is not None, [str(p) for p in res.problems]
+    before, path, res, again = _through_a_beijing_workbook(text, tmp_path)
     assert "purchased_services:" in res.text
     assert not [line for line in res.text.splitlines() if "表十二" in line and "暂不导入" in line]
-    again = run_text(res.text, "imported.yaml")
-    assert not [p for p in again.problems if p.is_error], [str(p) for p in again.problems]
     assert [(s.name, s.code, s.category, s.content, s.amount, s.source.value)
             for s in again.budget.purchased_services] == [
         ("社区物业管理服务", "B0101", "城市维护服务", "辖区公共区域保洁", Decimal("12.50"), "general"),
@@ -595,15 +601,8 @@ department_performance:
     - [产出指标, 质量指标, 诉求办结率, 诉求办结率, 100%, 年度工作计划]
     - [效益指标, 社会效益指标, 居民满意度, 居民满意度, ≥90%, 年度工作计划]
 """
-    before = run_text(text, "dept.yaml", layout="beijing-2025")
-    assert before.ok, [str(p) for p in before.problems if p.is_error]
-    path = tmp_path / "bj.xlsx"
-    path.write_bytes(render_xlsx(before.disclosure))
-    res = import_workbook(path, year=2025)
-    assert res.text is not None, [str(p) for p in res.problems]
+    before, _, res, again = _through_a_beijing_workbook(text, tmp_path)
     assert not [line for line in res.text.splitlines() if "表十四" in line and "暂不导入" in line]
-    again = run_text(res.text, "imported.yaml")
-    assert not [p for p in again.problems if p.is_error], [str(p) for p in again.problems]
     perf = again.budget.department_performance
     assert perf.goals == ["保障街道机关正常运转，提升基层治理和为民服务水平。", "按时办结群众诉求。"]
     assert perf.indicators == [["产出指标", "数量指标", "服务社区数量", "", "≥10个", ""],

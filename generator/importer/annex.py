@@ -85,12 +85,7 @@ class Annex:
                   Field("amount", ("预算金额", "预算数", "金额"), required=False),
                   Field("goal", ("年度目标", "绩效目标", "项目绩效目标", "年度绩效目标"), required=False)) + \
             tuple(Field(f"i{n}", (h,), required=False) for n, h in enumerate(INDICATOR_HEAD))
-        saved = self.reader.unit
-        self.reader.unit = saved or "万元"
-        try:
-            o = self.reader.open(f, fields, f.sheet.name)
-        finally:
-            self.reader.unit = saved
+        o = self._open_plain(f, fields)
         if o is None:
             return
         s, g, d = o.sheet, o.grid, self.d
@@ -112,9 +107,8 @@ class Annex:
             if current is None:
                 d.mark(s, r, IGNORED, "没有项目名称")
                 continue
-            row = [s.text(*s.anchor(r, g.col(f"i{n}"))) if g.has(f"i{n}") else "" for n in range(6)]
-            if any(row):
-                row[0] = row[0] or level1
+            row = _indicator_row(s, g, r, level1)
+            if row:
                 level1 = row[0]
                 current.data.setdefault("indicators", []).append(row)
             d.mark(s, r, IMPORTED)
@@ -334,12 +328,7 @@ class Annex:
         the 一级指标 merged down is repeated on each row). The name and budget rows above are
         the department's and the schedules' figures: checked by `check`, not imported."""
         fields = tuple(Field(f"i{n}", (h,), required=n == 0) for n, h in enumerate(INDICATOR_HEAD))
-        saved = self.reader.unit
-        self.reader.unit = saved or "万元"
-        try:
-            o = self.reader.open(f, fields, f.sheet.name)
-        finally:
-            self.reader.unit = saved
+        o = self._open_plain(f, fields)
         if o is None:
             return
         s, g, d = o.sheet, o.grid, self.d
@@ -355,11 +344,10 @@ class Annex:
         indicators: list[list[str]] = []
         level1 = ""
         for r in self.reader.data_rows(o):
-            row = [s.text(*s.anchor(r, g.col(f"i{n}"))) if g.has(f"i{n}") else "" for n in range(6)]
-            if not any(row):
+            row = _indicator_row(s, g, r, level1)
+            if not row:
                 d.mark(s, r, IGNORED, "空的指标行")
                 continue
-            row[0] = row[0] or level1
             level1 = row[0]
             indicators.append(row)
             d.mark(s, r, IMPORTED)
@@ -507,6 +495,16 @@ class Annex:
             return self.reader.open(f, fields, f.sheet.name)
         finally:
             self.reader.unit = saved
+
+
+def _indicator_row(s: Sheet, g, r: int, level1: str) -> list[str]:
+    """Row r's six indicator cells (INDICATOR_HEAD order; a column the table lacks is empty),
+    its 一级指标 carried down from `level1` when merged or left blank; [] for an empty row."""
+    row = [s.text(*s.anchor(r, g.col(f"i{n}"))) if g.has(f"i{n}") else "" for n in range(6)]
+    if not any(row):
+        return []
+    row[0] = row[0] or level1
+    return row
 
 
 def _has_unit_or_none(sheet: Sheet) -> bool:
