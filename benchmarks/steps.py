@@ -47,7 +47,7 @@ def main() -> int:
             pdf._SHEETS.pop(text, None)
             return real(key, text)
         pdf._sheet = fresh  # type: ignore[assignment]
-    from generator.jobs import render_file
+    from generator.commands.jobs import render_file
     out = tempfile.mkdtemp(prefix="budgetgen-steps-")
     for _ in range(args.batch):
         outcome = render_file(args.file, out, ("pdf", "xlsx"), two_cores="two" in on)
@@ -55,7 +55,7 @@ def main() -> int:
             print(outcome.problems, file=sys.stderr)
             return 1
     if "exit" in on:
-        from generator.quickexit import quick_exit
+        from generator.commands.quickexit import quick_exit
         quick_exit(0)
     return 0
 

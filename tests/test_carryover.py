@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import generator.roll as roll
+import generator.commands.roll as roll
 from generator.catalog import load_catalog
 from generator.pipeline import run_text
 

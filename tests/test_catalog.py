@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from generator.catalog import CATALOG_DIR, catalog_years, load_catalog
-from generator.cli import app
+from generator.commands.cli import app
 from generator.pipeline import run
 
 from conftest import ROOT, line_of, replace_once, run_variant

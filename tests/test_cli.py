@@ -15,11 +15,11 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import EXAMPLE_2023, EXAMPLE_2025, ROOT, example_text, line_of, replace_once
-from generator import batch
-from generator.cli import app
+from generator.commands import batch
+from generator.commands.cli import app
 from generator.compute.tables import Paragraph
-from generator.exitcodes import Exit
-from generator.jobs import Outcome
+from generator.commands.exitcodes import Exit
+from generator.commands.jobs import Outcome
 from generator.pipeline import run
 from generator.render.output import output_stem
 
@@ -227,7 +227,7 @@ def test_new_then_fill_then_check(tmp_path, edition):
 
 
 def test_new_covers_every_section_of_the_input_format():
-    from generator.starter import starter_text
+    from generator.commands.starter import starter_text
     doc = (ROOT / "docs" / "input-format.md").read_text(encoding="utf-8")
     block = doc[doc.index("```yaml"):]
     block = block[:block.index("```", 3)]
@@ -254,7 +254,7 @@ def test_new_refuses_unknown_edition_and_existing_file(tmp_path):
 
 
 def test_starter_placeholders_are_filled_by_plain_replacement():
-    from generator.starter import starter_text
+    from generator.commands.starter import starter_text
     text = starter_text("hebei-2023", 2031)
     assert "{year}" not in text and "{prior_year}" not in text and "{edition}" not in text
     assert "资金支付时间, 2031年12月底" in text and "year: 2030" in text
@@ -337,7 +337,7 @@ def test_roll_2023_example_keeps_trailing_comments(tmp_path):
 
 
 def test_roll_without_prior_year_crlf_and_quoted_year(tmp_path):
-    from generator.starter import starter_text
+    from generator.commands.starter import starter_text
     text = starter_text("hebei-2025", 2026)
     start = text.index("# 上年预算数")
     end = text.index("# 以下各节可省略")

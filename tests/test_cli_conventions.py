@@ -1,6 +1,6 @@
 """What a typer user and a bureau's script expect of the command line: --version, -h, shell
 completion, `python -m generator`, --debug, distinct exit statuses for every command (the table in
-generator/exitcodes.py), -j validated, `render --report` and output paths in the batch summary."""
+generator/commands/exitcodes.py), -j validated, `render --report` and output paths in the batch summary."""
 from __future__ import annotations
 
 import json
@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from generator import __version__, jobs
-from generator.cli import app
-from generator.exitcodes import LABELS, Exit
+from generator import __version__
+from generator.commands import jobs
+from generator.commands.cli import app
+from generator.commands.exitcodes import LABELS, Exit
 
 from conftest import EXAMPLE_2023, EXAMPLE_2025, ROOT, example_text, line_of, replace_once
 

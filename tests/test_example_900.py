@@ -9,7 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from generator.jobs import render_file
+from generator.commands.jobs import render_file
 from generator.pipeline import run, run_text
 from generator.render.html import format_cell
 from generator.render.xlsx import render_xlsx

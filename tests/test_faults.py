@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE_2023, EXAMPLE_2025, ROOT, example_text, replace_once
 
-from generator import batch, jobs
+from generator.commands import batch, jobs
 from generator.render import output
 from generator.render.output import OutputError, commit_set, output_stem, safe_stem
 
@@ -290,7 +290,7 @@ def _specials(tmp_path: Path) -> dict[str, Path]:
 def invoke(*args):
     from typer.testing import CliRunner
 
-    from generator.cli import app
+    from generator.commands.cli import app
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
@@ -540,13 +540,13 @@ def test_a_slow_file_times_out_in_a_worker_too(tmp_path):
 
 
 def test_new_roll_schema_never_print_a_traceback(monkeypatch, tmp_path):
-    import generator.roll
+    import generator.commands.roll
     import generator.schema
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(generator.roll, "roll_file", broken)
+    monkeypatch.setattr(generator.commands.roll, "roll_file", broken)
     monkeypatch.setattr(generator.schema, "schema_text", broken)
     for args in (("roll", EXAMPLE_2025, "--to", "2026", "-o", tmp_path / "r.yaml"),
                  ("schema", "-o", tmp_path / "s.json")):

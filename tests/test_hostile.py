@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE_2023, EXAMPLE_2025, ROOT, example_text, line_of, replace_once
-from generator import jobs, loader
+from generator import loader
+from generator.commands import jobs
 from generator.money import parse_amount
 from generator.pipeline import run, run_text
 from generator.problems import Location, Severity

@@ -16,7 +16,7 @@ import pytest
 from conftest import EXAMPLE_2023, EXAMPLE_2025
 from typer.testing import CliRunner
 
-from generator.cli import app
+from generator.commands.cli import app
 from generator.importer import import_workbook
 from generator.pipeline import run, run_text
 from generator.render.xlsx import render_xlsx

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import EXAMPLE_2025, ROOT, example_text, line_of, replace_once
-from generator.cli import app
+from generator.commands.cli import app
 from generator.compute.tables import Heading, Paragraph, Table
 from generator.layout import builtin_keys, load_layout_file
 from generator.pipeline import run, run_text
@@ -454,7 +454,7 @@ def test_new_without_edition_takes_the_layout_the_starter_file_names():
     """The default layout of `budgetgen new` is data (a line of the starter file), not code."""
     import re
 
-    from generator.starter import TEMPLATE, default_edition, starter_text
+    from generator.commands.starter import TEMPLATE, default_edition, starter_text
     named = re.search(r"^# budgetgen-default-edition: *(\S+)", TEMPLATE.read_text(encoding="utf-8"), re.M)
     assert named is not None and default_edition() == named.group(1) == "hebei-2025"
     text = starter_text(None, 2026)

@@ -204,7 +204,7 @@ def test_render_remembers_the_part_lengths_and_sequential_gives_the_same(tmp_pat
     """Through render_file: PDF and workbook on two cores (the workbook made by the child while
     the parent joins), then with BUDGETGEN_PARALLEL=0: the same bytes; the part lengths are
     stored for the next render's guesses."""
-    from generator.jobs import render_file
+    from generator.commands.jobs import render_file
     src = ROOT / "inputs" / "612-nanguan-2023.yaml"
     first = render_file(str(src), str(tmp_path / "two"), ("pdf", "xlsx"))
     assert first.status == "ok", first.problems

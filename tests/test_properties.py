@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import example_text
-from generator.cli import app
+from generator.commands.cli import app
 from generator.loader import load_text
 from generator.money import parse_amount
 from generator.pipeline import run_text

@@ -76,7 +76,7 @@ def test_font_warning_names_the_style_and_the_fallback():
 
 
 def test_render_warns_when_a_face_is_missing(tmp_path, monkeypatch):
-    from generator import jobs
+    from generator.commands import jobs
     from generator.render import fontcheck
     monkeypatch.setattr(fontcheck, "installed_families",
                         lambda: frozenset({"noto serif cjk sc", "noto sans cjk sc", "lxgw wenkai"}))

@@ -408,7 +408,7 @@ def test_text_that_cannot_wrap_stays_inside_its_cell(tmp_path):
     text = replace_once(text, "  - code: 13030225P00455510023W", "  - code: 13030225P00455510023W" + "X" * 60)
     src = tmp_path / "dept.yaml"
     src.write_text(text, encoding="utf-8")
-    from generator import jobs
+    from generator.commands import jobs
     outcome = jobs.render_file(str(src), str(tmp_path / "out"), ("pdf",))
     assert outcome.status == "ok", [str(p) for p in outcome.problems]
     pdf = Path(outcome.outputs[0])

@@ -15,7 +15,7 @@ import pytest
 from conftest import EXAMPLE_2025, ROOT, example_text, replace_once
 from typer.testing import CliRunner
 
-from generator.cli import app
+from generator.commands.cli import app
 from generator.pipeline import run, run_text
 from generator.render import compat
 from generator.render.html import render_html

@@ -439,7 +439,7 @@ def test_expenditure_optional_only_with_units(tmp_path):
 def test_check_verbose_lists_units_and_eliminations():
     from typer.testing import CliRunner
 
-    from generator.cli import app
+    from generator.commands.cli import app
     plain = CliRunner().invoke(app, ["check", str(DEPT)])
     assert plain.exit_code == 0 and "抵消" not in plain.stdout
     result = CliRunner().invoke(app, ["check", "--verbose", str(DEPT)])
@@ -458,7 +458,7 @@ def test_check_verbose_lists_units_and_eliminations():
 def test_render_units_writes_each_unit_budget(tmp_path):
     from typer.testing import CliRunner
 
-    from generator.cli import app
+    from generator.commands.cli import app
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["render", str(DEPT), "--units", "-f", "html", "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -482,7 +482,7 @@ def test_render_units_writes_each_unit_budget(tmp_path):
 def test_batch_summary_lists_the_units(tmp_path):
     import io
 
-    from generator.batch import render_batch
+    from generator.commands.batch import render_batch
     stream = io.StringIO()
     outcomes = render_batch([str(DEPT), str(UNIT_A)], str(tmp_path), ("html",), 1, units=True,
                             stream=stream, progress_stream=io.StringIO())
@@ -495,7 +495,7 @@ def test_batch_summary_lists_the_units(tmp_path):
 
 
 def test_roll_refuses_a_department_with_units_clearly(tmp_path):
-    from generator.roll import roll_file
+    from generator.commands.roll import roll_file
     problems, draft = roll_file(DEPT, 2026)
     assert draft is None and [(p.rule, p.location.line) for p in problems] == [
         ("下年草稿", line_of(DEPT.read_text(encoding="utf-8"), "units:"))]

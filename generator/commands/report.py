@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .problems import Problem, Severity
+from .. import __version__
+from ..problems import Problem, Severity
 
 if TYPE_CHECKING:
     from .jobs import Outcome

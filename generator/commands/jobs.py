@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .compute.tables import Disclosure
+from ..compute.tables import Disclosure
 from .exitcodes import STATUS_EXIT, Exit
-from .pipeline import Checked, Result, run
-from .problems import Location, Problem, error
+from ..pipeline import Checked, Result, run
+from ..problems import Location, Problem, error
 
 FORMATS = ("pdf", "xlsx", "html")
 # PDF variants (WeasyPrint's pdf_variant): archival PDF/A-3b, tagged PDF/UA-1 for screen readers.
@@ -79,7 +79,7 @@ def timed_out(path: str, seconds: float, limit: float) -> Outcome:
 def output_names(path: str, units: bool = False, layout: str | None = None) -> list[tuple[str, str]]:
     """(output stem, source file) of everything a file would write (with `units`, its
     所属单位 too); none when it will not be written (it has errors): checked, not rendered."""
-    from .render.output import output_stem
+    from ..render.output import output_stem
     try:
         result = run(path, layout=layout)
     except Exception:  # the real run reports it
@@ -100,8 +100,8 @@ def check_file(path: str, layout: str | None = None) -> Outcome:
     status = "ok" if result.ok else ("error" if result.readable else "unreadable")
     problems = list(result.problems)
     if result.budget is not None:  # characters no font draws: said at `check` already
-        from .problems import sort_problems
-        from .render.glyphs import check_glyphs
+        from ..problems import sort_problems
+        from ..render.glyphs import check_glyphs
         problems = sort_problems(problems + [p for p in check_glyphs(result.budget, result.doc)
                                              if not p.is_error])
     return Outcome(path, status, time.perf_counter() - start, problems=problems,
@@ -111,7 +111,7 @@ def check_file(path: str, layout: str | None = None) -> Outcome:
 def _notes(result: Result) -> list[str]:
     if result.consolidation is None:
         return []
-    from .consolidate import explain
+    from ..consolidate import explain
     from .report import summary
     return explain(result.file, result.consolidation,
                    result.figures.total if result.figures is not None else None,
@@ -158,21 +158,21 @@ def _not_rendered(path: str, result: Result, start: float) -> Outcome:
 def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float,
                  units: bool = False, layout: str | None = None,
                  two_cores: bool = False) -> Outcome:
-    from .render.output import OutputError  # imported here: keeps `check` light
+    from ..render.output import OutputError  # imported here: keeps `check` light
     try:
         if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
-            from .render.glyphs import start_coverage
+            from ..render.glyphs import start_coverage
             start_coverage()  # fontconfig answers while the input is read and checked
         result = run(path, layout=layout)
         if not isinstance(result, Checked) or not result.ok:
             return _not_rendered(path, result, start)
-        from .render.output import commit_set, output_stem
+        from ..render.output import commit_set, output_stem
         problems = list(result.problems)
         parts = [(path, result.budget, result.doc, result.disclosure)] + \
             [(u.file, u.budget, u.doc, u.disclosure) for u in result.units if units]
         if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
-            from .render import pdf  # noqa: F401  imported while fc-list answers (start_coverage)
-            from .render.glyphs import check_glyphs
+            from ..render import pdf  # noqa: F401  imported while fc-list answers (start_coverage)
+            from ..render.glyphs import check_glyphs
             font_problems = [p for _, b, doc, _ in parts if b is not None for p in check_glyphs(b, doc)]
             problems += [p for p in font_problems if p not in problems]
             if any(p.is_error for p in font_problems):
@@ -181,7 +181,7 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         # a renderer failing on the second format, a full disk or a kill must not leave a new
         # PDF next to an old XLSX
         from .cache import part_lengths
-        from .render.pdflog import record_problem, weasyprint_records
+        from ..render.pdflog import record_problem, weasyprint_records
         rendered = []
         hints = part_lengths(path, out_dir) if two_cores else {}
         lengths: dict[str, tuple[int, int]] = {}
@@ -210,7 +210,7 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         main, *subs = outcomes
         if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
             # a missing 仿宋/黑体/楷体/宋体 face: say what the PDF used instead
-            from .render.fontcheck import font_warnings
+            from ..render.fontcheck import font_warnings
             problems += font_warnings(path)
         written = [o for x in outcomes for o in x.outputs]
         from .cache import remember
@@ -232,15 +232,15 @@ def _render(fmt: str, disclosure: Disclosure, two_cores: bool = False,
     of `others` when the other core rendered them meanwhile) for one format (a PDF variant is
     a PDF). `others` are formats that are not PDFs."""
     if fmt == "pdf" or fmt in PDF_VARIANTS:
-        from .render.pdf import render_pdf_report
+        from ..render.pdf import render_pdf_report
         meanwhile = (lambda: {f: _render(f, disclosure)[0] for f in others}) if others else None
         result = render_pdf_report(disclosure, fmt if fmt in PDF_VARIANTS else None,
                                    parallel=two_cores, hint=hint, meanwhile=meanwhile)
         return result.data, result.pages, result.lengths, result.meanwhile or {}
     if fmt == "xlsx":
-        from .render.xlsx import render_xlsx
+        from ..render.xlsx import render_xlsx
         return render_xlsx(disclosure), 0, None, {}
-    from .render.html import render_html
+    from ..render.html import render_html
     return render_html(disclosure).encode("utf-8"), 0, None, {}
 
 
@@ -254,11 +254,11 @@ def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
             return _not_rendered(path, result, start)
         problems = list(result.problems)
         if fmt == "pdf" or fmt in PDF_VARIANTS:
-            from .render.glyphs import check_glyphs
+            from ..render.glyphs import check_glyphs
             problems += check_glyphs(result.budget, result.doc)
             if any(p.is_error for p in problems):
                 return Outcome(path, "output", time.perf_counter() - start, problems=problems)
-        from .render.pdflog import record_problem, weasyprint_records
+        from ..render.pdflog import record_problem, weasyprint_records
         with weasyprint_records() as records:  # what WeasyPrint logs becomes warnings
             data, pages, _, _ = _render(fmt, result.disclosure, two_cores=True)
         problems += [record_problem(r, path) for r in records]
@@ -266,7 +266,7 @@ def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
         except OSError as exc:
-            from .render.output import describe_os_error
+            from ..render.output import describe_os_error
             return Outcome(path, "output", time.perf_counter() - start,
                            problems=problems + [error("输出", describe_os_error(exc, "标准输出"),
                                                       Location(path))])

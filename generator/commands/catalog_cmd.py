@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 import typer
 
-from .catalog import FUND_LABELS, Catalog, Entry, catalog_for, load_catalog
+from ..catalog import FUND_LABELS, Catalog, Entry, catalog_for, load_catalog
 from .exitcodes import Exit
 
 MAX_MATCHES = 200
@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
         """查科目：编码 → 名称、上级、资金性质；词 → 名称含该词的科目。不带参数时显示目录来源。"""
         cat = load_catalog(year)
         if file is not None:
-            from .pipeline import run
+            from ..pipeline import run
             result = run(file)
             if result.budget is None:
                 typer.echo(f"{file}：无法读取，请先运行 budgetgen check {file}", err=True)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from .exitcodes import Exit
-from .layout import builtin_keys, builtin_path, load_layout_file
+from ..layout import builtin_keys, builtin_path, load_layout_file
 from .report import format_problem
 
 
@@ -36,7 +36,7 @@ def layouts_cmd(
     if schema:
         import json
 
-        from .layout import layout_schema
+        from ..layout import layout_schema
         text = json.dumps(layout_schema(), ensure_ascii=False, indent=2) + "\n"
         if out is None:
             typer.echo(text, nl=False)
@@ -83,7 +83,7 @@ def layouts_cmd(
 
 
 def _write(out: Path, data: bytes) -> None:
-    from .render.output import atomic_write
+    from ..render.output import atomic_write
     try:
         atomic_write(out, data)
     except OSError as exc:

@@ -26,10 +26,10 @@ def import_command(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="逐行列出忽略的行（默认只列前 20 行）"),
 ) -> None:
     """由部门预算工作簿（九张标准表等）导入末级数据，写出部门 YAML 文件；每行注释注明所在单元格。"""
-    from .importer import import_workbook
-    from .importer.draft import CHECKED, IGNORED, IMPORTED, LAYOUT, ignored_lines
-    from .pipeline import run_text
-    from .render.output import atomic_write
+    from ..importer import import_workbook
+    from ..importer.draft import CHECKED, IGNORED, IMPORTED, LAYOUT, ignored_lines
+    from ..pipeline import run_text
+    from ..render.output import atomic_write
 
     if unit is not None and unit not in ("万元", "元"):
         raise typer.BadParameter(f"单位只能是“万元”或“元”，收到：{unit}", param_hint="--unit")

@@ -11,9 +11,9 @@ import datetime
 import re
 from pathlib import Path
 
-from .layout import builtin_keys
+from ..layout import builtin_keys
 
-TEMPLATE = Path(__file__).resolve().parent / "editions" / "starter.yaml"
+TEMPLATE = Path(__file__).resolve().parent.parent / "editions" / "starter.yaml"
 
 
 _DEFAULT_LINE = re.compile(r"^# budgetgen-default-edition: *(\S+).*\n", re.M)

@@ -30,11 +30,11 @@ import json
 
 import yaml
 
-from .loader import _decode
-from .money import UNITS, fmt_text
-from .pipeline import Checked, Result, run, run_text
-from .catalog import load_catalog
-from .problems import Location, Problem, error, warning
+from ..loader import _decode
+from ..money import UNITS, fmt_text
+from ..pipeline import Checked, Result, run, run_text
+from ..catalog import load_catalog
+from ..problems import Location, Problem, error, warning
 
 _Loader = yaml.SafeLoader  # pure Python: marks count characters of the decoded text
 
@@ -339,7 +339,7 @@ def roll_file(path, to_year: int, result: Result | None = None) -> tuple[list[Pr
     to_year = int(to_year)
     if to_year > 2100:
         return [error("年度", f"预算年度{to_year}年超出范围（2000至2100）", Location(name))], None
-    from .infile import read_input
+    from ..infile import read_input
     raw, _ = read_input(name)  # the same checks as `check`: a regular file, within the limits
     text, _, _ = _decode(raw or b"", name)
     if raw is None or text is None:  # pragma: no cover - the pipeline has read it already

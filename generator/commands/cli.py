@@ -1,7 +1,7 @@
 """The command line: `budgetgen check | render | new | roll | schema | catalog | import` (typer),
 messages in Chinese.
 
-Exit statuses come from one table, generator/exitcodes.py (0 通过, 1 数据有错误, 2 用法错误,
+Exit statuses come from one table, generator/commands/exitcodes.py (0 通过, 1 数据有错误, 2 用法错误,
 3 输入无法读取, 4 输出无法写入, 5 内部错误); a run over many files exits with the gravest.
 An internal error is one Chinese line; `--debug` shows its traceback.
 """
@@ -18,7 +18,7 @@ import typer
 from typer.completion import completion_init
 from typer.core import TyperCommand, TyperGroup
 
-from . import __version__
+from .. import __version__
 from .exitcodes import Exit, help_text, worst
 from .jobs import FORMATS, PDF_VARIANTS, Outcome, check_file, render_file
 from .report import format_problem, summary
@@ -250,14 +250,14 @@ def _no_traceback(command: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except OSError as exc:
-            from .render.output import describe_os_error
+            from ..render.output import describe_os_error
             _err(describe_os_error(exc, getattr(exc, "filename", None) or "输出文件"))
             raise typer.Exit(int(Exit.OUTPUT_FAILED)) from None
     return run
 
 
 def _write_output(out: Path, data: bytes, force: bool) -> None:
-    from .render.output import OutputError, write_file
+    from ..render.output import OutputError, write_file
     try:
         write_file(out, data, force)
     except OutputError as exc:
@@ -276,7 +276,7 @@ def _check_output(out: Path, force: bool) -> None:
     --force) as -o, exit status 4. `-` is standard output."""
     if str(out) == "-":
         return
-    from .render.output import OutputError, check_output_file
+    from ..render.output import OutputError, check_output_file
     try:
         check_output_file(out, force)
     except OutputError as exc:
@@ -347,7 +347,7 @@ def render_cmd(
         for p in outcome.problems:
             _err(format_problem(p))
         raise typer.Exit(_exit_code([outcome]))
-    from .render.output import OutputError, prepare_out_dir
+    from ..render.output import OutputError, prepare_out_dir
     try:
         prepare_out_dir(out)
     except OutputError as exc:
@@ -408,7 +408,7 @@ def new_cmd(
 def _schema_beside(out: Path) -> Path | None:
     """The JSON Schema next to a new file, for the starter's modeline. A file of that name that
     is not budgetgen's schema is left alone."""
-    from .schema import SCHEMA_ID, schema_text
+    from ..schema import SCHEMA_ID, schema_text
     target = out.parent / "budget.schema.json"
     text = schema_text()
     if target.exists():
@@ -431,7 +431,7 @@ def roll_cmd(
     force: bool = typer.Option(False, "--force", help="覆盖已有的普通文件（从不替换链接、文件夹或设备）"),
 ) -> None:
     """由本年文件生成下年草稿：本年数成为上年对比数，金额保留为起始值，需复核的文字加注释。"""
-    from .pipeline import run
+    from ..pipeline import run
     from .roll import roll_file
     _check_output(out, force)
     to_screen = str(out) == "-"
@@ -454,7 +454,7 @@ def roll_cmd(
 def schema_cmd(out: Path | None = typer.Option(None, "-o", "--out",
                                                help="写入文件（默认或 - 输出到屏幕）；已有的普通文件会被覆盖")) -> None:
     """输出输入文件的 JSON Schema，供 VS Code 等编辑器补全与校验。"""
-    from .schema import schema_text
+    from ..schema import schema_text
     text = schema_text()
     if out is None or str(out) == "-":
         sys.stdout.write(text)

@@ -68,9 +68,9 @@ class Preview:
 
     def preview(self) -> bool:
         """Check the file and rewrite the HTML preview; print problems. True when consistent."""
-        from .pipeline import run
-        from .render.html import render_html
-        from .render.output import atomic_write, output_stem
+        from ..pipeline import run
+        from ..render.html import render_html
+        from ..render.output import atomic_write, output_stem
         from .report import format_problem, summary
         start = time.perf_counter()
         result = run(self.path)

@@ -27,7 +27,7 @@ from typing import Any
 
 RECORD_DIR = ".budgetgen"
 SKIPPED = "未变化，已跳过"
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # the whole generator package
 _NAMED_YAML = re.compile(r"""[^\s'"\[\]{},:#：，、；（）《》“”]+\.ya?ml\b""")
 
 
@@ -48,8 +48,8 @@ def _environment() -> str:
     the versions of the renderers (once per process)."""
     from importlib import metadata
 
-    from . import __version__
-    from .resources import resource_dir
+    from .. import __version__
+    from ..resources import resource_dir
     h = hashlib.sha256(f"budgetgen {__version__}\n".encode())
     for name in ("weasyprint", "pydyf", "xlsxwriter", "jinja2"):
         try:
@@ -161,7 +161,7 @@ def _problem_dict(p: Any) -> dict[str, Any]:
 
 def stored_problems(record: dict[str, Any]) -> list:
     """The warnings of the render a record describes, as Problems again."""
-    from .problems import Location, Problem, Severity
+    from ..problems import Location, Problem, Severity
     out = []
     for d in record.get("problems") or []:
         try:

@@ -118,7 +118,7 @@ def _crashed(path: str, seconds: float, detail: str, died: bool = True,
     import traceback
 
     from .jobs import Outcome
-    from .problems import Location, error
+    from ..problems import Location, error
     what = (f"生成进程意外退出（{detail}）；可能是内存不足或程序错误" if died
             else f"生成时出错（{detail}）")
     return Outcome(path, "crash", seconds, problems=[error(
@@ -218,7 +218,7 @@ _RENDERERS = {"pdf": "generator.render.pdf", "xlsx": "generator.render.xlsx",
 def _preload(formats) -> list[str]:
     """Modules every worker needs. With 'fork' they are imported once here, before the workers
     start, so no worker pays for importing pydantic, WeasyPrint or XlsxWriter again."""
-    names = ["generator.jobs"] + [_RENDERERS[f] for f in formats if f in _RENDERERS]
+    names = ["generator.commands.jobs"] + [_RENDERERS[f] for f in formats if f in _RENDERERS]
     return names
 
 
@@ -300,8 +300,8 @@ def same_output(files: list[str], units: bool = False, layout: str | None = None
     `units`, the 所属单位's outputs count too. The same file reached twice is not a clash.
     `known` gives the (stem, source) pairs of files already known (unchanged, skipped)."""
     from .jobs import Outcome, output_names
-    from .problems import Location, error
-    from .render.output import same_name_key
+    from ..problems import Location, error
+    from ..render.output import same_name_key
     groups: dict[str, dict[int, str]] = {}  # name → {input index: the source file writing it}
     for i, path in enumerate(files):
         names = known[i] if known and i in known else output_names(path, units, layout)
