@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from . import sentences
 from .loader import RawDoc, load_file
 from .model import ProcurementFund, Source, ThreePublicItems
 from .problems import Location, Problem, error
@@ -328,7 +329,18 @@ BLOCKS = {
     "assets": "国有资产说明与固定资产表",
     "glossary": "名词解释",
     "other": "其他需要说明的事项",
+    "composition": "单位构成（部门文件 composition）",
 }
+# blocks whose wording a layout may replace with `template:` (a sentence template over the
+# context of generator/sentences.py); the others print the clerk's own paragraphs or a table
+TEMPLATE_BLOCKS = ("versus_prior", "operating", "three_public", "assets", "projects",
+                   "special_funds", "composition")
+
+
+def check_sentence(text: str, block: str = "") -> str:
+    """A Jinja2 sentence template, checked (sentences.TemplateProblem when refused)."""
+    sentences.check(text, block)
+    return text
 
 
 def _check_block(v: str) -> str:
@@ -361,6 +373,18 @@ class TextItem(_Strict):
         return check_template(v)
 
 
+class TemplateItem(_Strict):
+    """Paragraphs from a Jinja2 sentence template (conditions, lists; see generator/sentences.py):
+    each non-blank line of its output is one paragraph; no output, no paragraph."""
+    template: Annotated[str, Field(min_length=1)]
+    indent: bool = True
+
+    @field_validator("template")
+    @classmethod
+    def _checked(cls, v: str) -> str:
+        return check_sentence(v)
+
+
 class BlockItem(_Strict):
     """A block of generated text (see BLOCKS)."""
     block: str
@@ -368,11 +392,29 @@ class BlockItem(_Strict):
     numbering: str = "（{一}）"  # performance: its three headings
     level: int = Field(2, ge=2, le=3)
     table: bool = True  # assets: with the table
+    template: str | None = None  # the block's wording (TEMPLATE_BLOCKS), instead of the default
+    headings: list[Template] | None = Field(None, min_length=3, max_length=3)  # performance
 
     @field_validator("block")
     @classmethod
     def _known(cls, v: str) -> str:
         return _check_block(v)
+
+    @model_validator(mode="after")
+    def _wording(self):
+        if self.template is not None:
+            if self.block not in TEMPLATE_BLOCKS:
+                raise sentences.TemplateProblem(
+                    f"内容块“{self.block}”的文字不能用 template 改写；可改写的有：{'、'.join(TEMPLATE_BLOCKS)}",
+                    key="block")
+            try:
+                sentences.check(self.template, self.block)
+            except sentences.TemplateProblem as exc:
+                exc.key = "template"
+                raise
+        if self.headings is not None and self.block != "performance":
+            raise ValueError("headings 只用于 performance 块（三个小标题）")
+        return self
 
     @field_validator("numbering")
     @classmethod
@@ -390,8 +432,8 @@ def _content_tag(v: Any) -> str:
     if isinstance(v, str):
         return "name"
     if isinstance(v, dict):
-        for key, tag in (("text", "text"), ("block", "block"), ("table", "table"),
-                         ("heading", "sub")):
+        for key, tag in (("text", "text"), ("block", "block"), ("template", "template"),
+                         ("table", "table"), ("heading", "sub")):
             if key in v:
                 return tag
         return "unknown"
@@ -419,10 +461,10 @@ class Subsection(_Strict):
 
 BlockName = Annotated[str, AfterValidator(_check_block)]
 
-Content = Annotated[Annotated[BlockName, Tag("name")] | Annotated[TextItem, Tag("text")] | Annotated[BlockItem, Tag("block")] | Annotated[TableItem, Tag("table")] | Annotated[Subsection, Tag("sub")],
+Content = Annotated[Annotated[BlockName, Tag("name")] | Annotated[TextItem, Tag("text")] | Annotated[TemplateItem, Tag("template")] | Annotated[BlockItem, Tag("block")] | Annotated[TableItem, Tag("table")] | Annotated[Subsection, Tag("sub")],
                     Discriminator(_content_tag, custom_error_type="content_kind",
                                   custom_error_message="内容项应为内容块名、{block: …}、{text: …}、"
-                                  "{table: …} 或 {heading: …, content: […]}")]
+                                  "{template: …}、{table: …} 或 {heading: …, content: […]}")]
 Subsection.model_rebuild()
 
 
@@ -458,6 +500,19 @@ class Parts(_Strict):
         return check_template(v)
 
 
+class TextAmounts(_Strict):
+    """How the 情况说明 prints amounts (the tables are not affected)."""
+    decimals: int | None = Field(None, ge=0, le=4)  # default: the layout's `decimals`
+    zero: str | None = None  # how a zero prints, e.g. "0" for “0万元”; default like any amount
+
+
+DEFAULT_INCOME_SOURCES = (
+    ("一般公共预算拨款收入", ["general"]), ("政府性基金预算拨款收入", ["gov_fund"]),
+    ("国有资本经营预算拨款收入", ["soe"]), ("财政专户管理资金收入", ["special_account"]),
+    ("事业收入", ["institution"]), ("事业单位经营收入", ["operating"]), ("上级补助收入", ["superior"]),
+    ("附属单位上缴收入", ["affiliate"]), ("其他收入", ["other"]), ("上年结转结余", ["carryover"]))
+
+
 class Layout(_Strict):
     """One disclosure layout, as read from its file."""
     model_config = ConfigDict(extra="forbid", frozen=True, title="budgetgen 版式文件")
@@ -482,6 +537,10 @@ class Layout(_Strict):
     # order, the layout's word by the unit's in the layout's own texts (titles, headings,
     # prose, notes), never in what the department file typed (names, duties, goals)
     unit_wording: list[tuple[Annotated[str, Field(min_length=1)], str]] = [("部门预算", "单位预算")]
+    text_amounts: TextAmounts = TextAmounts()
+    # the income sources the text's 收入列表 lists, in order, zeros included
+    income_sources: list[FundRow] = Field(
+        [FundRow(label=label, funds=funds) for label, funds in DEFAULT_INCOME_SOURCES], min_length=1)
 
     @field_validator("title", "intro", "special_funds")
     @classmethod
@@ -564,14 +623,57 @@ def _message(err: Any) -> str:
 def build_layout(doc: RawDoc) -> tuple[Layout | None, list[Problem]]:
     """Validate a loaded layout file; every mistake becomes a located problem (规则“版式”)."""
     try:
-        return Layout.model_validate(doc.data), []
+        layout = Layout.model_validate(doc.data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
             path, label = _walk(tuple(err["loc"]), doc.data)
             where = doc.locate_key(path) if err["type"] == "extra_forbidden" else doc.locate(path)
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, sentences.TemplateProblem):
+                if cause.key:
+                    path, label = path + (cause.key,), f"{label}.{cause.key}"
+                where = template_location(doc, path, cause)
             problems.append(error("版式", f"版式文件 {label}：{_message(err)}", where))
         return None, problems
+    _record_templates(doc, doc.data, ())
+    return layout, []
+
+
+def _record_templates(doc: RawDoc, node: Any, path: tuple) -> None:
+    """Remember where each sentence template stands, for problems found when it runs."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _record_templates(doc, value, path + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _record_templates(doc, value, path + (i,))
+    elif isinstance(node, str) and sentences.is_template(node):
+        sentences.WHERE[node] = doc.locate(path)
+
+
+def template_location(doc: RawDoc, path: tuple, problem: sentences.TemplateProblem) -> Location:
+    """Where a line and column inside a template stand in the layout file: the template's own
+    mark, moved down its lines (a block scalar `|` starts on the next line) and along the line."""
+    start = doc.locate(path)
+    if not start.line or (problem.line <= 1 and not problem.column):
+        return start
+    try:
+        lines = Path(doc.file).read_text(encoding=doc.encoding).split("\n")
+        first = lines[start.line - 1][start.column - 1:]
+    except (OSError, UnicodeError, IndexError):
+        return start
+    column = max(problem.column, 1)
+    if first[:1] in ("|", ">"):
+        line = start.line + problem.line
+        if line > len(lines):
+            return start
+        indent = len(lines[line - 1]) - len(lines[line - 1].lstrip(" "))
+        return Location(doc.file, line, indent + column)
+    quote = 1 if first[:1] in ("'", '"') else 0
+    if problem.line <= 1:
+        return Location(doc.file, start.line, start.column + quote + column - 1)
+    return Location(doc.file, start.line + problem.line - 1, column)
 
 
 @lru_cache(maxsize=32)

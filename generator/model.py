@@ -413,6 +413,33 @@ class PriorReasons(_Strict):
     three_public: Text = Field("", description="“三公”经费增减原因")
 
 
+def _count(raw):
+    """A count of people, written as digits (40), not 40.0, +40 or 040."""
+    text = _text(raw).strip()
+    if not re.fullmatch(r"0|[1-9][0-9]{0,6}", text):
+        raise ValueError(f"人数“{text}”应为不带小数的整数，如 40")
+    return int(text)
+
+
+Count = Annotated[int, BeforeValidator(_count), WithJsonSchema(
+    {"type": "integer", "minimum": 0, "maximum": 9999999, "description": "人数（整数）"})]
+
+
+class PriorItem(_Strict):
+    """One 三公 item last year: its budget and why this year's differs."""
+    amount: GivenMoney = Field(description="上年预算数")
+    reason: Text = Field("", description="增减原因（本年与上年不同时应写）")
+
+
+class ThreePublicPrior(_Strict):
+    """上年“三公”经费，逐项（可只写有数的项）。"""
+    overseas: PriorItem | None = Field(None, description="因公出国（境）费")
+    overseas_research: PriorItem | None = Field(None, description="其中：教学科研人员因公出国（境）费")
+    vehicle_purchase: PriorItem | None = Field(None, description="公务用车购置费")
+    vehicle_operation: PriorItem | None = Field(None, description="公务用车运行维护费")
+    reception: PriorItem | None = Field(None, description="公务接待费")
+
+
 class PriorYear(_Strict):
     year: Year | None = Field(None, ge=2000, le=2100, description="上年年度，默认预算年度减一")
     basic: GivenMoney = Field(description="上年基本支出预算")
@@ -420,6 +447,24 @@ class PriorYear(_Strict):
     three_public: GivenMoney | None = Field(
         None, description="上年财政拨款“三公”经费预算；省略则说明中不写“三公”经费与上年的比较（从不按0比较）")
     reasons: PriorReasons = Field(PriorReasons(), description="比上年增减的原因（写入说明）")
+    three_public_items: ThreePublicPrior | None = Field(
+        None, description="上年“三公”经费逐项（每项写上年数与增减原因）；写了则说明逐项比较，"
+                          "与上年合计同写时两者应相等")
+
+
+class CompositionUnit(_Strict):
+    """A unit the department's budget comprises (单位构成)."""
+    name: Name = Field(min_length=1, description="单位名称")
+    nature: Text = Field("", description="单位性质，如 行政单位、参照公务员法管理事业单位、事业单位")
+    staff: Count | None = Field(None, description="编制数（人）")
+    actual: Count | None = Field(None, description="实有人数（人）")
+
+
+class Composition(_Strict):
+    """单位构成: the units (and their 编制) the department's budget comprises."""
+    units: list[CompositionUnit] = Field(default_factory=list, max_length=MAX_INSTITUTIONS,
+                                         description="纳入本部门预算的单位")
+    notes: Paragraphs = Field(default_factory=list, description="单位构成的说明段落（照印，可省略）")
 
 
 class ControlTotals(_Strict):
@@ -483,6 +528,7 @@ class Budget(_Strict):
     duties: Paragraphs = Field(default_factory=list, description="部门职责")
     institutions: list[Institution] = Field(default_factory=list, max_length=MAX_INSTITUTIONS,
                                             description="机构设置")
+    composition: Composition | None = Field(None, description="单位构成：纳入本部门预算的单位与编制（可选）")
     expenditure: list[ExpenditureLine] = Field(
         default_factory=list, max_length=MAX_EXPENDITURE_LINES,
         description="支出（功能分类项级）；至少一行，列出所属单位（units）的部门文件可省略")

@@ -124,7 +124,7 @@ def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None
 def _single(name: str, budget: Budget, doc: RawDoc, catalog: Catalog, kind: str | None,
             layout: Layout, found: list[Problem]) -> Checked:
     disclosure, fig = compute(budget, catalog, layout, kind=kind)
-    found = found + validate(budget, fig, doc, catalog, layout=layout)
+    found = found + list(disclosure.problems) + validate(budget, fig, doc, catalog, layout=layout)
     return Checked(name, doc, budget, disclosure, fig, sort_problems(found), layout=layout)
 
 
@@ -155,6 +155,7 @@ def _department(name: str, budget: Budget, doc: RawDoc, catalog: Catalog | None,
         return Refused(name, doc, sort_problems(found), units, cons, layout)
     whole = catalog_for(cons.budget, catalog)  # every file's `catalog:` codes
     disclosure, fig = compute(cons.budget, whole, layout, kind="部门预算")
+    found += list(disclosure.problems)
     found += validate(cons.budget, fig, WholeDoc.of(doc, cons.origins), whole, WHOLE_RULES)
     return Checked(name, doc, cons.budget, disclosure, fig, sort_problems(found), units, cons, layout)
 

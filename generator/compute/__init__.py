@@ -98,5 +98,6 @@ def compute(budget: Budget, catalog: Catalog, layout: Layout | str | None = None
                  "three_public": fig.three_public_total, "procurement": fig.procurement_total,
                  "assets": fig.assets_total},
         schedule_labels=tuple(labels), parts=parts, intro=ctx.titled(ctx.fill(layout.intro)), unit=layout.unit,
+        problems=tuple(ctx.problems),
     )
     return disclosure, fig

@@ -37,6 +37,7 @@ class Ctx:
     kind: str = "部门预算"  # or 单位预算: a unit's own disclosure
     rounded: int = 0  # how many printed amounts differ from their exact value
     memo: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)  # located problems found while computing (templates)
 
     # -- money
     @property
@@ -59,8 +60,14 @@ class Ctx:
         return shown
 
     def text_money(self, value: Decimal) -> str:
-        """An amount for the prose: same digits as the tables."""
-        return fmt_text(to_unit(value, self.layout.unit, self.layout.decimals), self.layout.decimals)
+        """An amount for the prose, rounded by the one money rule: the tables' digits unless the
+        layout's text_amounts says otherwise (its decimals; how a zero prints, e.g. “0”)."""
+        style = self.layout.text_amounts
+        places = self.layout.decimals if style.decimals is None else style.decimals
+        figure = to_unit(value, self.layout.unit, places)
+        if figure == 0 and style.zero is not None:
+            return style.zero
+        return fmt_text(figure, places)
 
     def titled(self, text: str) -> str:
         """A title for this kind of disclosure: a 单位预算 says 单位预算 where the layout says

@@ -114,3 +114,4 @@ class Disclosure:
     # ("tables" | "text", part title), in print order
     intro: str = ""  # the paragraph opening the text part
     unit: str = "万元"
+    problems: tuple = ()  # located problems found while computing (a layout template failing)
