@@ -12,11 +12,11 @@ from ..compute import Figures
 from ..loader import RawDoc
 from ..model import Budget
 from ..problems import Problem
-from . import annex, codes, hygiene, projects, services, totals
+from . import annex, codes, hygiene, prior, projects, services, totals
 from .context import Context
 
 RULES = (codes.RULES + totals.RULES + projects.RULES + annex.RULES + services.RULES
-         + hygiene.RULES)
+         + prior.RULES + hygiene.RULES)
 
 
 def validate(budget: Budget, fig: Figures, doc: RawDoc, catalog: Catalog,
