@@ -504,6 +504,7 @@ class TextAmounts(_Strict):
     """How the 情况说明 prints amounts (the tables are not affected)."""
     decimals: int | None = Field(None, ge=0, le=4)  # default: the layout's `decimals`
     zero: str | None = None  # how a zero prints, e.g. "0" for “0万元”; default like any amount
+    trim: bool = False  # drop trailing zeros of the decimals: 2752.80 → 2752.8, 0.00 → 0
 
 
 DEFAULT_INCOME_SOURCES = (

@@ -408,6 +408,7 @@ class Assets(_Strict):
 
 
 class PriorReasons(_Strict):
+    total: Text = Field("", description="收支总额增减原因")
     basic: Text = Field("", description="基本支出增减原因")
     project: Text = Field("", description="项目支出增减原因")
     three_public: Text = Field("", description="“三公”经费增减原因")

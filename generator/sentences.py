@@ -124,6 +124,7 @@ THREE_KEYS = ("overseas", "vehicle", "vehicle_purchase", "vehicle_operation", "r
 THREE = Rec("三公", {k: (THREE_ROW, "") for k in THREE_KEYS})
 PRIOR = _rec("上年预算", 年度=(V, "上年年度"), 基本支出=(MONEY, "上年基本支出"), 项目支出=(MONEY, "上年项目支出"),
              支出合计=(MONEY, "上年基本支出＋项目支出"), 三公经费=(MONEY, "上年“三公”经费（没写为空）"),
+             合计原因=(V, "收支总额增减原因（prior_year.reasons.total）"),
              基本支出原因=(V, "基本支出增减原因"), 项目支出原因=(V, "项目支出增减原因"),
              三公经费原因=(V, "“三公”经费增减原因"))
 CHANGE = _rec("比上年", 支出合计=(MONEY, "支出合计减上年（没有上年数为空）"),
@@ -565,5 +566,11 @@ def _lineno(exc: BaseException) -> int:
 
 
 def paragraphs(text: str) -> list[str]:
-    """A template's output as paragraphs: each non-blank line one paragraph."""
-    return [line.strip() for line in text.split("\n") if line.strip()]
+    """A template's output as paragraphs: a blank line separates two paragraphs; the lines of one
+    paragraph are joined without a space (Chinese prose), each stripped of its indentation."""
+    out = []
+    for block in re.split(r"\n[ \t\u3000]*\n", text):
+        joined = "".join(line.strip() for line in block.split("\n"))
+        if joined:
+            out.append(joined)
+    return out

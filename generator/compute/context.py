@@ -67,7 +67,10 @@ class Ctx:
         figure = to_unit(value, self.layout.unit, places)
         if figure == 0 and style.zero is not None:
             return style.zero
-        return fmt_text(figure, places)
+        text = fmt_text(figure, places)
+        if style.trim and "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return text
 
     def titled(self, text: str) -> str:
         """A title for this kind of disclosure: a 单位预算 says 单位预算 where the layout says

@@ -128,6 +128,7 @@ def build_context(ctx: Ctx) -> dict[str, Any]:
             "年度": last_year, "基本支出": prior.basic if prior else None,
             "项目支出": prior.project if prior else None,
             "支出合计": prior.basic + prior.project if prior else None, "三公经费": last_three,
+            "合计原因": prior.reasons.total if prior else "",
             "基本支出原因": prior.reasons.basic if prior else "",
             "项目支出原因": prior.reasons.project if prior else "",
             "三公经费原因": prior.reasons.three_public if prior else ""},
