@@ -417,13 +417,15 @@ class PriorReasons(_Strict):
 def _count(raw):
     """A count of people, written as digits (40), not 40.0, +40 or 040."""
     text = _text(raw).strip()
-    if not re.fullmatch(r"0|[1-9][0-9]{0,6}", text):
+    if not re.fullmatch(r"[0-9]{1,7}", text):
         raise ValueError(f"人数“{text}”应为不带小数的整数，如 40")
     return int(text)
 
 
 Count = Annotated[int, BeforeValidator(_count), WithJsonSchema(
-    {"type": "integer", "minimum": 0, "maximum": 9999999, "description": "人数（整数）"})]
+    {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 9999999},
+               {"type": "string", "pattern": r"^\s*[0-9]{1,7}\s*$"}],
+     "description": "人数（整数）", "errorMessage": "人数应为不带小数的整数，如 40"})]
 
 
 class PriorItem(_Strict):
