@@ -218,7 +218,7 @@ FILTERS_DOC = {
              "较上年{{ 比上年.支出合计|增减 }}"),
     "占比": ("占另一个数的百分比，两位小数（分母为零时为0.00）", "占{{ 基本支出|占比(支出合计) }}%"),
     "金额": ("按金额规则印出的文字（不带单位），用于 ~ 连接", "{{ '合计' ~ (收入合计|金额) }}"),
-    "汉字数字": ("1 → 一，12 → 十二", "（{{ loop.index|汉字数字 }}）"),
+    "汉字数字": ("1 → 一，12 → 十二", "{% for c in 类列表 %}（{{ loop.index|汉字数字 }}）{{ c.名称 }}{% endfor %}"),
     "join": ("用分隔符连接列表的文字", "{{ 职责|join('') }}"),
     "length": ("列表的项数", "{{ 类列表|length }}个类"),
     "first": ("列表的第一项", "{{ (类列表|first).名称 }}"),
@@ -298,9 +298,9 @@ class _Checker:
                 key = node.arg.value
             else:
                 raise self.fail(node, "方括号里只能写固定的名称或序号，如 资金['general']、类列表[0]")
+            base = self.type_of(node.node, scope)  # the innermost mistake first
             if isinstance(key, str) and key.startswith("_"):
                 raise self.fail(node, f"不能访问以下划线开头的属性“{key}”", key)
-            base = self.type_of(node.node, scope)
             if isinstance(base, Rec):
                 if key not in base.fields:
                     raise self.fail(node, f"“{base.name}”没有“{key}”；可用：{'、'.join(base.fields)}", str(key))
@@ -309,11 +309,11 @@ class _Checker:
                 return base.item
             raise self.fail(node, f"{_describe(base)}没有“{key}”", str(key))
         if isinstance(node, nodes.Filter):
+            base = self.type_of(node.node, scope) if node.node is not None else V
             if node.name not in FILTERS_DOC:
                 raise self.fail(node, f"未知的过滤器“{node.name}”；可用：{'、'.join(FILTERS_DOC)}", node.name)
             if node.dyn_args is not None or node.dyn_kwargs is not None or node.kwargs:
                 raise self.fail(node, f"过滤器“{node.name}”只接受按位置写的参数", node.name)
-            base = self.type_of(node.node, scope) if node.node is not None else V
             for arg in node.args:
                 self.type_of(arg, scope)
             if node.name in ("first", "last"):
@@ -364,7 +364,7 @@ class _Checker:
             raise self.fail(node, f"只能对列表循环，“{_describe(over)}”不是列表", "for")
         self.depth += 1
         if self.depth > MAX_LOOP_DEPTH:
-            raise self.fail(node, f"循环最多嵌套{MAX_LOOP_DEPTH}层", "for")
+            raise self.fail(node, f"循环最多嵌套{MAX_LOOP_DEPTH}层", f"for {node.target.name} in")
         self.max_depth = max(self.max_depth, self.depth)
         inner = dict(scope, **{node.target.name: over.item, "loop": LOOP})
         if node.test is not None:
