@@ -412,8 +412,11 @@ class BlockItem(_Strict):
             except sentences.TemplateProblem as exc:
                 exc.key = "template"
                 raise
-        if self.headings is not None and self.block != "performance":
-            raise ValueError("headings 只用于 performance 块（三个小标题）")
+        if self.headings is not None:
+            if self.block != "performance":
+                raise ValueError("headings 只用于 performance 块（三个小标题）")
+            for heading in self.headings:
+                check_template(heading)
         return self
 
     @field_validator("numbering")
@@ -632,7 +635,9 @@ def build_layout(doc: RawDoc) -> tuple[Layout | None, list[Problem]]:
             where = doc.locate_key(path) if err["type"] == "extra_forbidden" else doc.locate(path)
             cause = (err.get("ctx") or {}).get("error")
             if isinstance(cause, sentences.TemplateProblem):
-                if cause.key:
+                if cause.key:  # raised by the item's model validator: its loc ends at the union tag
+                    if path and path[-1] == "block" and tuple(err["loc"])[-1] == "block":
+                        path, label = path[:-1], label.removesuffix(".block")
                     path, label = path + (cause.key,), f"{label}.{cause.key}"
                 where = template_location(doc, path, cause)
             problems.append(error("版式", f"版式文件 {label}：{_message(err)}", where))
