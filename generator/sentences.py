@@ -122,6 +122,10 @@ FUND_KEYS = ("general", "gov_fund", "soe", "special_account", "institution", "op
 FUNDS = Rec("资金", {k: (MONEY, "") for k in FUND_KEYS})
 THREE_KEYS = ("overseas", "vehicle", "vehicle_purchase", "vehicle_operation", "reception")
 THREE = Rec("三公", {k: (THREE_ROW, "") for k in THREE_KEYS})
+TABLE_KINDS = ("summary", "function", "fiscal_summary", "economic", "three_public", "projects",
+               "procurement", "services", "project_goals", "department_goals", "assets", "institutions")
+HAS_TABLE = Rec("有表", {k: (BOOL, "") for k in TABLE_KINDS})
+TABLE_TITLE = Rec("表名", {k: (TEXT, "") for k in TABLE_KINDS})
 PRIOR = _rec("上年预算", 年度=(V, "上年年度"), 基本支出=(MONEY, "上年基本支出"), 项目支出=(MONEY, "上年项目支出"),
              支出合计=(MONEY, "上年基本支出＋项目支出"), 三公经费=(MONEY, "上年“三公”经费（没写为空）"),
              合计原因=(V, "收支总额增减原因（prior_year.reasons.total）"),
@@ -175,6 +179,10 @@ CONTEXT: dict[str, Entry] = {
     "有上年": Entry(BOOL, "部门文件写了 prior_year", "{% if 有上年 %}较{{ 上年 }}年{{ 比上年.支出合计|增减 }}{% endif %}"),
     "有资产": Entry(BOOL, "部门文件写了 assets", "{% if not 有资产 %}无固定资产信息。{% endif %}"),
     "项目个数": Entry(INT, "项目个数", "{% if 项目个数 %}{{ 项目个数 }}个项目{% endif %}"),
+    "有表": Entry(HAS_TABLE, "版式是否印某种表（报表部分或说明中）：有表.procurement、有表.assets……（键同表的 kind）",
+                  "{% if 有表.procurement %}详见政府采购预算表。{% endif %}"),
+    "表名": Entry(TABLE_TITLE, "版式中某种表的表名（第一张；没有为空文字），键同表的 kind",
+                  "{% if 有表.procurement %}详见{{ 表名.procurement }}。{% endif %}"),
     # comparisons
     "上年预算": Entry(PRIOR, "上年预算数与增减原因（没有 prior_year 时各项为空）",
                       "{{ 上年预算.基本支出原因 }}"),

@@ -264,6 +264,11 @@ def test_every_documented_name_example_filter_and_wording_is_in_the_docs_and_che
     assert documented == set(sentences.CONTEXT) | {n for b in sentences.BLOCK_NAMES.values() for n in b}
 
 
+def test_the_table_kinds_of_the_context_are_the_layouts():
+    from generator.layout import TABLE_KINDS
+    assert sentences.TABLE_KINDS == tuple(TABLE_KINDS)
+
+
 def test_the_context_holds_plain_values_only_and_every_documented_name(xigang):
     from generator.compute.context import Ctx
     from generator.compute.figures import compute_figures
@@ -293,6 +298,9 @@ def test_the_context_holds_plain_values_only_and_every_documented_name(xigang):
         return True
     for name, entry in sentences.CONTEXT.items():
         assert fields_match(context[name], entry.type), name
+    assert context["有表"]["procurement"] and not context["有表"]["services"]
+    assert context["表名"]["three_public"] == "部门预算财政拨款“三公”经费支出表"  # hebei-2025's title
+    assert context["表名"]["services"] == ""
 
 
 # ----------------------------------------------------------------------------- only true sentences

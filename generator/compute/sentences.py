@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..money import ZERO
-from ..sentences import FUND_KEYS
+from ..sentences import FUND_KEYS, TABLE_KINDS
 from .annex import project_groups
 from .context import Ctx, expand_funds
 from .figures import dsum
@@ -94,6 +94,23 @@ def prior_three_public(ctx: Ctx) -> Decimal | None:
     return dsum(getattr(items, k).amount for k in type(items).model_fields if getattr(items, k) is not None)
 
 
+def _tables(ctx: Ctx) -> dict[str, str]:
+    """Each table kind the layout prints (in the tables part or inside the text) → its title."""
+    from ..layout import Subsection, TableItem
+    titles: dict[str, str] = {}
+    specs: list[Any] = list(ctx.layout.tables)
+    todo: list[Any] = [c for s in ctx.layout.sections for c in s.content]
+    while todo:
+        item = todo.pop(0)
+        if isinstance(item, TableItem):
+            specs.append(item.table)
+        elif isinstance(item, Subsection):
+            todo = list(item.content) + todo
+    for spec in specs:
+        titles.setdefault(spec.kind, ctx.titled(ctx.fill(spec.title)))
+    return titles
+
+
 def build_context(ctx: Ctx) -> dict[str, Any]:
     """Every name of sentences.CONTEXT, as plain values (memoised per disclosure)."""
     if "sentences" in ctx.memo:
@@ -112,6 +129,7 @@ def build_context(ctx: Ctx) -> dict[str, Any]:
         income.append({"名称": source.label, "金额": amount, "占比": _share(amount, f.total),
                        "来源": "+".join(source.funds)})
     three = _three_public(ctx)
+    tables = _tables(ctx)
     values: dict[str, Any] = {
         "部门": d.name, "编码": d.code, "年度": d.year, "上年": last_year, "单位": ctx.unit,
         "含所属单位": bool(b.units) or len(composition) > 1 or len(b.institutions) > 1,
@@ -124,6 +142,7 @@ def build_context(ctx: Ctx) -> dict[str, Any]:
         "购买服务合计": dsum(s.amount for s in b.purchased_services),
         "资金": funds,
         "有上年": prior is not None, "有资产": assets is not None, "项目个数": len(b.projects),
+        "有表": {k: k in tables for k in TABLE_KINDS}, "表名": {k: tables.get(k, "") for k in TABLE_KINDS},
         "上年预算": {
             "年度": last_year, "基本支出": prior.basic if prior else None,
             "项目支出": prior.project if prior else None,
