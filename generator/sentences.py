@@ -344,6 +344,12 @@ class _Checker:
             return Lst(V)
         if isinstance(node, nodes.For):
             return self.check_for(node, scope)
+        if isinstance(node, nodes.Output):
+            for child in node.nodes:
+                shown = self.type_of(child, scope)
+                if isinstance(shown, (Rec, Lst)):
+                    raise self.fail(child, f"不能直接印出{_describe(shown)}：请写出字段（如 c.名称），或用 join 连接文字列表")
+            return V
         if isinstance(node, nodes.Concat):
             for child in node.nodes:
                 if self.type_of(child, scope) == MONEY:

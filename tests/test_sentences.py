@@ -165,6 +165,8 @@ def load_with(tmp_path: Path, template: str):
     ("{{ c.名称 }}", "c.名称", "未知的名称“c”"),
     ("{% for c in 部门 %}{% endfor %}", "for", "只能对列表循环"),
     ("{{ '合计' ~ 收入合计 }}", "~", "|金额"),
+    ("{{ 类列表 }}", "", "不能直接印出列表"),
+    ("{{ 资金 }}", "", "不能直接印出记录"),
     ("{% if 收入合计 %}没有结束", "", "模板不完整"),
     ("{% while true %}{% endwhile %}", "", "未知的标签“while”"),
 ])
@@ -395,3 +397,22 @@ def test_the_composition_block_lists_units_and_staff():
     body = [b.text for b in disclosure.sections[0].blocks if isinstance(b, Paragraph)]
     assert body == ["秦皇岛市海港区人民政府西港路街道办事处部门预算由以下2个单位的预算组成：街道办事处本级（行政单位，"
                     "编制40人）、街道综合服务中心（事业单位，编制12人）。"]
+
+
+def test_performance_headings_and_unit_wording_apply_to_templates(tmp_path):
+    layout = (ROOT / "generator" / "layouts" / "hebei-2025.yaml").read_text(encoding="utf-8")
+    assert layout.count("[three_public]") == 1
+    layout = layout.replace("[three_public]", "[{block: three_public, template: \"我部门“三公”经费{{ 三公经费 }}{{ 单位 }}。\"}]")
+    layout = re.sub(r"- \{block: performance([^}]*)\}", r"- {block: performance\1, headings: [年度目标, 分项目标, 保障措施]}",
+                    layout, count=1) if "{block: performance" in layout else layout.replace(
+        "[performance]", "[{block: performance, headings: [年度目标, 分项目标, 保障措施]}]", 1)
+    path = tmp_path / "w.yaml"
+    path.write_text(layout, encoding="utf-8")
+    text = replace_once(example_text("2025"), "edition: hebei-2025", f"edition: {path}")
+    result = run_variant(text)
+    headings = [b.text for s in result.disclosure.sections for b in s.blocks if isinstance(b, Heading)]
+    assert any(h.endswith("年度目标") for h in headings) and any(h.endswith("保障措施") for h in headings)
+    assert not any(h.endswith("总体绩效目标") for h in headings)
+    assert "我部门“三公”经费2.48万元。" in joined(result)
+    unit = run_variant(replace_once(text, "  year: 2025\n", "  year: 2025\n  kind: unit\n"))
+    assert "我单位“三公”经费2.48万元。" in joined(unit)  # the layout's unit_wording, outside {{ }}
