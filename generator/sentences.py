@@ -478,7 +478,10 @@ def _cn(value: Any) -> str:
 def _join(value: Any, sep: str = "") -> str:
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise SecurityError("join：只用于文字的列表")
-    return str(sep).join(value)
+    sep = str(sep)
+    if sum(map(len, value)) + len(sep) * max(len(value) - 1, 0) > MAX_OUTPUT:
+        raise SecurityError(f"join：连接后的文字超过{MAX_OUTPUT}个字符")
+    return sep.join(value)
 
 
 def _env() -> _Sandbox:

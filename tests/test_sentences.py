@@ -219,6 +219,13 @@ def test_loops_and_output_are_bounded_when_the_template_runs():
         sentences.render(wide, {"项列表": many[:400]}, str)
 
 
+def test_a_join_cannot_multiply_text_beyond_the_output_bound():
+    nested = sentences.check("{{ 职责|join(职责|join(职责|join(''))) }}")
+    duties = ["很长的一段职责" * 100] * 200
+    with pytest.raises(sentences.TemplateProblem, match="join"):
+        sentences.render(nested, {"职责": duties}, str)
+
+
 def test_the_sandbox_refuses_what_the_checker_would_even_if_a_template_slipped_past_it():
     for source in ("{{ x.__class__.__mro__ }}", "{{ x.__init__.__globals__ }}"):
         raw = sentences.Checked(source, 0, sentences.ENV.from_string(source))
