@@ -273,6 +273,7 @@ class _Checker:
         self.names = names
         self.depth = 0
         self.max_depth = 0
+        self.used: set[str] = set()  # the context names the template reads
 
     def fail(self, node: Any, message: str, needle: str = "") -> TemplateProblem:
         line = getattr(node, "lineno", 1) or 1
@@ -296,6 +297,7 @@ class _Checker:
             if node.name in scope:
                 return scope[node.name]
             if node.name in self.names:
+                self.used.add(node.name)
                 return self.names[node.name].type
             raise self.fail(node, f"未知的名称“{node.name}”；可用的名称见 docs/layouts.md：" + "、".join(
                 list(scope) + list(self.names)), node.name)
@@ -504,6 +506,7 @@ class Checked:
     source: str
     depth: int  # deepest loop nesting
     template: Any = field(compare=False, repr=False)
+    names: frozenset[str] = frozenset()  # the context names it reads
 
 
 @lru_cache(maxsize=512)
@@ -520,7 +523,7 @@ def check(source: str, block: str = "") -> Checked:
     checker = _Checker(source, names)
     for child in tree.body:
         checker.type_of(child, {})
-    return Checked(source, checker.max_depth, ENV.from_string(tree))
+    return Checked(source, checker.max_depth, ENV.from_string(tree), frozenset(checker.used))
 
 
 def _syntax_message(exc: TemplateSyntaxError) -> str:

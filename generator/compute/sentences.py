@@ -111,25 +111,62 @@ def _tables(ctx: Ctx) -> dict[str, str]:
     return titles
 
 
-def build_context(ctx: Ctx) -> dict[str, Any]:
-    """Every name of sentences.CONTEXT, as plain values (memoised per disclosure)."""
-    if "sentences" in ctx.memo:
-        return ctx.memo["sentences"]
+def _economic(ctx: Ctx) -> list[dict]:
+    typed = {e.code: e.name for e in ctx.budget.basic_economic if e.name}
+    cat = ctx.catalog
+    return [{"编码": code, "名称": typed.get(code) or cat.economic_name(code) or code, "金额": amount,
+             "类型": "人员经费" if cat.economic_kind(code) == "personnel" else "公用经费"}
+            for code, amount in sorted(ctx.fig.economic_by_code.items())]
+
+
+def _income(ctx: Ctx) -> list[dict]:
+    out: list[dict[str, Any]] = []
+    for source in ctx.layout.income_sources:
+        amount = ctx.source(*source.funds)
+        out.append({"名称": source.label, "金额": amount, "占比": _share(amount, ctx.fig.total),
+                    "来源": "+".join(source.funds)})
+    return out
+
+
+def _memo(ctx: Ctx, key: str, make) -> Any:
+    if key not in ctx.memo:
+        ctx.memo[key] = make(ctx)
+    return ctx.memo[key]
+
+
+# the names whose values take work to build: built only when a template uses them
+_LAZY = {
+    "收入列表": _income,
+    "类列表": lambda ctx: _memo(ctx, "sentences: classes", _classes).get(3, []),
+    "款列表": lambda ctx: _memo(ctx, "sentences: classes", _classes).get(5, []),
+    "项列表": lambda ctx: _memo(ctx, "sentences: classes", _classes).get(7, []),
+    "经济分类列表": _economic,
+    "项目": lambda ctx: [{"编码": p.code, "名称": p.name, "金额": p.budget, "财政资金": p.amount,
+                          "其他资金": p.other_funds, "科目": p.function_code or ""} for p in ctx.budget.projects],
+    "项目分组": lambda ctx: [{"名称": name, "金额": amount} for name, amount in project_groups(ctx)],
+    "有表": lambda ctx: {k: k in _memo(ctx, "sentences: tables", _tables) for k in TABLE_KINDS},
+    "表名": lambda ctx: {k: _memo(ctx, "sentences: tables", _tables).get(k, "") for k in TABLE_KINDS},
+}
+
+
+def build_context(ctx: Ctx, names: frozenset[str] | None = None) -> dict[str, Any]:
+    """The names of sentences.CONTEXT a template uses (`names`; all of them when None), as plain
+    values. Memoised per disclosure; the costly lists are built only when some template uses them."""
+    values = _memo(ctx, "sentences", _base)
+    wanted = _LAZY if names is None else [n for n in names if n in _LAZY]
+    for name in wanted:
+        if name not in values:
+            values[name] = _LAZY[name](ctx)
+    return values if names is None else {n: values[n] for n in names if n in values}
+
+
+def _base(ctx: Ctx) -> dict[str, Any]:
     b, f = ctx.budget, ctx.fig
     d, prior, assets = b.department, b.prior_year, b.assets
-    classes = _classes(ctx)
-    typed_econ = {e.code: e.name for e in b.basic_economic if e.name}
     last_year = prior.year if prior is not None and prior.year else d.year - 1
     last_three = prior_three_public(ctx)
     composition = b.composition.units if b.composition is not None else []
-    funds = {k: ctx.source(k) for k in FUND_KEYS}
-    income: list[dict[str, Any]] = []
-    for source in ctx.layout.income_sources:
-        amount = ctx.source(*source.funds)
-        income.append({"名称": source.label, "金额": amount, "占比": _share(amount, f.total),
-                       "来源": "+".join(source.funds)})
     three = _three_public(ctx)
-    tables = _tables(ctx)
     values: dict[str, Any] = {
         "部门": d.name, "编码": d.code, "年度": d.year, "上年": last_year, "单位": ctx.unit,
         "含所属单位": bool(b.units) or len(composition) > 1 or len(b.institutions) > 1,
@@ -140,9 +177,8 @@ def build_context(ctx: Ctx) -> dict[str, Any]:
         "资产总额": f.assets_total or ZERO, "拟购置资产": assets.planned_purchase if assets else ZERO,
         "资产截止": assets.as_of if assets else "",
         "购买服务合计": dsum(s.amount for s in b.purchased_services),
-        "资金": funds,
+        "资金": {k: ctx.source(k) for k in FUND_KEYS},
         "有上年": prior is not None, "有资产": assets is not None, "项目个数": len(b.projects),
-        "有表": {k: k in tables for k in TABLE_KINDS}, "表名": {k: tables.get(k, "") for k in TABLE_KINDS},
         "上年预算": {
             "年度": last_year, "基本支出": prior.basic if prior else None,
             "项目支出": prior.project if prior else None,
@@ -156,17 +192,7 @@ def build_context(ctx: Ctx) -> dict[str, Any]:
             "基本支出": f.basic - prior.basic if prior else None,
             "项目支出": f.project - prior.project if prior else None,
             "三公经费": None if last_three is None else f.three_public_total - last_three},
-        "收入列表": income,
-        "类列表": classes.get(3, []), "款列表": classes.get(5, []), "项列表": classes.get(7, []),
-        "经济分类列表": [
-            {"编码": code, "名称": typed_econ.get(code) or ctx.catalog.economic_name(code) or code,
-             "金额": amount,
-             "类型": "人员经费" if ctx.catalog.economic_kind(code) == "personnel" else "公用经费"}
-            for code, amount in sorted(f.economic_by_code.items())],
         "三公列表": [three[k] for k in THREE_LIST], "三公": three,
-        "项目": [{"编码": p.code, "名称": p.name, "金额": p.budget, "财政资金": p.amount,
-                  "其他资金": p.other_funds, "科目": p.function_code or ""} for p in b.projects],
-        "项目分组": [{"名称": name, "金额": amount} for name, amount in project_groups(ctx)],
         "单位构成": [{"名称": u.name, "性质": u.nature, "编制": u.staff, "实有": u.actual}
                      for u in composition],
         "编制合计": sum(u.staff or 0 for u in composition),
@@ -177,5 +203,4 @@ def build_context(ctx: Ctx) -> dict[str, Any]:
         "绩效": {"总体": list(b.performance.overall), "分项": list(b.performance.items),
                  "保障": list(b.performance.measures)},
     }
-    ctx.memo["sentences"] = values
     return values

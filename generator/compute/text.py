@@ -82,7 +82,8 @@ def say(ctx: Ctx, source: str, block: str = "", extra: dict | None = None,
     worded = ctx.worded(source)
     try:
         checked = sentences.check(worded, block)
-        text = sentences.render(checked, dict(build_context(ctx), **(extra or {})), ctx.text_money)
+        context = dict(build_context(ctx, checked.names | {"单位"}), **(extra or {}))
+        text = sentences.render(checked, context, ctx.text_money)
     except sentences.TemplateProblem as exc:
         where = sentences.WHERE.get(source) or Location(ctx.layout.key)
         ctx.problems.append(error("版式", f"版式文字：{exc.message}（模板第{exc.line}行）", where))
