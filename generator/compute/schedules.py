@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+from ..catalog import FunctionClass
 from ..layout import (
     AmountColumn,
     EconomicTable,
@@ -69,11 +70,19 @@ def _class_totals(ctx: Ctx, amount) -> dict:
     return out
 
 
+def expenditure_rows(ctx: Ctx, spec: SummaryTable | FiscalSummaryTable) -> list[FunctionClass]:
+    """The expenditure side's rows: the catalog's 类, then the rows the layout's form adds
+    (Hebei's 人行科目), numbered on: a layout's rows are its own data, not the catalog's."""
+    classes = list(ctx.catalog.function_classes)
+    return classes + [FunctionClass(len(classes) + i, None, name)
+                      for i, name in enumerate(spec.extra_rows, 1)]
+
+
 def summary_table(ctx: Ctx, spec: SummaryTable, key: str) -> Table:
     fig, m = ctx.fig, ctx.money
     by_class = _class_totals(ctx, lambda line: line.total)
     income = [(r.label, ctx.source(*r.funds)) for r in spec.income_rows]
-    classes = ctx.catalog.function_classes
+    classes = expenditure_rows(ctx, spec)
     rows = []
     for i in range(max(len(income), len(classes))):
         left = income[i] if i < len(income) else ("", None)
@@ -130,7 +139,7 @@ def fiscal_summary_table(ctx: Ctx, spec: FiscalSummaryTable, key: str) -> Table:
     income = [("一、一般公共预算拨款", fig.source("general")), ("二、政府性基金预算拨款", fig.source("gov_fund")),
               ("三、国有资本经营预算拨款", fig.source("soe"))]
     rows = []
-    for i, cls in enumerate(ctx.catalog.function_classes):
+    for i, cls in enumerate(expenditure_rows(ctx, spec)):
         left = income[i] if i < len(income) else ("", None)
         amounts = tuple(per_fund[f].get(cls.code, ZERO) for f in funds)
         rows.append(Row((i + 1, left[0], m(left[1]), cls.label, m(dsum(amounts)))
