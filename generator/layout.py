@@ -243,6 +243,9 @@ class ThreePublicTable(_Table):
     kind: Literal["three_public"]
     rows: list[ThreePublicRow] = []
     across: list[ThreePublicRow] = []
+    # a 机关运行经费 row (or column, across) after the 三公 items, labelled so (Shanghai's
+    # “三公”经费和机关运行经费预算表); its amount is the 公用经费 of 一般公共预算基本支出
+    operating: str | None = None
 
     @model_validator(mode="after")
     def _one(self):

@@ -319,6 +319,10 @@ class ThreePublicItems(_Strict):
     vehicle_purchase: Money = Field(ZERO, description="公务用车购置费")
     vehicle_operation: Money = Field(ZERO, description="公务用车运行维护费")
     reception: Money = Field(ZERO, description="公务接待费")
+    # rows some provinces' 三公 tables add (Jiangsu, Shaanxi): given only where the layout prints
+    # them; never part of the 三公 total
+    meeting: Money | None = Field(None, description="会议费（版式的“三公”经费表列示会议费时填写；不计入“三公”经费合计）")
+    training: Money | None = Field(None, description="培训费（版式的“三公”经费表列示培训费时填写；不计入“三公”经费合计）")
 
 
 class ThreePublic(ThreePublicItems):

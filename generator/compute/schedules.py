@@ -191,15 +191,20 @@ def three_public_table(ctx: Ctx, spec: ThreePublicTable, key: str) -> Table:
     fig, m = ctx.fig, ctx.money
     if spec.across:
         amounts = [m(dsum(fig.three_public[i] for i in c.items)) for c in spec.across]
-        cols = tuple(MONEY for _ in spec.across)
-        return _table(ctx, spec, key, (tuple(Head(c.label) for c in spec.across),), cols,
-                      [Row(tuple(amounts))])
+        heads = [Head(c.label) for c in spec.across]
+        if spec.operating:
+            amounts.append(m(fig.public))
+            heads.append(Head(spec.operating))
+        cols = tuple(MONEY for _ in heads)
+        return _table(ctx, spec, key, (tuple(heads),), cols, [Row(tuple(amounts))])
     rows: list[Row] = []
     for r in spec.rows:
         by_fund = tuple(dsum((fig.three_public_by_fund or {}).get(f, {}).get(i, ZERO) for i in r.items)
                         for f in FUNDS)
         rows.append(Row((len(rows) + 1, r.label, m(dsum(by_fund))) + tuple(m(v) for v in by_fund),
                         emphasis=r.level == 0))
+    if spec.operating:  # 机关运行经费: 一般公共预算基本支出's 公用经费
+        rows.append(Row((len(rows) + 1, spec.operating, m(fig.public), m(fig.public), ZERO, ZERO)))
     header = ((Head("序号", rowspan=2), Head(f"项{SP}目", rowspan=2), Head("资金性质", colspan=4)),
               (Head("合计"), Head("一般公共预算财政拨款"), Head("政府性基金预算拨款"),
                Head("国有资本经营预算财政拨款")),
