@@ -225,12 +225,29 @@ def _table_sheet(wb, st: _Styles, table: Table, name: str) -> None:
                 lines = max(lines, line_count(value, units[c]))
         ws.set_row(r, row_height(lines))
         r += 1
+    _merge_groups(ws, st, table, first)
     for note in (table.note, *table.notes_after):
         if note:
             _put_text(ws, r, 0, r, table.width - 1, note, st.plain("left"))
             ws.set_row(r, row_height(line_count(note, sum(units))))
             r += 1
     _page_setup(ws, table.landscape, (top, top + len(table.header) - 1))
+
+
+def _merge_groups(ws, st: _Styles, table: Table, first: int) -> None:
+    """A form-like table (Table.merge): each group's leading cells merged over its rows, the
+    value of its first row in the merged cell, as the PDF prints it."""
+    for start, count in table.group_spans().items() if table.merge else ():
+        if count < 2:
+            continue
+        row = table.rows[start]
+        for c, col in enumerate(table.columns[:table.merge]):
+            value = row.cells[c]
+            figure = shown(value, col.kind, col.places) if isinstance(value, Decimal) else None
+            pattern = number_format(col.kind, figure, col.places) if figure is not None else None
+            fmt = st.number(pattern, col.kind, row.emphasis) if pattern else st.text(col.kind)
+            ws.merge_range(first + start, c, first + start + count - 1, c, "", fmt)
+            _write_cell(ws, st, first + start, c, value, col.kind, row.emphasis, col.places)
 
 
 # The project goal table (绩效目标表) on a six-column grid, the indicator table's columns:
