@@ -39,7 +39,7 @@ def cn_number(n: int) -> str:
 @dataclass(frozen=True)
 class FunctionClass:
     """A row of the 收支总表's expenditure side: a 类 of the catalog, or (code None) a row a
-    layout's form adds after them (its `extra_rows`, such as Hebei's 人行科目)."""
+    layout's form adds after them (its `extra_rows`, such as 人行科目)."""
     seq: int
     code: str | None
     name: str

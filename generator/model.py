@@ -277,7 +277,7 @@ class Department(_Strict):
     code: Text = Field(max_length=MAX_CODE_CHARS, description="部门编码，如 524")
     name: Name = Field(min_length=1, description="部门全称")
     year: Year = Field(ge=2000, le=2100, description="预算年度")
-    edition: Name = Field(min_length=1, description="版式：内置版式名（hebei-2025、hebei-2023、beijing-2025，"
+    edition: Name = Field(min_length=1, description="版式：内置版式名（hebei-2025、beijing-2026、shanghai-2025 等，或系列名 hebei、beijing、shanghai：按预算年度选用；"
                           "见 budgetgen layouts）或版式文件路径（相对于本文件）")
     unit: Literal["万元", "元"] = Field("万元", description="本文件中金额的单位：万元（默认）或元")
     published: DateText = Field("", description="公开日期（YYYY-MM-DD）：PDF 与工作簿的创建日期；不写则 PDF 不记日期")

@@ -80,12 +80,12 @@ def compute_figures(budget: Budget, catalog: Catalog) -> Figures:
         econ[e.code] = econ.get(e.code, ZERO) + e.amount
     personnel = dsum(v for k, v in econ.items() if catalog.economic_kind(k) == "personnel")
     tp3 = budget.three_public
-    items = THREE_PUBLIC_ITEMS + THREE_PUBLIC_EXTRAS
-    by_fund = {"general": {k: getattr(tp3, k) or ZERO for k in items}}
+    tp_items = THREE_PUBLIC_ITEMS + THREE_PUBLIC_EXTRAS
+    by_fund = {"general": {k: getattr(tp3, k) or ZERO for k in tp_items}}
     for fund in ("gov_fund", "soe"):
         part = getattr(tp3, fund)
-        by_fund[fund] = {k: (getattr(part, k) or ZERO) if part is not None else ZERO for k in items}
-    tp = {k: dsum(by_fund[f][k] for f in FUNDS) for k in items}
+        by_fund[fund] = {k: (getattr(part, k) or ZERO) if part is not None else ZERO for k in tp_items}
+    tp = {k: dsum(by_fund[f][k] for f in FUNDS) for k in tp_items}
     kinds = {(f, kind): dsum(getattr(l, kind) for l in lines if l.source.value in FISCAL[f])
              for f in FUNDS for kind in ("basic", "project")}
     assets = budget.assets

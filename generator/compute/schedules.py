@@ -72,7 +72,7 @@ def _class_totals(ctx: Ctx, amount) -> dict:
 
 def expenditure_rows(ctx: Ctx, spec: SummaryTable | FiscalSummaryTable) -> list[FunctionClass]:
     """The expenditure side's rows: the catalog's 类, then the rows the layout's form adds
-    (Hebei's 人行科目), numbered on: a layout's rows are its own data, not the catalog's."""
+    (such as 人行科目), numbered on: a layout's rows are its own data, not the catalog's."""
     classes = list(ctx.catalog.function_classes)
     return classes + [FunctionClass(len(classes) + i, None, name)
                       for i, name in enumerate(spec.extra_rows, 1)]
