@@ -533,7 +533,7 @@ class Layout(_Strict):
     @property
     def units(self) -> str:
         """The units the document prints, as a short phrase: 万元, or 表：元；说明：万元."""
-        tables = sorted({t.unit or self.unit for t in self.tables}, key=UNIT_NAMES.index)
+        tables = list(dict.fromkeys(t.unit or self.unit for t in self.tables))
         text = self.text_unit or self.unit
         if tables == [text]:
             return text

@@ -118,9 +118,16 @@ TOLERATED = [
     # a layout is named by key or by a file path: which exist is known only when the file is
     # rendered (pipeline: 版式), so the schema and the model stage take any name
     ("a layout file as the edition", "edition: hebei-2025", "edition: layouts/my-city.yaml"),
+    ("a layout family as the edition", "edition: hebei-2025", "edition: hebei"),
+    ("会议费 and 培训费 given", "  reception: 0.23\n", "  reception: 0.23\n  meeting: 1.50\n  training: 0\n"),
+    ("会议费 left empty", "  reception: 0.23\n", "  reception: 0.23\n  meeting:\n"),
 ]
 # the documented refusals — both refuse
 REFUSED = [
+    ("会议费 with 3 decimals", "  reception: 0.23\n", "  reception: 0.23\n  meeting: 1.505\n"),
+    ("会议费 negative", "  reception: 0.23\n", "  reception: 0.23\n  meeting: -1\n"),
+    ("会议费 as words", "  reception: 0.23\n", "  reception: 0.23\n  training: 一万\n"),
+    ("a misspelt 三公 row", "  reception: 0.23\n", "  reception: 0.23\n  meetings: 1\n"),
     ("an amount with 3 decimals", "basic: 1505.72}", "basic: 1505.725}"),
     ("an amount with 3 decimals as text", "basic: 1505.72}", 'basic: "1505.725"}'),
     ("a negative amount", "basic: 1505.72}", "basic: -1505.72}"),
