@@ -328,3 +328,36 @@ def test_project_goals_pdf_names_the_project_on_every_page_it_is_on(tmp_path):
     for i in rows_of[first.name][1:]:
         top = pages[i].strip().splitlines()[0]
         assert "（续表）" in top and f"项目：{first.name}（{first.code}）" in top.replace(" ", "")
+
+
+def test_meeting_rows_come_back_from_a_workbook(tmp_path):
+    """A workbook printed in a layout with 会议费/培训费 columns imports them as the file had them."""
+    pytest.importorskip("openpyxl")
+    from generator.importer import import_workbook
+    from generator.render.xlsx import render_xlsx
+    layout = _meeting_layout(tmp_path)
+    text = replace_once(example_text("2025"), "  reception: 0.23\n",
+                        "  reception: 0.23\n  meeting: 1.50\n  training: 0.75\n")
+    (tmp_path / "dept.yaml").write_text(text, encoding="utf-8")
+    before = run(tmp_path / "dept.yaml", layout=str(layout))
+    book = tmp_path / "m.xlsx"
+    book.write_bytes(render_xlsx(before.disclosure))
+    res = import_workbook(book, layout=str(layout), year=2025)
+    assert res.text is not None, [str(p) for p in res.problems]
+    again = run_text(res.text, "imported.yaml", layout=str(layout))
+    tp = again.budget.three_public
+    assert (tp.meeting, tp.training, tp.reception) == (Decimal("1.50"), Decimal("0.75"), Decimal("0.23"))
+
+
+def test_a_beijing_2026_workbook_is_recognised_by_its_year(tmp_path):
+    pytest.importorskip("openpyxl")
+    from generator.importer import import_workbook
+    from generator.render.xlsx import render_xlsx
+    before = run_text(_with("beijing-2026", 2026), "dept.yaml")
+    book = tmp_path / "bj26.xlsx"
+    book.write_bytes(render_xlsx(before.disclosure))
+    res = import_workbook(book, year=2026)
+    assert res.text is not None, [str(p) for p in res.problems]
+    assert "edition: beijing-2026" in res.text
+    undecided = import_workbook(book)  # no year: the two Beijing years read alike
+    assert undecided.text is None and any("--year" in p.message for p in undecided.problems)
