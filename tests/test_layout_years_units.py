@@ -361,3 +361,23 @@ def test_a_beijing_2026_workbook_is_recognised_by_its_year(tmp_path):
     assert "edition: beijing-2026" in res.text
     undecided = import_workbook(book)  # no year: the two Beijing years read alike
     assert undecided.text is None and any("--year" in p.message for p in undecided.problems)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
+def test_shanghai_pdf_unit_line_of_each_table(shanghai, tmp_path):
+    """In the PDF each table's unit line says its own unit; its figures are in that unit."""
+    from generator.render.pdf import render_pdf
+    pdf = tmp_path / "sh.pdf"
+    pdf.write_bytes(render_pdf(shanghai.disclosure))
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    for title, unit in zip(SHANGHAI_2025, ["元"] * 8 + ["万元"]):
+        (page,) = [p for p in pages if re.search(rf"^\s*{re.escape(title)}\s*$", p, re.M)]
+        assert re.search(rf"单位：{unit}\s*$", page, re.M), title
+    (summary,) = [p for p in pages if re.search(r"^\s*财务收支预算总表\s*$", p, re.M)]
+    assert re.search(r"收入总计\s+22566900\.00", summary)
+    (three,) = [p for p in pages if "“三公”经费和机关运行经费预算表" in p and "单位：万元" in p]
+    assert re.search(r"2\.48\s+2\.25\s+2\.25\s+0\.23\s+63\.37", three)
+    text = "".join(p for p in pages if "预算编制说明" in p or "万元" in p)
+    assert "2256.69万元" in text.replace("\n", "")
