@@ -46,7 +46,6 @@ FUND_GROUPS = {
 MEASURES = ("basic", "project", "operating", "remit", "subsidy")
 PROCUREMENT_FUNDS = tuple(f.value for f in ProcurementFund)
 THREE_PUBLIC_ITEMS = tuple(ThreePublicItems.model_fields)
-UNIT_NAMES = ("万元", "元")
 Unit = Literal["万元", "元"]
 INDICATOR_COLUMNS = ("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据")
 

@@ -56,6 +56,13 @@ def test_a_family_key_picks_the_years_layout_without_a_warning():
     assert builtin("hebei", 2025).key == "hebei-2025" and builtin("hebei", 2023).key == "hebei-2023"
 
 
+def test_no_two_builtin_layouts_of_a_family_claim_one_year():
+    for family, layouts in builtin_families().items():
+        years = [y for lay in layouts for y in lay.years]
+        assert len(years) == len(set(years)), family
+        assert all(lay.key.startswith(family) for lay in layouts)
+
+
 def test_a_year_without_a_layout_warns_naming_the_one_used():
     text = _with("beijing", 2027)
     result = run_text(text, "dept.yaml")
