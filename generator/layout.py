@@ -29,7 +29,7 @@ from pydantic import (
 from . import sentences
 from .loader import RawDoc, load_file
 from .model import ProcurementFund, Source, ThreePublicItems
-from .problems import Location, Problem, error
+from .problems import Location, Problem, error, warning
 
 LAYOUT_DIR = Path(__file__).resolve().parent / "layouts"
 LAYOUT_SUFFIXES = (".yaml", ".yml")
@@ -47,6 +47,7 @@ FUND_GROUPS = {
 MEASURES = ("basic", "project", "operating", "remit", "subsidy")
 PROCUREMENT_FUNDS = tuple(f.value for f in ProcurementFund)
 THREE_PUBLIC_ITEMS = tuple(ThreePublicItems.model_fields)
+Unit = Literal["万元", "元"]
 INDICATOR_COLUMNS = ("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据")
 
 # Placeholders a text template may use. {资金:a+b} sums 资金来源 (or groups), {占比:名称} is a
@@ -190,6 +191,7 @@ class _Table(_Strict):
     landscape: bool = False
     empty_note: str | None = None  # printed when the table has no rows
     notes: list[str] = []  # 注 lines under the table
+    unit: Unit | None = None  # this table's amounts and {单位}; default the layout's `unit`
 
     @field_validator("meta")
     @classmethod
@@ -203,6 +205,9 @@ class SummaryTable(_Table):
     """收支总表: income rows on the left, expenditure by function class on the right."""
     kind: Literal["summary"]
     income_rows: list[FundRow] = Field(min_length=1)
+    # rows the province's form prints after the 类 on the expenditure side (Hebei: 人行科目);
+    # they are this layout's rows, not 类 of the catalog, and carry no amount
+    extra_rows: list[Annotated[str, Field(min_length=1)]] = []
 
 
 class FunctionTable(_Table):
@@ -225,6 +230,7 @@ class FunctionTable(_Table):
 class FiscalSummaryTable(_Table):
     """财政拨款收支总表."""
     kind: Literal["fiscal_summary"]
+    extra_rows: list[Annotated[str, Field(min_length=1)]] = []  # as in the 收支总表
 
 
 class EconomicTable(_Table):
@@ -237,6 +243,9 @@ class ThreePublicTable(_Table):
     kind: Literal["three_public"]
     rows: list[ThreePublicRow] = []
     across: list[ThreePublicRow] = []
+    # a 机关运行经费 row (or column, across) after the 三公 items, labelled so (Shanghai's
+    # “三公”经费和机关运行经费预算表); its amount is the 公用经费 of 一般公共预算基本支出
+    operating: str | None = None
 
     @model_validator(mode="after")
     def _one(self):
@@ -523,7 +532,12 @@ class Layout(_Strict):
     key: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     name: str = Field(min_length=1)
     follows: list[str] = []  # the published documents this layout reproduces
-    unit: Literal["万元", "元"] = "万元"
+    # the family a key such as `beijing` names, and the budget years this file is for: the
+    # family's file whose `years` hold the department file's year is the one used
+    family: str = Field("", pattern=r"^([A-Za-z0-9][A-Za-z0-9_.-]*)?$")
+    years: list[Annotated[int, Field(ge=2000, le=2100)]] = []
+    unit: Unit = "万元"  # the tables' unit (a table may set its own)
+    text_unit: Unit | None = None  # the 情况说明's amounts; default `unit`
     decimals: int = Field(2, ge=0, le=4)
     rounding_note: str | None = None
     order: Literal["tables_first", "text_first"] = "tables_first"
@@ -567,9 +581,38 @@ class Layout(_Strict):
             raise ValueError(f"节的 key 重复：{'、'.join(twice)}（每节的 key 应不同）")
         return v
 
+    @model_validator(mode="after")
+    def _family(self):
+        if bool(self.family) != bool(self.years):
+            raise ValueError("family 与 years 应同时写：family 是版式系列名（如 beijing），"
+                             "years 是本文件适用的预算年度（如 [2026]）")
+        return self
+
     @property
     def table_count(self) -> int:
         return len(self.tables)
+
+    @property
+    def units(self) -> str:
+        """The units the document prints, as a short phrase: 万元, or 表：元；说明：万元."""
+        tables = list(dict.fromkeys(t.unit or self.unit for t in self.tables))
+        text = self.text_unit or self.unit
+        if tables == [text]:
+            return text
+        return f"表：{'、'.join(tables)}；说明：{text}"
+
+    def three_public_items(self) -> set[str]:
+        """Every 三公 item a table of this layout prints (top level or inside the text)."""
+        specs: list[Any] = list(self.tables)
+        todo: list[Any] = [c for s in self.sections for c in s.content]
+        while todo:
+            item = todo.pop()
+            if isinstance(item, TableItem):
+                specs.append(item.table)
+            elif isinstance(item, Subsection):
+                todo += item.content
+        return {i for t in specs if isinstance(t, ThreePublicTable) for r in t.rows + t.across
+                for i in r.items}
 
 
 # --------------------------------------------------------------------------- loading
@@ -701,12 +744,67 @@ def load_layout_file(path: str | Path) -> tuple[Layout | None, list[Problem]]:
     return layout, list(problems)
 
 
-def resolve(name: str, base: Path | None, where: Location, what: str = "department.edition"
-            ) -> tuple[Layout | None, list[Problem]]:
-    """A layout by built-in key or by path (relative to `base`, the department file's folder).
-    An unknown name is reported at `where`; a bad file at its own lines."""
+def builtin_families() -> dict[str, list[Layout]]:
+    """Built-in layouts by family (a key such as `beijing`), each family's files by first year."""
+    out: dict[str, list[Layout]] = {}
+    for key in builtin_keys():
+        path = builtin_path(key)
+        layout = load_layout_file(path)[0] if path else None
+        if layout is not None and layout.family:
+            out.setdefault(layout.family, []).append(layout)
+    for layouts in out.values():
+        layouts.sort(key=lambda lay: min(lay.years))
+    return out
+
+
+def for_year(layouts: list[Layout], year: int | None) -> Layout:
+    """The layout of a family for a budget year: the one whose years hold it; else the latest
+    one for an earlier year; else the earliest."""
+    if year is not None:
+        for layout in layouts:
+            if year in layout.years:
+                return layout
+        earlier = [lay for lay in layouts if max(lay.years) < year]
+        if earlier:
+            return max(earlier, key=lambda lay: max(lay.years))
+    return layouts[-1] if year is None else layouts[0]
+
+
+def _years(layout: Layout) -> str:
+    return "、".join(f"{y}" for y in sorted(layout.years)) + "年度"
+
+
+def year_problems(layout: Layout, year: int | None, asked: str, where: Location,
+                  what: str) -> list[Problem]:
+    """A warning when the file's budget year is not one the layout is for, naming the layout
+    used and (when the family has one) the layout for that year."""
+    if year is None or not layout.years or year in layout.years:
+        return []
+    better = ""
+    siblings = builtin_families().get(layout.family, [])
+    right = [lay for lay in siblings if year in lay.years]
+    if right:
+        better = f"；{year}年度请用 {right[0].key}（或写 {layout.family}，按年度自动选择）"
+    elif layout.family and asked == layout.family:
+        better = f"；版式系列“{layout.family}”没有{year}年度的版式"
+    return [warning("版式", f"{what}：部门文件为{year}年度，所用版式 {layout.key}（{layout.name}）"
+                    f"适用于{_years(layout)}{better}", where, expected=f"{year}年度的版式",
+                    found=layout.key)]
+
+
+def resolve(name: str, base: Path | None, where: Location, what: str = "department.edition",
+            year: int | None = None) -> tuple[Layout | None, list[Problem]]:
+    """A layout by built-in key, by family (`beijing`: the family's file for `year`) or by path
+    (relative to `base`, the department file's folder). An unknown name is reported at `where`;
+    a bad file at its own lines; a layout not made for `year` is a warning at `where`."""
     name = name.strip()
-    path = builtin_path(name) if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) else None
+    plain = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) is not None
+    path = builtin_path(name) if plain else None
+    if path is None and plain:
+        family = builtin_families().get(name)
+        if family:
+            chosen = for_year(family, year)
+            return chosen, year_problems(chosen, year, name, where, what)
     if path is None:
         candidate = Path(name)
         if not candidate.is_absolute() and base is not None:
@@ -715,7 +813,7 @@ def resolve(name: str, base: Path | None, where: Location, what: str = "departme
         if candidate.suffix in LAYOUT_SUFFIXES and candidate.is_file():
             path = candidate
         else:
-            keys = "、".join(builtin_keys())
+            keys = "、".join(builtin_keys() + sorted(builtin_families()))
             if candidate.suffix not in LAYOUT_SUFFIXES and looks_like_file:
                 hint = f"版式文件“{name}”应以 .yaml 或 .yml 结尾"
             elif looks_like_file:
@@ -723,7 +821,10 @@ def resolve(name: str, base: Path | None, where: Location, what: str = "departme
             else:
                 hint = f"“{name}”不是内置版式（可选：{keys}）；版式文件请写路径，如 layouts/my.yaml"
             return None, [error("版式", f"{what}：{hint}", where, expected=keys, found=name)]
-    return load_layout_file(path)
+    layout, problems = load_layout_file(path)
+    if layout is not None:
+        problems += year_problems(layout, year, name, where, what)
+    return layout, problems
 
 
 def layout_schema() -> dict:
@@ -734,9 +835,13 @@ def layout_schema() -> dict:
     return schema
 
 
-def builtin(key: str) -> Layout:
-    """A built-in layout by key (raises ValueError with the problems when it does not load)."""
+def builtin(key: str, year: int | None = None) -> Layout:
+    """A built-in layout by key, or by family for `year` (raises ValueError with the problems
+    when it does not load)."""
     path = builtin_path(key)
+    family = builtin_families().get(key) if path is None else None
+    if family:
+        return for_year(family, year)
     if path is None:
         raise ValueError(f"未知的版式“{key}”：可选 {'、'.join(builtin_keys())}")
     layout, problems = load_layout_file(path)

@@ -277,7 +277,7 @@ class Department(_Strict):
     code: Text = Field(max_length=MAX_CODE_CHARS, description="部门编码，如 524")
     name: Name = Field(min_length=1, description="部门全称")
     year: Year = Field(ge=2000, le=2100, description="预算年度")
-    edition: Name = Field(min_length=1, description="版式：内置版式名（hebei-2025、hebei-2023、beijing-2025，"
+    edition: Name = Field(min_length=1, description="版式：内置版式名（hebei-2025、beijing-2026、shanghai-2025 等，或系列名 hebei、beijing、shanghai：按预算年度选用；"
                           "见 budgetgen layouts）或版式文件路径（相对于本文件）")
     unit: Literal["万元", "元"] = Field("万元", description="本文件中金额的单位：万元（默认）或元")
     published: DateText = Field("", description="公开日期（YYYY-MM-DD）：PDF 与工作簿的创建日期；不写则 PDF 不记日期")
@@ -319,6 +319,10 @@ class ThreePublicItems(_Strict):
     vehicle_purchase: Money = Field(ZERO, description="公务用车购置费")
     vehicle_operation: Money = Field(ZERO, description="公务用车运行维护费")
     reception: Money = Field(ZERO, description="公务接待费")
+    # rows some provinces' 三公 tables add (Jiangsu, Shaanxi): given only where the layout prints
+    # them; never part of the 三公 total
+    meeting: Money | None = Field(None, description="会议费（版式的“三公”经费表列示会议费时填写；不计入“三公”经费合计）")
+    training: Money | None = Field(None, description="培训费（版式的“三公”经费表列示培训费时填写；不计入“三公”经费合计）")
 
 
 class ThreePublic(ThreePublicItems):

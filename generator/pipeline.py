@@ -94,14 +94,16 @@ def _layout(doc: RawDoc, override: str | None) -> tuple[Layout | None, list[Prob
     """The layout named by --layout (relative to the working folder) or by department.edition
     (relative to the department file). No name at all is the model's problem to report."""
     from .problems import Location
-    if override:
-        return resolve_layout(override, Path.cwd(), Location(doc.file), what="--layout")
     department = doc.data.get("department") if isinstance(doc.data, dict) else None
+    year = department.get("year") if isinstance(department, dict) else None
+    year = int(year) if isinstance(year, (int, str)) and str(year).strip().isdigit() else None
+    if override:
+        return resolve_layout(override, Path.cwd(), Location(doc.file), what="--layout", year=year)
     name = department.get("edition") if isinstance(department, dict) else None
     if not isinstance(name, str) or not name.strip():
         return None, []
     base = Path(doc.file).parent if doc.file and not doc.file.startswith("<") else Path.cwd()
-    return resolve_layout(name, base, doc.locate(("department", "edition")))
+    return resolve_layout(name, base, doc.locate(("department", "edition")), year=year)
 
 
 def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None = None,

@@ -124,6 +124,9 @@ TOLERATED = [
     ("上年“三公”经费逐项 with a reason", "  reasons:\n",
      "  three_public_items:\n    reception: {amount: 1.00, reason: 压减接待}\n"
      "    vehicle_operation: {amount: 1.48}\n  reasons:\n"),
+    ("a layout family as the edition", "edition: hebei-2025", "edition: hebei"),
+    ("会议费 and 培训费 given", "  reception: 0.23\n", "  reception: 0.23\n  meeting: 1.50\n  training: 0\n"),
+    ("会议费 left empty", "  reception: 0.23\n", "  reception: 0.23\n  meeting:\n"),
 ]
 # the documented refusals — both refuse
 REFUSED = [
@@ -135,6 +138,10 @@ REFUSED = [
      "  three_public_items:\n    reception: {reason: 压减接待}\n  reasons:\n"),
     ("a prior 三公 item with an unknown key", "  reasons:\n",
      "  three_public_items:\n    meals: {amount: 1}\n  reasons:\n"),
+    ("会议费 with 3 decimals", "  reception: 0.23\n", "  reception: 0.23\n  meeting: 1.505\n"),
+    ("会议费 negative", "  reception: 0.23\n", "  reception: 0.23\n  meeting: -1\n"),
+    ("会议费 as words", "  reception: 0.23\n", "  reception: 0.23\n  training: 一万\n"),
+    ("a misspelt 三公 row", "  reception: 0.23\n", "  reception: 0.23\n  meetings: 1\n"),
     ("an amount with 3 decimals", "basic: 1505.72}", "basic: 1505.725}"),
     ("an amount with 3 decimals as text", "basic: 1505.72}", 'basic: "1505.725"}'),
     ("a negative amount", "basic: 1505.72}", "basic: -1505.72}"),

@@ -11,7 +11,7 @@ import datetime
 import re
 from pathlib import Path
 
-from ..layout import builtin_keys
+from ..layout import builtin_families, builtin_keys
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "editions" / "starter.yaml"
 
@@ -31,7 +31,7 @@ def starter_text(edition: str | None = None, year: int | None = None) -> str:
     an unknown edition or a bad year."""
     edition = edition or default_edition()
     keys = builtin_keys()
-    if edition not in keys:
+    if edition not in keys and edition not in builtin_families():  # a key, or a family (beijing)
         raise ValueError(f"未知的版式“{edition}”：可选 {'、'.join(sorted(keys, reverse=True))}")
     if year is None:
         year = datetime.date.today().year + 1
