@@ -445,6 +445,8 @@ class ThreePublicPrior(_Strict):
     vehicle_purchase: PriorItem | None = Field(None, description="公务用车购置费")
     vehicle_operation: PriorItem | None = Field(None, description="公务用车运行维护费")
     reception: PriorItem | None = Field(None, description="公务接待费")
+    meeting: PriorItem | None = Field(None, description="会议费（版式列示时）")
+    training: PriorItem | None = Field(None, description="培训费（版式列示时）")
 
 
 class PriorYear(_Strict):

@@ -120,7 +120,8 @@ FUND_KEYS = ("general", "gov_fund", "soe", "special_account", "institution", "op
              "affiliate", "other", "carryover_general", "carryover_gov_fund", "carryover_soe",
              "carryover_other", "all", "fiscal", "unit", "current", "carryover", "carryover_fiscal")
 FUNDS = Rec("资金", {k: (MONEY, "") for k in FUND_KEYS})
-THREE_KEYS = ("overseas", "vehicle", "vehicle_purchase", "vehicle_operation", "reception")
+THREE_KEYS = ("overseas", "vehicle", "vehicle_purchase", "vehicle_operation", "reception", "meeting",
+              "training")
 THREE = Rec("三公", {k: (THREE_ROW, "") for k in THREE_KEYS})
 TABLE_KINDS = ("summary", "function", "fiscal_summary", "economic", "three_public", "projects",
                "procurement", "services", "project_goals", "department_goals", "assets", "institutions")
@@ -199,7 +200,8 @@ CONTEXT: dict[str, Entry] = {
                           "{% for e in 经济分类列表 if e.类型 == '公用经费' %}{{ e.名称 }}{{ e.金额 }}{{ 单位 }}{% endfor %}"),
     "三公列表": Entry(Lst(THREE_ROW), "“三公”经费各项：因公出国（境）费、公务用车购置费、公务用车运行维护费、公务接待费",
                       "{% for i in 三公列表 %}{{ i.名称 }}{{ i.金额 }}{{ 单位 }}{% endfor %}"),
-    "三公": Entry(THREE, "“三公”经费各项，按键取：三公.overseas、三公.vehicle（购置＋运行）、三公.reception……",
+    "三公": Entry(THREE, "“三公”经费各项，按键取：三公.overseas、三公.vehicle（购置＋运行）、三公.reception……；"
+                  "三公.meeting 会议费、三公.training 培训费（不计入“三公”经费）",
                   "公务接待费{{ 三公.reception.金额 }}{{ 单位 }}"),
     "项目": Entry(Lst(PROJECT_ROW), "各项目（部门文件的顺序）", "{% for p in 项目 %}{{ p.名称 }}{{ p.金额 }}{{ 单位 }}{% endfor %}"),
     "项目分组": Entry(Lst(PROJECT_GROUP), "按名称合并的项目（同 {项目列表}）",

@@ -161,7 +161,7 @@ def load_with(tmp_path: Path, template: str):
     ("{% for a in 项列表 recursive %}{{ loop(a) }}{% endfor %}", "recursive", "递归"),
     ("{{ 部门名称 }}", "部门名称", "未知的名称“部门名称”"),
     ("{% for c in 类列表 %}{{ c.金钱 }}{% endfor %}", "金钱", "“科目”没有“金钱”"),
-    ("{{ 三公.meeting.金额 }}", "meeting", "“三公”没有“meeting”"),
+    ("{{ 三公.meals.金额 }}", "meals", "“三公”没有“meals”"),
     ("{{ c.名称 }}", "c.名称", "未知的名称“c”"),
     ("{% for c in 部门 %}{% endfor %}", "for", "只能对列表循环"),
     ("{{ '合计' ~ 收入合计 }}", "~", "|金额"),
@@ -310,6 +310,7 @@ def test_the_context_holds_plain_values_only_and_every_documented_name(xigang):
     assert context["有表"]["procurement"] and not context["有表"]["services"]
     assert context["表名"]["three_public"] == "部门预算财政拨款“三公”经费支出表"  # hebei-2025's title
     assert context["表名"]["services"] == ""
+    assert context["三公"]["meeting"]["名称"] == "会议费" and context["三公"]["meeting"] not in context["三公列表"]
 
 
 # ----------------------------------------------------------------------------- only true sentences

@@ -24,6 +24,9 @@ THREE_ROWS = {
     "vehicle_purchase": ("公务用车购置费", ("vehicle_purchase",)),
     "vehicle_operation": ("公务用车运行维护费", ("vehicle_operation",)),
     "reception": ("公务接待费", ("reception",)),
+    # not 三公 (not in 三公经费 nor in 三公列表): the rows a layout's 三公 table may add
+    "meeting": ("会议费", ("meeting",)),
+    "training": ("培训费", ("training",)),
 }
 THREE_LIST = ("overseas", "vehicle_purchase", "vehicle_operation", "reception")
 _FUND_COLUMNS = (("财政拨款", ("fiscal", "carryover_fiscal")), ("一般公共预算", ("general", "carryover_general")),
@@ -91,7 +94,8 @@ def prior_three_public(ctx: Ctx) -> Decimal | None:
     items = prior.three_public_items
     if items is None:
         return None
-    return dsum(getattr(items, k).amount for k in type(items).model_fields if getattr(items, k) is not None)
+    return dsum(getattr(items, k).amount for k in type(items).model_fields
+                if getattr(items, k) is not None and k not in ("meeting", "training"))  # not 三公
 
 
 def _tables(ctx: Ctx) -> dict[str, str]:

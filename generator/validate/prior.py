@@ -14,7 +14,7 @@ from .context import Context, wan
 # the 三公 items of the model, with the names the text prints
 ITEM_NAMES = {"overseas": "因公出国（境）费", "overseas_research": "教学科研人员因公出国（境）费",
               "vehicle_purchase": "公务用车购置费", "vehicle_operation": "公务用车运行维护费",
-              "reception": "公务接待费"}
+              "reception": "公务接待费", "meeting": "会议费", "training": "培训费"}
 
 
 def three_public_items(ctx: Context) -> list[Problem]:
@@ -24,8 +24,8 @@ def three_public_items(ctx: Context) -> list[Problem]:
     items = prior.three_public_items
     out: list[Problem] = []
     given = {k: getattr(items, k) for k in type(items).model_fields if getattr(items, k) is not None}
-    if prior.three_public is not None:
-        total = sum((g.amount for g in given.values()), ZERO)
+    if prior.three_public is not None:  # 会议费、培训费 are not 三公
+        total = sum((g.amount for k, g in given.items() if k not in ("meeting", "training")), ZERO)
         out += ctx.mismatch("三公逐项", "上年“三公”经费逐项之和应等于上年合计（prior_year.three_public）",
                             ("prior_year", "three_public_items"), prior.three_public, total)
     for key, item in given.items():
