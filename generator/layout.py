@@ -71,6 +71,9 @@ def template_fields(text: str) -> list[tuple[str, str | None]]:
 def check_template(text: str, allowed: set[str] | None = None) -> str:
     """Raise ValueError (Chinese) for an unknown placeholder or a stray brace."""
     allowed = PLACEHOLDERS if allowed is None else allowed
+    if sentences.is_template(text):
+        raise ValueError("这里只做查找替换，只能用 {占位符}；带 {{ }} 或 {% %} 的句子模板请写成内容项 "
+                         "{template: …}（见 docs/layouts.md“句子模板”）")
     for name, arg in template_fields(text):
         if name == "资金":
             for part in (arg or "").split("+"):

@@ -424,3 +424,12 @@ def test_performance_headings_and_unit_wording_apply_to_templates(tmp_path):
     assert "我部门“三公”经费2.48万元。" in joined(result)
     unit = run_variant(replace_once(text, "  year: 2025\n", "  year: 2025\n  kind: unit\n"))
     assert "我单位“三公”经费2.48万元。" in joined(unit)  # the layout's unit_wording, outside {{ }}
+
+
+def test_jinja_in_a_find_and_replace_text_points_to_template(tmp_path):
+    path = tmp_path / "l.yaml"
+    path.write_text(BASE_LAYOUT.replace("      - template: |\n          第一行没有问题{{ 部门 }}。\n          {TEMPLATE}\n",
+                                        '      - text: "{% if 项目个数 %}有项目{% endif %}"\n'), encoding="utf-8")
+    _, problems = load_layout_file(path)
+    assert len(problems) == 1 and problems[0].location.line == 8
+    assert "请写成内容项 {template: …}" in problems[0].message
