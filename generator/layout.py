@@ -387,7 +387,7 @@ class TextItem(_Strict):
 
 class TemplateItem(_Strict):
     """Paragraphs from a Jinja2 sentence template (conditions, lists; see generator/sentences.py):
-    each non-blank line of its output is one paragraph; no output, no paragraph."""
+    a blank line of its output separates paragraphs; no output, no paragraph."""
     template: Annotated[str, Field(min_length=1)]
     indent: bool = True
 

@@ -76,9 +76,9 @@ PERFORMANCE_HEADINGS = ("总体绩效目标", "分项绩效目标", "工作保�
 
 def say(ctx: Ctx, source: str, block: str = "", extra: dict | None = None,
         indent: bool = True) -> list:
-    """A sentence template's paragraphs (each non-blank line of its output), in this kind of
-    disclosure's wording; a template that fails at run time is a located problem, never a
-    half-printed sentence."""
+    """A sentence template's paragraphs (a blank line of its output separates two), in this
+    kind of disclosure's wording; a template that fails at run time is a located problem (at the
+    template in the layout file), never a half-printed sentence."""
     worded = ctx.worded(source)
     try:
         checked = sentences.check(worded, block)
