@@ -140,8 +140,11 @@ def set_scalar(text: str, path: Path, value: str | None) -> str:
     new = scalar(value, style, block)
     if _is_null(node) and start == end:  # `key:` with nothing after it
         new = " " + new if start and text[start - 1] == ":" else new
+    candidate = text[:start] + new + text[end:]
+    if candidate == text:  # the value as it is written already
+        return text
     try:
-        return _verified(text[:start] + new + text[end:], path, value)
+        return _verified(candidate, path, value)
     except EditError:
         if new.startswith(('"', " \"")):
             raise
