@@ -7,6 +7,7 @@ edit is never overwritten silently), undo, rows, the code picker, new and import
 from __future__ import annotations
 
 import difflib
+import json
 import shutil
 import warnings
 
@@ -121,8 +122,8 @@ def test_only_yaml_files_inside_the_start_folder_are_opened(client, folder, tmp_
 
 def test_request_bodies_are_bounded(client, folder):
     big = "1" * (2 * 1024 * 1024)
-    r = client.post("/api/edit", content=('{"file": "%s", "changes": [{"id": "f-department-name", "value": "%s"}]}'
-                                          % (NAME, big)).encode(), headers={**HEADERS, "Content-Type": "application/json"})
+    body = json.dumps({"file": NAME, "changes": [{"id": "f-department-name", "value": big}]})
+    r = client.post("/api/edit", content=body.encode(), headers={**HEADERS, "Content-Type": "application/json"})
     assert r.status_code == 413
     r = client.post("/api/edit", headers={**HEADERS, "Content-Length": str(10 ** 10)}, content=b"{}")
     assert r.status_code == 413

@@ -149,7 +149,11 @@
     var f = $("preview");
     var y = 0;
     try { y = f.contentWindow.scrollY; } catch (e) { y = 0; }
-    f.onload = function () { try { f.contentWindow.scrollTo(0, y); } catch (e) { /* ignore */ } };
+    var asked = performance.now();
+    f.onload = function () {
+      try { f.contentWindow.scrollTo(0, y); } catch (e) { /* ignore */ }
+      window.previewMs = performance.now() - asked;
+    };
     f.src = "/preview?file=" + encodeURIComponent(FILE) + "&rev=" + shownPreview;
   }
 
@@ -177,26 +181,32 @@
     });
     return queue;
   }
-  var timers = {};
-  function fieldChanged(el, now) {
-    clearTimeout(timers[el.id]);
-    var go = function () {
-      if (el.dataset.sent === el.value) return;
-      el.dataset.sent = el.value;
-      send([{ id: el.id, value: el.value }], true);
-    };
-    if (now) go(); else timers[el.id] = setTimeout(go, 250);
+  /* A keystroke is sent at once when nothing is on its way to the server; while an answer is
+     awaited, only the field's latest value is kept and sent when the answer arrives (no fixed
+     delay, and never a queue of stale values). */
+  var inFlight = 0, waiting = {};
+  function fieldChanged(el) {
+    if (el.dataset.sent === el.value) return;
+    if (inFlight) { waiting[el.id] = el; return; }
+    el.dataset.sent = el.value;
+    inFlight++;
+    send([{ id: el.id, value: el.value }], true).then(function () {
+      inFlight--;
+      var ids = Object.keys(waiting);
+      var next = ids.length ? waiting[ids[0]] : null;
+      if (next) { delete waiting[ids[0]]; fieldChanged(next); }
+    });
   }
   document.querySelectorAll(".fld").forEach(function (el) { el.dataset.sent = el.value; });
   document.addEventListener("input", function (e) {
     var el = e.target;
     if (!el.classList || !el.classList.contains("fld")) return;
     if (el.dataset.kind === "fcode" || el.dataset.kind === "ecode") { pick(el); return; }
-    fieldChanged(el, el.tagName === "SELECT");
+    fieldChanged(el);
   });
   document.addEventListener("change", function (e) {
     var el = e.target;
-    if (el.classList && el.classList.contains("fld")) fieldChanged(el, true);
+    if (el.classList && el.classList.contains("fld")) fieldChanged(el);
   });
 
   /* ------------------------------------------------------------------ rows: add, remove, move */
@@ -306,7 +316,7 @@
       for (var k = c.col + 1; k < c.row.children.length && !next; k++) next = fieldAt(c.row, k);
     }
     if (el.tagName === "SELECT" && (e.key === "ArrowDown" || e.key === "ArrowUp")) return;
-    if (next) { e.preventDefault(); fieldChanged(el, true); next.focus(); if (next.select) next.select(); }
+    if (next) { e.preventDefault(); fieldChanged(el); next.focus(); if (next.select) next.select(); }
   });
   document.addEventListener("paste", function (e) {
     var el = e.target;
@@ -359,9 +369,9 @@
     picker.hidden = true;
     if (!el || !li) return;
     el.value = li.dataset.code;
-    fieldChanged(el, true);
+    fieldChanged(el);
     var name = el.closest("tr") && el.closest("tr").querySelector("[id$='-name']");
-    if (name && !name.value) { name.value = li.dataset.name; fieldChanged(name, true); }
+    if (name && !name.value) { name.value = li.dataset.name; fieldChanged(name); }
   }
   picker.addEventListener("mousedown", function (e) {
     var li = e.target.closest("li");
@@ -378,13 +388,13 @@
       if (items[i]) { items[i].classList.add("active"); items[i].scrollIntoView({ block: "nearest" }); }
     } else if (e.key === "Enter") {
       e.preventDefault();
-      if (items[i]) choose(items[i]); else { picker.hidden = true; fieldChanged(picking, true); }
+      if (items[i]) choose(items[i]); else { picker.hidden = true; fieldChanged(picking); }
     } else if (e.key === "Escape") { picker.hidden = true; }
   });
   document.addEventListener("focusout", function (e) {
     if (e.target === picking) setTimeout(function () {
       if (!picker.hidden) { picker.hidden = true; }
-      fieldChanged(e.target, true);
+      fieldChanged(e.target);
     }, 150);
   });
 

@@ -50,8 +50,8 @@ def _labels(table: Table) -> list[str]:
             c += head.colspan
     out = []
     for c in range(width):
-        texts = [grid[r][c] for r in range(min(len(grid), len(table.header))) if grid[r][c]]
-        texts = [t for t in texts if t and t != "栏次" and not t.isdigit()]
+        texts = [t for r in range(min(len(grid), len(table.header)))
+                 if (t := grid[r][c]) and t != "栏次" and not t.isdigit()]
         out.append(texts[-1] if texts else "")
     return out
 
@@ -100,10 +100,10 @@ def panels(result: Checked) -> dict[str, dict[str, Any]]:
     for section in set(_TABLES) | set(_FIGURES):
         figures = [(label, format_cell(values.get(name), "money") or "0.00")
                    for name, label in _FIGURES.get(section, []) if values.get(name) is not None]
-        table = None
+        shown: dict[str, Any] | None = None
         if section in _TABLES and _TABLES[section][0] in kinds:
-            table = _panel(kinds[_TABLES[section][0]], _TABLES[section][1])
-        out[section] = {"figures": figures, "table": table}
+            shown = _panel(kinds[_TABLES[section][0]], _TABLES[section][1])
+        out[section] = {"figures": figures, "table": shown}
     head = [(label, format_cell(values.get(name), "money") or "0.00") for name, label in
             (("total", "支出合计"), ("basic", "基本支出"), ("project", "项目支出"),
              ("three_public", "“三公”经费"))]

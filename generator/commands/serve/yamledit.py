@@ -101,7 +101,7 @@ def _line_end(text: str, index: int) -> int:
 def _content_end(node: Node) -> int:
     """Where the node's own text ends (a block collection's end mark lies after the comments
     and blank lines that follow it: use its last descendant's end)."""
-    if isinstance(node, ScalarNode) or node.flow_style:
+    if isinstance(node, ScalarNode) or getattr(node, "flow_style", False):
         return node.end_mark.index
     if isinstance(node, MappingNode):
         if not node.value:
