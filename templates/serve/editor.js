@@ -62,6 +62,7 @@
     if (!found) return showTab(document.querySelector(".tab").dataset.tab);
     document.querySelectorAll(".tab").forEach(function (t) { t.classList.toggle("active", t.dataset.tab === key); });
     sessionStorage.setItem("tab:" + FILE, key);
+    showInPreview(key);
     if (location.hash !== "#" + key) history.replaceState(null, "", "#" + key);
   }
   $("tabs").addEventListener("click", function (e) {
@@ -119,6 +120,7 @@
   }
   function applyState(st) {
     if (st.rev === undefined) return;
+    if (st.anchors) anchors = st.anchors;
     rev = st.rev;
     $("count-errors").textContent = "错误 " + st.errors;
     $("count-warnings").textContent = "警告 " + st.warnings;
@@ -145,6 +147,24 @@
     if (st.preview_rev !== shownPreview) { shownPreview = st.preview_rev; reloadPreview(); }
     if (st.external) showExternal();
   }
+  /* the preview scrolls to the table or text the open section prints */
+  var anchors = {};
+  function showInPreview(key, index) {
+    var doc;
+    try { doc = $("preview").contentDocument; } catch (e) { return; }
+    if (!doc) return;
+    var id = index !== undefined && key === "projects" ? "proj-" + (index + 1) : anchors[key];
+    var target = (id && doc.getElementById(id)) || doc.getElementById("sec-" + key) || doc.getElementById("tbl-" + key);
+    if (target) target.scrollIntoView({ block: "start" });
+  }
+  document.addEventListener("toggle", function (e) {
+    var card = e.target;
+    if (card.open && card.classList && card.classList.contains("card")) {
+      var sec = card.closest(".section");
+      var ops = card.querySelector(".ops");
+      if (sec && ops) showInPreview(sec.dataset.section, +ops.dataset.index);
+    }
+  }, true);
   function reloadPreview() {
     var f = $("preview");
     var y = 0;
@@ -403,6 +423,12 @@
   if (start.indexOf("f-") === 0) goToField(start); else showTab(start);
   var sc = sessionStorage.getItem("scroll:" + FILE);
   if (sc) { document.querySelector(".forms").scrollTop = +sc; sessionStorage.removeItem("scroll:" + FILE); }
+  var currentTab = function () { var t = document.querySelector(".tab.active"); return t ? t.dataset.tab : ""; };
+  $("preview").addEventListener("load", function first() {
+    $("preview").removeEventListener("load", first);
+    showInPreview(currentTab());
+  });
   fetch("/api/state?file=" + encodeURIComponent(FILE), { credentials: "same-origin" })
-    .then(function (r) { return r.json(); }).then(applyState);
+    .then(function (r) { return r.json(); })
+    .then(function (st) { applyState(st); showInPreview(currentTab()); });
 })();

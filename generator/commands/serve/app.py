@@ -101,7 +101,7 @@ class Editor:
     # ------------------------------------------------------------------ what the page shows
 
     def state_json(self, s: Session) -> dict[str, Any]:
-        from .computed import panels
+        from .computed import anchors, panels
         st = s.state()
         s.preview()
         fields: dict[str, list[dict[str, str]]] = {}
@@ -110,6 +110,7 @@ class Editor:
                 fields.setdefault(x.field_id, []).append(
                     {"severity": "error" if x.problem.is_error else "warning", "message": x.problem.message})
         computed = {}
+        places = anchors(st.checked) if st.checked is not None else {}
         if st.checked is not None:
             macro = self.env.get_template("_computed.html.j2").module
             for key, panel in panels(st.checked).items():
@@ -117,7 +118,7 @@ class Editor:
         problems_html = self.env.get_template("_problems.html.j2").render(state=st)
         return {"rev": s.rev, "ok": st.checked is not None and st.checked.ok, "preview_rev": s.preview_rev, "errors": st.errors, "warnings": st.warnings,
                 "seconds": round(st.seconds, 3), "fields": fields, "computed": computed,
-                "problems_html": problems_html, "dirty": s.dirty, "undo": bool(s.history),
+                "problems_html": problems_html, "anchors": places, "dirty": s.dirty, "undo": bool(s.history),
                 "external": s.external_change(), "readable": st.result.readable}
 
     def page(self, s: Session) -> str:

@@ -73,25 +73,45 @@ def _panel(table: Table, rows: str) -> dict[str, Any]:
             "money_from": len(text)}
 
 
+# section of the file → the kind of table (in the layout) the preview scrolls to
+_SHOWN_IN = {"expenditure": "function", "basic_economic": "economic", "three_public": "three_public",
+             "purchased_services": "services", "department_performance": "department_goals", "income": "summary"}
+
+
+def anchors(result: Checked) -> dict[str, str]:
+    """section key → the id of the table printing it in the HTML preview (the others are found
+    by the preview's own sec-/tbl- ids)."""
+    tables = _tables(result)
+    return {section: f"tbl-{tables[kind].key}" for section, kind in _SHOWN_IN.items() if kind in tables}
+
+
+def _tables(result: Checked) -> dict[str, Table]:
+    """The disclosure's tables by the kind the layout gives them (the first of a kind, and for
+    "function" the spending table: every fund, plain amount columns — a 收入总表 groups them)."""
+    kinds: dict[str, Table] = {}
+    layout = result.layout
+    if layout is None:
+        return kinds
+    by_key = {t.key: t for t in result.disclosure.schedules}
+    by_key.update({t.key: t for t in result.disclosure.annex_tables})
+    for i, spec in enumerate(layout.tables, 1):
+        table = by_key.get(f"s{i}")
+        if table is None:
+            continue
+        if spec.kind == "function":
+            plain = getattr(spec, "funds", []) == ["all"] and all(
+                type(c).__name__ == "AmountColumn" for c in getattr(spec, "columns", []))
+            if not plain or ("function" in kinds and kinds["function"].width >= table.width):
+                continue
+            kinds["function"] = table
+        else:
+            kinds.setdefault(spec.kind, table)
+    return kinds
+
+
 def panels(result: Checked) -> dict[str, dict[str, Any]]:
     """section key → {"figures": [(label, text)], "table": panel or None}."""
-    layout = result.layout
-    kinds: dict[str, Table] = {}
-    if layout is not None:
-        by_key = {t.key: t for t in result.disclosure.schedules}
-        for i, spec in enumerate(layout.tables, 1):
-            table = by_key.get(f"s{i}")
-            if table is None:
-                continue
-            if spec.kind == "function":
-                # the spending table: every fund, plain amount columns (a 收入总表 groups its columns)
-                plain = getattr(spec, "funds", []) == ["all"] and all(
-                    type(c).__name__ == "AmountColumn" for c in getattr(spec, "columns", []))
-                if not plain or ("function" in kinds and kinds["function"].width >= table.width):
-                    continue
-                kinds["function"] = table
-            else:
-                kinds.setdefault(spec.kind, table)
+    kinds = _tables(result)
     fig = result.figures
     values: dict[str, Decimal | None] = dict(result.disclosure.figures)
     values["projects_total"] = fig.projects_total

@@ -104,12 +104,13 @@ def _scalar(s: dict[str, Any], path: tuple, value: Any, label: str, key: str | i
                             "input": kind, "hint": _message(s)}
     if kind == "choice":
         keys = [v for v in s["enum"] if isinstance(v, str) and v and (v.isascii() or v in ("万元", "元"))]
-        options = [(k, _CHOICE_LABELS.get(k, k)) for k in keys]
+        described = str(s.get("description", ""))
+        options = [(k, _described(k, described) or _CHOICE_LABELS.get(k, k)) for k in keys]
         if text and text not in keys:
             options.insert(0, (text, text))
         node["options"] = options
         node["default"] = str(s.get("default") or "")
-        node["default_label"] = _CHOICE_LABELS.get(node["default"], node["default"])
+        node["default_label"] = dict(options).get(node["default"], node["default"])
     if kind == "text" and (len(text) > 40 or "\n" in text):
         node["input"] = "textarea"
     node["rows"] = rows(text)
@@ -119,6 +120,12 @@ def _scalar(s: dict[str, Any], path: tuple, value: Any, label: str, key: str | i
 def rows(text: str) -> int:
     """Lines a text box shows: enough for its text (about 60 characters a line), at most 8."""
     return max(1, min(8, sum(len(line) // 60 + 1 for line in text.split("\n"))))
+
+
+def _described(key: str, description: str) -> str:
+    """A choice's Chinese name where the field's description gives one ("department 部门预算")."""
+    m = re.search(rf"\b{re.escape(key)}\s*([\u4e00-\u9fff][^，。；、（）()\s]*)", description)
+    return m.group(1) if m else ""
 
 
 def _columns(item: dict[str, Any]) -> list[tuple[str | int, dict[str, Any], str]]:

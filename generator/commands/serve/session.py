@@ -136,6 +136,7 @@ class Session:
         self.lock = threading.RLock()
         self.job = RenderJob()
         self._state: State | None = None
+        self._units: tuple = ()
         self.last_preview: str | None = None  # the last HTML preview that could be computed
         self.preview_rev = -1  # the revision it shows
         self.last_paths: list[tuple] = []  # the fields of the last edit (typing in one field: one undo step)
@@ -144,12 +145,30 @@ class Session:
 
     def state(self) -> State:
         with self.lock:
-            if self._state is None or self._state.rev != self.rev:
+            units = self._units_signature()
+            if self._state is None or self._state.rev != self.rev or units != self._units:
                 start = time.perf_counter()
                 result = run_text(self.text, str(self.path))
                 self._state = State(self.rev, result, locate_problems(result, str(self.path)),
                                     time.perf_counter() - start)
+                self._units = self._units_signature()
+                if units != self._units or self.preview_rev == self.rev:
+                    self.preview_rev = -1  # a unit file changed: the same text, new figures
             return self._state
+
+    def _units_signature(self) -> tuple:
+        """The 所属单位 files this file lists, with their size and time: a department is checked
+        again when one of them is saved (from another page or another editor)."""
+        doc = self._state.result.doc if self._state is not None else None
+        units = doc.data.get("units") if doc is not None and isinstance(doc.data, dict) else None
+        out = []
+        for name in units if isinstance(units, list) else []:
+            try:
+                st = (self.path.parent / str(name)).stat()
+                out.append((str(name), st.st_size, st.st_mtime_ns))
+            except OSError:
+                out.append((str(name), -1, -1))
+        return tuple(out)
 
     def preview(self) -> str | None:
         """The HTML render of the current text whenever it could be computed (a rule between
