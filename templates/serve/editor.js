@@ -135,6 +135,11 @@
     pb.hidden = !(st.errors + st.warnings);
     setMarks(st.fields);
     setBadges(st.fields);
+    document.querySelectorAll("details.card").forEach(function (card) {
+      var n = card.querySelectorAll(".fld.has-error, .fld.has-warning").length;
+      var b = card.querySelector(".card-badge");
+      if (b) { b.textContent = n || ""; b.hidden = !n; }
+    });
     document.querySelectorAll(".computed").forEach(function (c) {
       var key = c.id.slice(9);
       if (st.computed[key] !== undefined) c.innerHTML = st.computed[key];
@@ -195,7 +200,9 @@
         applyState(j);
         Object.keys(j.values || {}).forEach(function (id) {
           var el = $(id);
-          if (el && el !== document.activeElement && el.value !== j.values[id]) el.value = j.values[id];
+          if (!el) return;
+          el.dataset.normalized = j.values[id];
+          if (el !== document.activeElement && el.value !== j.values[id]) { el.value = j.values[id]; el.dataset.sent = el.value; }
         });
       });
     });
@@ -410,6 +417,14 @@
       e.preventDefault();
       if (items[i]) choose(items[i]); else { picker.hidden = true; fieldChanged(picking); }
     } else if (e.key === "Escape") { picker.hidden = true; }
+  });
+  document.addEventListener("focusout", function (e) {
+    var el = e.target;
+    // an amount typed as 1,600.00 shows as the file holds it once the clerk leaves the field
+    if (el.dataset && el.dataset.normalized !== undefined && el.value === el.dataset.sent) {
+      el.value = el.dataset.normalized;
+      el.dataset.sent = el.value;
+    }
   });
   document.addEventListener("focusout", function (e) {
     if (e.target === picking) setTimeout(function () {

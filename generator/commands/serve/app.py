@@ -42,7 +42,8 @@ def templates() -> Environment:
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["json"] = lambda v: json.dumps(v, ensure_ascii=False)
-    env.filters["short"] = lambda v: str(v).split("（")[0] or str(v)
+    env.filters["short"] = lambda v: form.short(str(v))
+    env.globals["where"] = form.path_label
     return env
 
 
@@ -108,7 +109,7 @@ class Editor:
         for x in st.located:
             if x.field_id:
                 fields.setdefault(x.field_id, []).append(
-                    {"severity": "error" if x.problem.is_error else "warning", "message": x.problem.message})
+                    {"severity": "error" if x.problem.is_error else "warning", "message": x.message})
         computed = {}
         places = anchors(st.checked) if st.checked is not None else {}
         if st.checked is not None:

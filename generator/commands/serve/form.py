@@ -92,6 +92,11 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def short(label: str) -> str:
+    """A label without its closing remark in brackets: 支出功能分类项级科目编码（7位） → …编码."""
+    return re.sub(r"（[^（）]*）$", "", label) or label
+
+
 def _label(s: dict[str, Any], key: str | int) -> str:
     return str(s.get("title") or s.get("description") or key)
 
@@ -224,6 +229,49 @@ def sections(data: Any) -> list[dict[str, Any]]:
         view = build(s, (key,), data.get(key), _label(s, key), key)
         out.append({"key": key, "label": _label(s, key), "view": view, "present": key in data})
     return out
+
+
+def path_label(path: tuple) -> str:
+    """Where a field is, in the page's words: 项目及绩效目标表 › 第8项 › 绩效指标行 › 第4行 › 指标值."""
+    s: dict[str, Any] = schema()
+    parts: list[str] = []
+    for key in path:
+        s = resolve(s)
+        if isinstance(key, int):
+            item = resolve(s.get("items", {}))
+            if _is_array(s) and not _is_array(item) and not _is_object(item) and s.get("minItems") == s.get("maxItems"):
+                labels = re.findall(r"[0-9]+月底", str(s.get("description", "")))
+                parts.append(labels[key] if key < len(labels) else f"第{key + 1}项")
+            elif _is_array(s) and _is_array(item) or _is_object(item) and _flat(item):
+                parts.append(f"第{key + 1}行")
+            else:
+                parts.append(f"第{key + 1}项")
+            if _is_array(s) and not _is_object(item) and _is_array(item):
+                s = item
+                continue
+            s = item
+        else:
+            prop = s.get("properties", {}).get(key)
+            if prop is None:
+                parts.append(str(key))
+                break
+            parts.append(short(_label(prop, key)))
+            s = prop
+    if len(path) >= 2 and isinstance(path[-1], int) and isinstance(path[-2], int):
+        # a cell of a fixed-width row (an indicator row): its column's name
+        row = resolve(schema_at(path[:-1]))
+        labels = [x.strip() for x in str(row.get("description", "")).split(",")]
+        if path[-1] < len(labels) and labels[path[-1]]:
+            parts[-1] = labels[path[-1]]
+    return " › ".join(parts)
+
+
+def schema_at(path: tuple) -> dict[str, Any]:
+    s: dict[str, Any] = schema()
+    for key in path:
+        s = resolve(s)
+        s = s.get("items", {}) if isinstance(key, int) else s.get("properties", {}).get(key, {})
+    return s
 
 
 def new_item(path: tuple) -> Any:

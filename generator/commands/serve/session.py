@@ -10,6 +10,7 @@ chosen to overwrite the other version).
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import threading
 import time
@@ -32,6 +33,9 @@ def new_differs(a: str, b: str) -> bool:
     return a != b
 
 
+_PATH_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\[\]]*：")
+
+
 @dataclass
 class Located:
     """A problem as the page shows it: the field it belongs to (a path into the file) or none."""
@@ -39,6 +43,11 @@ class Located:
     path: tuple | None
     field_id: str | None
     index: int
+
+    @property
+    def message(self) -> str:
+        """The message without the key path it starts with (the page shows where it is)."""
+        return _PATH_PREFIX.sub("", self.problem.message) if self.path else self.problem.message
 
     @property
     def where(self) -> str:
