@@ -217,11 +217,14 @@ def test_an_external_edit_is_offered(editor):
 def test_render_the_pdf_from_the_page(editor):
     page, folder, _ = editor
     expect = sync_api.expect
-    page.click("#render-pdf")
+    page.click("#render")
+    expect(page.locator("#job .job")).to_contain_text("正在")  # progress while it renders
     link = page.locator('#job a.dl:has-text("PDF")')
     expect(link).to_be_visible(timeout=240000)
+    expect(page.locator('#job a.dl:has-text("XLSX")')).to_be_visible()
     pdfs = list((folder / "output").glob("*/*.pdf"))
     assert len(pdfs) == 1 and pdfs[0].read_bytes().startswith(b"%PDF")
+    assert len(list((folder / "output").glob("*/*.xlsx"))) == 1
     with page.expect_download() as info:
         link.click()
     assert Path(info.value.path()).read_bytes() == pdfs[0].read_bytes()

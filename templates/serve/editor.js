@@ -314,8 +314,7 @@
       pollJob();
     });
   }
-  $("render-pdf").addEventListener("click", function () { render(["pdf"]); });
-  $("render-xlsx").addEventListener("click", function () { render(["xlsx"]); });
+  $("render").addEventListener("click", function () { render(["pdf", "xlsx"]); });
 
   /* ------------------------------------------------------------------ keyboard in tables, paste */
   function cellOf(el) {

@@ -90,13 +90,16 @@ class Editor:
         return str(session.path.relative_to(self.root))
 
     def files(self) -> list[str]:
+        """The YAML files of the folder and its subfolders one level down (a unit folder)."""
         out = []
-        for p in sorted(self.root.rglob("*")):
-            if p.suffix.lower() in YAML_SUFFIXES and p.is_file() and "output" not in p.relative_to(self.root).parts \
-                    and not any(part.startswith(".") for part in p.relative_to(self.root).parts):
-                out.append(str(p.relative_to(self.root)))
-            if len(out) >= 500:
-                break
+        for pattern in ("*", "*/*"):
+            for p in sorted(self.root.glob(pattern)):
+                parts = p.relative_to(self.root).parts
+                if p.suffix.lower() in YAML_SUFFIXES and p.is_file() and parts[0] != "output" \
+                        and not any(part.startswith(".") for part in parts):
+                    out.append(str(p.relative_to(self.root)))
+                if len(out) >= 500:
+                    return out
         return out
 
     # ------------------------------------------------------------------ what the page shows
@@ -232,9 +235,16 @@ def _catalog(s: Session) -> Any:
 
 
 async def index(request: Request) -> Response:
+    """The file named on the command line, or the folder's list."""
     editor = _editor(request)
     if editor.start:
         return RedirectResponse(f"/edit?file={_q(editor.start)}", status_code=303)
+    return await files(request)
+
+
+async def files(request: Request) -> Response:
+    """The department files of the start folder, `new` and import."""
+    editor = _editor(request)
     from ...layout import builtin_keys
     html = editor.env.get_template("folder.html.j2").render(
         files=editor.files(), root=str(editor.root), token=editor.token,
@@ -488,7 +498,7 @@ def create_app(root: Path, start: str | None = None, token: str | None = None,
     root); `hosts`: the host names the page may be reached as (the port is not checked)."""
     import secrets
     editor = Editor(root, token or secrets.token_urlsafe(24), start)
-    routes = [Route("/", _handle(index)), Route("/edit", _handle(edit_page)),
+    routes = [Route("/", _handle(index)), Route("/files", _handle(files)), Route("/edit", _handle(edit_page)),
               Route("/preview", _handle(preview)), Route("/download", _handle(download)),
               Route("/static/{name}", _handle(static)),
               Route("/api/state", _handle(state)), Route("/api/codes", _handle(codes)),
