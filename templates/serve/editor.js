@@ -71,7 +71,7 @@
   });
   $("status").addEventListener("click", function () { showTab("_problems"); });
   function goToField(id) {
-    var el = $(id);
+    var el = $(nearest(id));
     if (!el) return;
     var sec = el.closest(".section");
     if (sec) showTab(sec.dataset.section);
@@ -88,15 +88,21 @@
   /* ------------------------------------------------------------------ state from the server */
   var rev = +body.dataset.rev;
   var shownPreview = +body.dataset.rev;
+  /* the field of a problem, or the nearest part of the form holding it (a row, a list, a section) */
+  function nearest(id) {
+    while (!$(id) && id.lastIndexOf("-") > 1) id = id.slice(0, id.lastIndexOf("-"));
+    return $(id) ? id : "sec-" + id.slice(2).split("-")[0];
+  }
   function setMarks(fields) {
     document.querySelectorAll(".has-error, .has-warning").forEach(function (el) {
       el.classList.remove("has-error", "has-warning");
     });
     document.querySelectorAll(".msg").forEach(function (m) { if (m.firstChild) m.textContent = ""; });
     Object.keys(fields).forEach(function (id) {
+      id = nearest(id);
       var el = $(id), msg = $("msg-" + id);
       var list = fields[id];
-      if (el) el.classList.add("has-" + list[0].severity);
+      if (el && el.classList.contains("fld")) el.classList.add("has-" + list[0].severity);
       if (msg) list.forEach(function (p) {
         var s = document.createElement("span");
         s.className = p.severity;
@@ -108,7 +114,7 @@
   function setBadges(fields) {
     var counts = {};
     Object.keys(fields).forEach(function (id) {
-      var key = id.split("-")[1];
+      var key = id.slice(2).split("-")[0];
       counts[key] = (counts[key] || 0) + fields[id].length;
     });
     document.querySelectorAll(".tab .badge").forEach(function (b) {
