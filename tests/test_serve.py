@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 with warnings.catch_warnings():  # Starlette 1.x suggests httpx2 for its test client; httpx works
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient  # noqa: E402
 
 from generator.commands.serve.app import create_app  # noqa: E402
@@ -300,3 +300,43 @@ def test_a_folder_lists_its_department_files(folder):
     with TestClient(app) as c:
         page = c.get(f"/?token={TOKEN}").text
         assert NAME in page and "sub/b.yaml" in page
+
+
+def test_the_command_listens_on_127_0_0_1_with_a_token_and_stops_on_ctrl_c(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+    shutil.copy(EXAMPLE_2025, tmp_path / NAME)
+    env = {**os.environ, "DISPLAY": "", "WAYLAND_DISPLAY": ""}
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", str(tmp_path / NAME), "--no-browser"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("budgetgen 编辑器：http://127.0.0.1:"), line
+        url = line.split("：", 1)[1].strip()
+        base, token = url.split("/?token=")
+        assert len(token) >= 32
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor())
+        with opener.open(url) as r:  # the token opens the page (after the redirect)
+            assert r.status == 200 and NAME in r.read().decode("utf-8")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.build_opener(urllib.request.ProxyHandler({})).open(base + "/")
+        assert refused.value.code == 403
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert "编辑器已停止" in out
+    assert (tmp_path / NAME).read_bytes() == EXAMPLE_2025.read_bytes()
+
+
+@pytest.mark.parametrize("args, said", [(["missing.yaml"], "不存在"), (["pyproject.toml"], "不是 .yaml")])
+def test_the_command_refuses_what_it_cannot_open(args, said):
+    from typer.testing import CliRunner
+
+    from generator.commands.cli import app
+    result = CliRunner().invoke(app, ["serve", *args, "--no-browser"])
+    assert result.exit_code == 2
+    assert said in result.output

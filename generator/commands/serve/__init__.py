@@ -73,6 +73,7 @@ def serve_cmd(
     except OSError as exc:
         typer.echo(f"无法在 127.0.0.1:{port} 上监听：{exc.strerror or exc}", err=True)
         raise typer.Exit(2) from None
+    sock.listen(128)  # connections wait from now on, even before the server has started
     actual = sock.getsockname()[1]
     url = f"http://127.0.0.1:{actual}/?token={token}"
     typer.echo(f"budgetgen 编辑器：{url}")

@@ -23,18 +23,12 @@ from starlette.routing import Route
 from ...resources import resource_dir
 from . import form, yamledit
 from .amounts import normalize
-from .guard import Guard, read_body
+from .guard import Guard, Refusal, read_body
 from .session import Session, path_of
 
 MAX_EDIT_BYTES = 1024 * 1024  # an edit, a paste of a column: far below this
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # an XLSX workbook from the budget system
 YAML_SUFFIXES = (".yaml", ".yml")
-
-
-class Refusal(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
 
 
 def templates() -> Environment:

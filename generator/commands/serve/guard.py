@@ -25,6 +25,14 @@ COOKIE = "budgetgen_token"
 MAX_BODY = 20 * 1024 * 1024 + 65536
 
 
+class Refusal(Exception):
+    """A request refused with an HTTP status and a message for the clerk (Chinese)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8", "replace"), b.encode("utf-8", "replace"))
 
@@ -92,7 +100,6 @@ class Guard:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused (Refusal 413) past `limit` bytes however it is sent."""
-    from .app import Refusal
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

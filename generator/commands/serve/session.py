@@ -29,10 +29,6 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def new_differs(a: str, b: str) -> bool:
-    return a != b
-
-
 _PATH_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\[\]]*：")
 
 
@@ -209,7 +205,7 @@ class Session:
             for path, value in changes:
                 text = yamledit.set_scalar(text, path, value)
             paths = [p for p, _ in changes]
-            if coalesce and self.history and paths == self.last_paths and new_differs(text, self.text):
+            if coalesce and self.history and paths == self.last_paths and text != self.text:
                 self.text = text
                 self.rev += 1
             else:
