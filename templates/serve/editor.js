@@ -233,6 +233,7 @@
   document.querySelectorAll(".fld").forEach(function (el) { el.dataset.sent = el.value; });
   document.addEventListener("input", function (e) {
     var el = e.target;
+    if (el.tagName === "TEXTAREA" && el.scrollHeight > el.clientHeight) el.style.height = (el.scrollHeight + 2) + "px";
     if (!el.classList || !el.classList.contains("fld")) return;
     if (el.dataset.kind === "fcode" || el.dataset.kind === "ecode") { pick(el); return; }
     fieldChanged(el);

@@ -123,8 +123,8 @@ def _scalar(s: dict[str, Any], path: tuple, value: Any, label: str, key: str | i
 
 
 def rows(text: str) -> int:
-    """Lines a text box shows: enough for its text (about 60 characters a line), at most 8."""
-    return max(1, min(8, sum(len(line) // 60 + 1 for line in text.split("\n"))))
+    """Lines a text box shows: enough for its text (about 40 Chinese characters a line), at most 8."""
+    return max(1, min(8, sum(len(line) // 40 + 1 for line in text.split("\n"))))
 
 
 def _described(key: str, description: str) -> str:
