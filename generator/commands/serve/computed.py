@@ -26,6 +26,10 @@ _FIGURES: dict[str, list[tuple[str, str]]] = {
     "projects": [("projects_total", "项目预算合计（财政资金＋其他资金）"), ("project", "支出表中的项目支出")],
     "procurement": [("procurement", "政府采购预算合计"), ("procurement_sme", "其中：预留中小微企业份额")],
     "assets": [("assets", "固定资产价值合计")],
+    # beside the declared control totals: the figures they are checked against
+    "control_totals": [("total", "按明细计算：支出总计"), ("basic", "基本支出"), ("project", "项目支出"),
+                       ("personnel", "人员经费"), ("public", "公用经费"), ("three_public", "“三公”经费"),
+                       ("assets", "资产总额"), ("procurement", "政府采购")],
 }
 
 
