@@ -325,11 +325,17 @@ def test_the_command_listens_on_127_0_0_1_with_a_token_and_stops_on_ctrl_c(tmp_p
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.build_opener(urllib.request.ProxyHandler({})).open(base + "/")
         assert refused.value.code == 403
+        change = json.dumps({"file": NAME, "changes": [{"id": "f-department-name", "value": "未保存的名称"}]})
+        opener.open(urllib.request.Request(base + "/api/edit", data=change.encode(), method="POST", headers={
+            "X-Budgetgen-Token": token, "Origin": base, "Content-Type": "application/json"}))
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     assert "编辑器已停止" in out
     assert (tmp_path / NAME).read_bytes() == EXAMPLE_2025.read_bytes()
+    # the change not saved is kept beside the file, not lost
+    assert "未保存的名称" in (tmp_path / (NAME + ".unsaved")).read_text(encoding="utf-8")
+    assert "另存为" in err
 
 
 @pytest.mark.parametrize("args, said", [(["missing.yaml"], "不存在"), (["pyproject.toml"], "不是 .yaml")])

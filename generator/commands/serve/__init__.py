@@ -86,6 +86,8 @@ def serve_cmd(
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
+    for path in app.state.editor.keep_unsaved():
+        typer.echo(f"注意：页面上没有保存的修改已另存为 {path}（原文件未改动）", err=True)
     typer.echo("编辑器已停止")
 
 

@@ -80,6 +80,21 @@ class Editor:
                     raise Refusal(400, f"无法读取 {name}：{exc}") from None
             return self.sessions[key]
 
+    def keep_unsaved(self) -> list[Path]:
+        """When the editor stops: each open file's changes not yet saved, written next to it as
+        NAME.unsaved (the file itself is left as it is). Returns the copies written."""
+        from ...render.output import atomic_write
+        out = []
+        for s in self.sessions.values():
+            if s.dirty:
+                copy = s.path.with_name(s.path.name + ".unsaved")
+                try:
+                    atomic_write(copy, s.text.encode("utf-8"))
+                except OSError:
+                    continue
+                out.append(copy)
+        return out
+
     def name(self, session: Session) -> str:
         return str(session.path.relative_to(self.root))
 
@@ -336,7 +351,8 @@ async def save(request: Request) -> Response:
                              "message": "文件已在页面之外被修改：请选择载入外部版本，或用页面上的内容覆盖它"},
                             status_code=409)
     out = editor.state_json(s)
-    out.update(saved=True, message=f"已保存 {editor.name(s)}（原文件备份为 {backup.name}）")
+    still = f"；文件仍有{out['errors']}处错误，改正后才能生成 PDF/XLSX" if out["errors"] else ""
+    out.update(saved=True, message=f"已保存 {editor.name(s)}（原文件备份为 {backup.name}）{still}")
     return JSONResponse(out)
 
 
