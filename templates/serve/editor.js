@@ -112,16 +112,18 @@
     });
   }
   function setBadges(fields) {
-    var counts = {};
+    var counts = {}, errors = {};
     Object.keys(fields).forEach(function (id) {
       var key = id.slice(2).split("-")[0];
       counts[key] = (counts[key] || 0) + fields[id].length;
+      fields[id].forEach(function (p) { if (p.severity === "error") errors[key] = true; });
     });
     document.querySelectorAll(".tab .badge").forEach(function (b) {
       var key = b.id.slice(6);
       if (key === "_problems") return;
       b.textContent = counts[key] || "";
       b.hidden = !counts[key];
+      b.classList.toggle("warn", !errors[key]);  // only warnings: not red
     });
   }
   function applyState(st) {
@@ -139,12 +141,13 @@
     var pb = $("badge-_problems");
     pb.textContent = st.errors + st.warnings || "";
     pb.hidden = !(st.errors + st.warnings);
+    pb.classList.toggle("warn", !st.errors);
     setMarks(st.fields);
     setBadges(st.fields);
     document.querySelectorAll("details.card").forEach(function (card) {
       var n = card.querySelectorAll(".fld.has-error, .fld.has-warning").length;
       var b = card.querySelector(".card-badge");
-      if (b) { b.textContent = n || ""; b.hidden = !n; }
+      if (b) { b.textContent = n || ""; b.hidden = !n; b.classList.toggle("warn", !card.querySelector(".fld.has-error")); }
     });
     document.querySelectorAll(".computed").forEach(function (c) {
       var key = c.id.slice(9);

@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -164,8 +165,7 @@ def _editor(request: Request) -> Editor:
     return request.app.state.editor  # type: ignore[no-any-return]
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
-    body = await read_body(request, MAX_EDIT_BYTES)
+def _json_body(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -243,15 +243,15 @@ def _catalog(s: Session) -> Any:
     return load_catalog(year)
 
 
-async def index(request: Request) -> Response:
+def index(request: Request, body: bytes) -> Response:
     """The file named on the command line, or the folder's list."""
     editor = _editor(request)
     if editor.start:
         return RedirectResponse(f"/edit?file={_q(editor.start)}", status_code=303)
-    return await files(request)
+    return files(request, body)
 
 
-async def files(request: Request) -> Response:
+def files(request: Request, body: bytes) -> Response:
     """The department files of the start folder, `new` and import."""
     editor = _editor(request)
     from ...layout import builtin_keys
@@ -266,13 +266,13 @@ def _q(name: str) -> str:
     return quote(name)
 
 
-async def edit_page(request: Request) -> Response:
+def edit_page(request: Request, body: bytes) -> Response:
     editor = _editor(request)
     s = editor.session(request.query_params.get("file", ""))
     return HTMLResponse(editor.page(s))
 
 
-async def state(request: Request) -> Response:
+def state(request: Request, body: bytes) -> Response:
     editor = _editor(request)
     s = editor.session(request.query_params.get("file", ""))
     if request.query_params.get("light"):
@@ -280,9 +280,9 @@ async def state(request: Request) -> Response:
     return JSONResponse(editor.state_json(s))
 
 
-async def edit(request: Request) -> Response:
+def edit(request: Request, body: bytes) -> Response:
     editor = _editor(request)
-    data = await _json_body(request)
+    data = _json_body(body)
     s = editor.session(str(data.get("file", "")))
     changes = data.get("changes")
     if not isinstance(changes, list) or not changes or len(changes) > 5000:
@@ -304,9 +304,9 @@ async def edit(request: Request) -> Response:
     return JSONResponse(out)
 
 
-async def rows(request: Request) -> Response:
+def rows(request: Request, body: bytes) -> Response:
     editor = _editor(request)
-    data = await _json_body(request)
+    data = _json_body(body)
     s = editor.session(str(data.get("file", "")))
     path = _path(data.get("list"))
     op = data.get("op")
@@ -329,18 +329,18 @@ async def rows(request: Request) -> Response:
     return JSONResponse(editor.state_json(s))
 
 
-async def undo(request: Request) -> Response:
+def undo(request: Request, body: bytes) -> Response:
     editor = _editor(request)
-    data = await _json_body(request)
+    data = _json_body(body)
     s = editor.session(str(data.get("file", "")))
     if not s.undo():
         raise Refusal(409, "没有可以撤销的修改")
     return JSONResponse(editor.state_json(s))
 
 
-async def save(request: Request) -> Response:
+def save(request: Request, body: bytes) -> Response:
     editor = _editor(request)
-    data = await _json_body(request)
+    data = _json_body(body)
     s = editor.session(str(data.get("file", "")))
     try:
         backup = s.save(overwrite=data.get("overwrite") is True)
@@ -356,15 +356,15 @@ async def save(request: Request) -> Response:
     return JSONResponse(out)
 
 
-async def reload(request: Request) -> Response:
+def reload(request: Request, body: bytes) -> Response:
     editor = _editor(request)
-    data = await _json_body(request)
+    data = _json_body(body)
     s = editor.session(str(data.get("file", "")))
     s.reload()
     return JSONResponse(editor.state_json(s))
 
 
-async def preview(request: Request) -> Response:
+def preview(request: Request, body: bytes) -> Response:
     editor = _editor(request)
     s = editor.session(request.query_params.get("file", ""))
     html = s.preview()
@@ -374,7 +374,7 @@ async def preview(request: Request) -> Response:
     return HTMLResponse(html, headers={"Content-Security-Policy": "script-src 'none'; object-src 'none'"})
 
 
-async def codes(request: Request) -> Response:
+def codes(request: Request, body: bytes) -> Response:
     editor = _editor(request)
     s = editor.session(request.query_params.get("file", ""))
     q = normalize_code(request.query_params.get("q", ""))[:40]
@@ -398,9 +398,9 @@ async def codes(request: Request) -> Response:
     return HTMLResponse(html)
 
 
-async def render_start(request: Request) -> Response:
+def render_start(request: Request, body: bytes) -> Response:
     editor = _editor(request)
-    data = await _json_body(request)
+    data = _json_body(body)
     s = editor.session(str(data.get("file", "")))
     formats = tuple(f for f in ("pdf", "xlsx") if f in (data.get("formats") or ["pdf", "xlsx"]))
     from .render_job import start
@@ -415,13 +415,13 @@ def job_json(editor: Editor, s: Session) -> dict[str, Any]:
     return {"status": job.status, "html": html}
 
 
-async def render_status(request: Request) -> Response:
+def render_status(request: Request, body: bytes) -> Response:
     editor = _editor(request)
     s = editor.session(request.query_params.get("file", ""))
     return JSONResponse(job_json(editor, s))
 
 
-async def download(request: Request) -> Response:
+def download(request: Request, body: bytes) -> Response:
     editor = _editor(request)
     s = editor.session(request.query_params.get("file", ""))
     fmt = request.query_params.get("fmt", "")
@@ -434,9 +434,9 @@ async def download(request: Request) -> Response:
     raise Refusal(404, "还没有生成这个文件")
 
 
-async def new_file(request: Request) -> Response:
+def new_file(request: Request, body: bytes) -> Response:
     editor = _editor(request)
-    data = await _json_body(request)
+    data = _json_body(body)
     from ..starter import starter_text
     name = str(data.get("name", "")).strip()
     if not name.lower().endswith(YAML_SUFFIXES):
@@ -454,7 +454,7 @@ async def new_file(request: Request) -> Response:
     return JSONResponse({"url": f"/edit?file={_q(str(path.relative_to(editor.root)))}"})
 
 
-async def import_book(request: Request) -> Response:
+def import_book(request: Request, body: bytes) -> Response:
     editor = _editor(request)
     name = request.query_params.get("name", "").strip()
     book = request.query_params.get("book", "book.xlsx")
@@ -464,7 +464,6 @@ async def import_book(request: Request) -> Response:
     if path.exists():
         raise Refusal(409, f"{name} 已存在")
     suffix = ".xls" if book.lower().endswith(".xls") else ".xlsx"
-    body = await read_body(request, MAX_UPLOAD_BYTES)
     import tempfile
 
     from ...importer import import_workbook
@@ -481,7 +480,7 @@ async def import_book(request: Request) -> Response:
     return JSONResponse({"url": f"/edit?file={_q(str(path.relative_to(editor.root)))}"})
 
 
-async def static(request: Request) -> Response:
+def static(request: Request, body: bytes) -> Response:
     name = request.path_params["name"]
     allowed = {"editor.js": "text/javascript", "editor.css": "text/css"}
     if name not in allowed:
@@ -490,10 +489,14 @@ async def static(request: Request) -> Response:
                         headers={"Cache-Control": "no-cache"})
 
 
-def _handle(fn: Any) -> Any:
+def _handle(fn: Any, limit: int = MAX_EDIT_BYTES) -> Any:
+    """The route for `fn(request, body)`: the body read here (at most `limit` bytes), the work
+    done in a worker thread (a check or a render never holds up the other requests), a
+    Refusal answered as JSON (/api/…) or as a page."""
     async def wrapped(request: Request) -> Response:
         try:
-            return await fn(request)  # type: ignore[no-any-return]
+            body = b"" if request.method in ("GET", "HEAD") else await read_body(request, limit)
+            return await run_in_threadpool(fn, request, body)  # type: ignore[no-any-return]
         except Refusal as exc:
             if request.url.path.startswith("/api/"):
                 return JSONResponse({"message": exc.message}, status_code=exc.status)
@@ -520,7 +523,7 @@ def create_app(root: Path, start: str | None = None, token: str | None = None,
               Route("/api/reload", _handle(reload), methods=["POST"]),
               Route("/api/render", _handle(render_start), methods=["POST"]),
               Route("/api/new", _handle(new_file), methods=["POST"]),
-              Route("/api/import", _handle(import_book), methods=["POST"])]
+              Route("/api/import", _handle(import_book, MAX_UPLOAD_BYTES), methods=["POST"])]
     app = Starlette(routes=routes)
     app.state.editor = editor
     app.add_middleware(Guard, token=editor.token, hosts=hosts)
