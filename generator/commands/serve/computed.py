@@ -132,4 +132,11 @@ def panels(result: Checked) -> dict[str, dict[str, Any]]:
             (("total", "支出合计"), ("basic", "基本支出"), ("project", "项目支出"),
              ("three_public", "“三公”经费"))]
     out["_head"] = {"figures": head, "table": None}
+    # beside the declared income: the income computed from the expenditure lines, by source
+    from ...model import SOURCE_LABELS
+    income = [(label, format_cell(fig.by_source[src.value], "money"))
+              for src, label in SOURCE_LABELS.items() if fig.by_source.get(src.value)]
+    if income:
+        income[0] = (f"按支出计算：{income[0][0]}", income[0][1])
+    out["income"] = {"figures": income, "table": None}
     return out
