@@ -130,6 +130,14 @@ def test_request_bodies_are_bounded(client, folder):
     assert (folder / NAME).read_bytes() == EXAMPLE_2025.read_bytes()
 
 
+@pytest.mark.parametrize("fid", ["f-expenditure-1-basic: 1\nevil", "f-nothing", "f-department-code-0",
+                                 "f-expenditure-x-basic", "f-department-evil", "department-code", "f-"])
+def test_only_fields_the_schema_names_can_be_written(client, folder, fid):
+    r = edit(client, fid, "1")
+    assert r.status_code == 400
+    assert client.get(f"/api/state?file={NAME}").json()["rev"] == 0
+
+
 def test_what_the_clerk_types_is_shown_as_text_never_run_as_a_template(client):
     r = edit(client, "f-department-name", "{{ 7*7 }}<script>alert(1)</script>{% raw %}")
     assert r.status_code == 200

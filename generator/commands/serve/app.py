@@ -179,8 +179,7 @@ def _path(fid: Any) -> tuple:
     if not isinstance(fid, str) or not fid.startswith("f-") or len(fid) > 300:
         raise Refusal(400, "字段无效")
     path = path_of(fid)
-    top = form.schema()["properties"]
-    if not path or path[0] not in top:
+    if not path or not form.in_schema(path):
         raise Refusal(400, "字段无效")
     return path
 

@@ -266,6 +266,23 @@ def path_label(path: tuple) -> str:
     return " › ".join(parts)
 
 
+def in_schema(path: tuple) -> bool:
+    """True when every key of `path` is a field the schema names (and every index stands for a
+    list): only such keys are ever written into the file."""
+    s: dict[str, Any] = schema()
+    for key in path:
+        s = resolve(s)
+        if isinstance(key, int):
+            if not _is_array(s) or key < 0:
+                return False
+            s = s.get("items", {})
+        elif key in s.get("properties", {}):
+            s = s["properties"][key]
+        else:
+            return False
+    return True
+
+
 def schema_at(path: tuple) -> dict[str, Any]:
     s: dict[str, Any] = schema()
     for key in path:
