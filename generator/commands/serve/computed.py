@@ -15,9 +15,9 @@ from ...compute.tables import Table
 from ...pipeline import Checked
 from ...render.html import format_cell
 
-# section of the file → (kind of table in the layout, which rows: "all" or "rollup")
-_TABLES = {"expenditure": ("function", "rollup"), "basic_economic": ("economic", "rollup"),
-           "three_public": ("three_public", "all")}
+# section of the file → (kind of table in the layout, the longest code of a row shown: the leaf
+# lines are the fields themselves, 0 shows every row)
+_TABLES = {"expenditure": ("function", 5), "basic_economic": ("economic", 3), "three_public": ("three_public", 0)}
 # section → headline figures (name in Disclosure.figures / Figures, label)
 _FIGURES: dict[str, list[tuple[str, str]]] = {
     "expenditure": [("total", "支出合计"), ("basic", "基本支出"), ("project", "项目支出")],
@@ -60,7 +60,7 @@ def _labels(table: Table) -> list[str]:
     return out
 
 
-def _panel(table: Table, rows: str) -> dict[str, Any]:
+def _panel(table: Table, longest: int) -> dict[str, Any]:
     labels = _labels(table)
     money = [i for i, col in enumerate(table.columns) if col.kind == "money"]
     # columns with no figure at all (经营支出 of a department without one) are left out
@@ -69,7 +69,7 @@ def _panel(table: Table, rows: str) -> dict[str, Any]:
     shown = []
     for row in table.rows:
         code = next((str(row.cells[i]) for i in text if row.cells[i] not in (None, "")), "")
-        if rows == "rollup" and len(code) > 5 and code.isdigit():
+        if longest and len(code) > longest and code.isdigit():
             continue
         cells = [format_cell(row.cells[i], table.columns[i].kind, table.columns[i].places) for i in text + money]
         shown.append({"cells": cells, "emphasis": row.emphasis, "code": code})
