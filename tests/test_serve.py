@@ -354,3 +354,33 @@ def test_the_command_refuses_what_it_cannot_open(args, said):
     result = CliRunner().invoke(app, ["serve", *args, "--no-browser"])
     assert result.exit_code == 2
     assert said in result.output
+
+
+def test_the_form_is_generated_from_the_schema_a_new_field_needs_no_new_page(client, monkeypatch):
+    import copy
+
+    from generator.commands.serve import form
+    schema = copy.deepcopy(form.schema())
+    schema["$defs"]["Department"]["properties"]["contact"] = {
+        "description": "联系人（一个新字段）", "title": "联系人", "errorMessage": "应为一段文字，不是列表或映射",
+        "not": {"type": ["array", "object"]}}
+    schema["$defs"]["Project"]["properties"]["deadline_amount"] = dict(
+        schema["$defs"]["Project"]["properties"]["amount"], title="新的金额")
+    monkeypatch.setattr(form, "schema", lambda: schema)
+    page = client.get(f"/edit?file={NAME}").text
+    assert 'id="f-department-contact"' in page and "联系人" in page
+    assert 'id="f-projects-9-deadline_amount" class="fld  num" data-kind="amount"' in page
+    # and every field the real schema names is on the page of the 2025 example
+    monkeypatch.undo()
+    page = client.get(f"/edit?file={NAME}").text
+
+    def fields(s, path):
+        s = form.resolve(s)
+        for key, sub in s.get("properties", {}).items():
+            sub = form.resolve(sub)
+            if "properties" in sub:
+                yield from fields(sub, path + (key,))
+            elif sub.get("type") != "array":
+                yield path + (key,)
+    missing = [p for p in fields(form.schema(), ()) if f'id="{"f-" + "-".join(p)}"' not in page]
+    assert missing == []
