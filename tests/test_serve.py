@@ -248,6 +248,24 @@ def test_a_pasted_column_is_one_change(client):
     assert 'value="227.17"' in client.get(f"/edit?file={NAME}").text
 
 
+def test_a_paste_longer_than_its_table_adds_the_rows_it_needs_in_one_step(client):
+    rows = [["产出指标", "数量指标", "新指标", "描述", "≥1次", "计划"], ["效益指标", "社会效益指标", "另一个", "描述二", "100%", "计划"]]
+    changes = [{"id": f"f-projects-0-indicators-{10 + i}-{j}", "value": v}
+               for i, row in enumerate(rows) for j, v in enumerate(row)]  # row 10 exists, 11 does not
+    r = client.post("/api/edit", json={"file": NAME, "changes": changes}, headers=HEADERS)
+    assert r.status_code == 422  # without "grow" a missing row is refused
+    r = client.post("/api/edit", json={"file": NAME, "changes": changes, "grow": True}, headers=HEADERS)
+    assert r.status_code == 200, r.text
+    page = client.get(f"/edit?file={NAME}").text
+    assert 'id="f-projects-0-indicators-11-2"' in page and 'value="另一个"' in page
+    assert 'id="f-projects-0-indicators-12-0"' not in page
+    client.post("/api/undo", json={"file": NAME}, headers=HEADERS)  # the whole paste is one step
+    assert 'id="f-projects-0-indicators-11-0"' not in client.get(f"/edit?file={NAME}").text
+    r = client.post("/api/edit", json={"file": NAME, "grow": True, "changes": [
+        {"id": "f-expenditure-5000-basic", "value": "1"}]}, headers=HEADERS)
+    assert r.status_code == 422 and "最多" in r.json()["message"]
+
+
 def test_rows_are_added_moved_and_removed_from_the_page(client):
     r = client.post("/api/rows", json={"file": NAME, "op": "add", "list": "f-projects-0-indicators"}, headers=HEADERS)
     assert r.status_code == 200

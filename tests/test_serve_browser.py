@@ -185,6 +185,23 @@ def test_keyboard_paste_and_undo_in_a_table(editor):
     assert (folder / NAME).read_bytes() == EXAMPLE_2025.read_bytes()  # nothing saved
 
 
+def test_a_pasted_column_longer_than_the_table_adds_rows(editor):
+    page, _, _ = editor
+    expect = sync_api.expect
+    page.click('[data-tab="projects"]')
+    page.locator("#f-projects-3 > summary").click()  # 人大代表之家经费: 7 indicator rows
+    page.locator("#f-projects-3-indicators-6-4").focus()
+    page.evaluate("""() => {
+        const data = new DataTransfer();
+        data.setData('text/plain', '≥95%\\n≥3次\\n100%\\n');
+        document.activeElement.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true,
+                                                                          cancelable: true}));
+    }""")
+    page.wait_for_load_state()
+    expect(page.locator("#f-projects-3-indicators-8-4")).to_have_value("100%")
+    expect(page.locator("#f-projects-3-indicators-6-4")).to_have_value("≥95%")
+
+
 def test_rows_and_the_code_picker(editor):
     page, _, _ = editor
     expect = sync_api.expect

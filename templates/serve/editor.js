@@ -362,18 +362,30 @@
     if (!c || !/[\t\n]/.test(text.replace(/\r?\n$/, ""))) return;
     e.preventDefault();
     var lines = text.replace(/\r/g, "").replace(/\n$/, "").split("\n");
-    var changes = [], tr = c.row, skipped = 0;
-    lines.forEach(function (line) {
-      if (!tr) { skipped++; return; }
+    var changes = [], tr = c.row, last = c.row, extra = 0;
+    var list = c.row.closest("table.grid").dataset.list;
+    var index = +c.row.dataset.index;
+    lines.forEach(function (line, i) {
       line.split("\t").forEach(function (value, j) {
-        var f = fieldAt(tr, c.col + j);
-        if (f && f.tagName !== "SELECT") { f.value = value.trim(); f.dataset.sent = f.value; changes.push({ id: f.id, value: f.value }); }
+        var f = fieldAt(tr || last, c.col + j);
+        if (!f || f.tagName === "SELECT") return;
+        value = value.trim();
+        if (tr) { f.value = value; f.dataset.sent = value; }
+        // a row below the table: the same column of a new row (the server adds the rows)
+        var id = tr ? f.id : list + "-" + (index + i) + f.id.slice((list + "-" + last.dataset.index).length);
+        changes.push({ id: id, value: value });
       });
-      tr = tr.nextElementSibling;
+      if (tr) { last = tr; tr = tr.nextElementSibling; } else extra++;
     });
-    if (changes.length) send(changes, false);
-    notice("已粘贴 " + (lines.length - skipped) + " 行" + (skipped ? "；另有 " + skipped + " 行超出表格，未粘贴（请先添加行）" : ""),
-           skipped ? "error" : "ok");
+    if (!changes.length) return;
+    queue = queue.then(function () {
+      return post("/api/edit", { file: FILE, changes: changes, grow: extra > 0 }).then(function (j) {
+        if (j._status !== 200) { notice(j.message, "error"); return; }
+        if (extra) { keepPlaceAndReload(); return; }
+        applyState(j);
+        notice("已粘贴 " + lines.length + " 行", "ok");
+      });
+    });
   });
 
   /* ------------------------------------------------------------------ the 功能分类 code picker */

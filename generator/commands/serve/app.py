@@ -295,7 +295,8 @@ def edit(request: Request, body: bytes) -> Response:
         _refuse_code(editor, s, path, value)
         pairs.append((path, value))
     try:
-        s.set_values(pairs, coalesce=bool(data.get("typing")))
+        s.set_values(pairs, coalesce=bool(data.get("typing")),
+                     new_row=form.new_item if data.get("grow") is True else None)
     except yamledit.EditError as exc:
         raise Refusal(422, str(exc)) from None
     out = editor.state_json(s)

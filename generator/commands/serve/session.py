@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from ...pipeline import Checked, Result, run_text
@@ -23,6 +24,25 @@ from ...problems import Problem
 from . import yamledit
 
 MAX_HISTORY = 100
+MAX_NEW_ROWS = 1000  # rows one paste may add to a table
+
+
+def _grow(text: str, path: tuple, new_row: Callable[[tuple], Any], room: int) -> tuple[str, int]:
+    """The text with rows added to each list along `path` that is shorter than the index the
+    path names (a paste below the last row). Returns (text, rows added)."""
+    from yaml.nodes import SequenceNode
+    added = 0
+    for k, key in enumerate(path):
+        if not isinstance(key, int):
+            continue
+        node = yamledit.find(yamledit.compose(text), path[:k])
+        have = len(node.value) if isinstance(node, SequenceNode) else 0
+        if key + 1 - have > room - added:
+            raise yamledit.EditError(f"一次粘贴最多添加{MAX_NEW_ROWS}行")
+        for _ in range(have, key + 1):
+            text = yamledit.add_item(text, path[:k], new_row(path[:k]))
+            added += 1
+    return text, added
 
 
 def digest(data: bytes) -> str:
@@ -197,12 +217,19 @@ class Session:
             self.text = new
             self.rev += 1
 
-    def set_values(self, changes: list[tuple[tuple, str]], coalesce: bool = False) -> None:
-        """Set several fields at once (a paste): all or none. Raises yamledit.EditError.
-        `coalesce`: a further keystroke in the field changed last — one step for undo."""
+    def set_values(self, changes: list[tuple[tuple, str]], coalesce: bool = False,
+                   new_row: Callable[[tuple], Any] | None = None) -> None:
+        """Set several fields at once (a paste): all or none, one step for undo. Raises
+        yamledit.EditError. `coalesce`: a further keystroke in the field changed last — one
+        step for undo. `new_row(list path)`: a paste longer than its table adds the rows it
+        needs (at most MAX_NEW_ROWS)."""
         with self.lock:
             text = self.text
+            added = 0
             for path, value in changes:
+                if new_row is not None:
+                    text, n = _grow(text, path, new_row, MAX_NEW_ROWS - added)
+                    added += n
                 text = yamledit.set_scalar(text, path, value)
             paths = [p for p, _ in changes]
             if coalesce and self.history and paths == self.last_paths and text != self.text:
