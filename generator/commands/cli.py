@@ -477,6 +477,10 @@ from .watch import watch_cmd  # noqa: E402  (typer and the standard library only
 
 app.command("watch")(watch_cmd)
 
+from .serve import register as _register_serve  # noqa: E402  (its web dependencies load on use)
+
+_register_serve(app)
+
 
 def main() -> None:
     try:
