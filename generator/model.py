@@ -283,6 +283,10 @@ class Department(_Strict):
     published: DateText = Field("", description="公开日期（YYYY-MM-DD）：PDF 与工作簿的创建日期；不写则 PDF 不记日期")
     kind: Literal["department", "unit"] = Field(
         "department", description="公开的是：department 部门预算（默认）或 unit 单位预算（所属单位单独公开）")
+    staff: int | None = Field(None, ge=0, le=1000000, description="人数（编制或实有，可选）：用于检查人均基本支出是否合理")
+    nature: Literal["", "行政", "参公", "事业", "企业", "其他"] = Field(
+        "", description="单位类型：行政、参公（参照公务员法管理）、事业、企业、其他；机关运行经费只对行政、参公单位列示。"
+                        "不写时按机构设置（institutions）第一行的单位性质")
 
 
 class Institution(_Strict):
@@ -468,6 +472,12 @@ class CatalogSupplement(_Strict):
     economic: list[CatalogCode] = Field(default_factory=list, description="补充的部门预算支出经济分类科目")
 
 
+class ReviewItem(_Strict):
+    """An open item `budgetgen roll` leaves for the clerk: what to review, where."""
+    at: Text = Field(description="要复核的位置：键路径，如 prior_year.reasons、assets")
+    note: Text = Field("", description="要做什么")
+
+
 class Budget(_Strict):
     """One department's approved budget for one year: the leaf facts."""
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
@@ -507,6 +517,9 @@ class Budget(_Strict):
         None, description="部门整体支出绩效目标（可选）")
     catalog: CatalogSupplement = Field(CatalogSupplement(),
                                        description="本文件补充的科目（目录中没有的款、项）")
+    review: list[ReviewItem] = Field(
+        default_factory=list, description="待复核事项（budgetgen roll 写入）：逐项核对、修改后删去该行；"
+                                          "还有事项时 check 给出警告，render 不正式生成（草稿可加 --draft）")
 
 
 _TYPE_MESSAGES = {

@@ -330,8 +330,11 @@ def render_cmd(
         None, "--pdf-variant", metavar="pdf/a-3b|pdf/ua-1",
         help="PDF 变体：pdf/a-3b（长期存档，带 XMP 声明）或 pdf/ua-1（带标签，供读屏软件）；默认普通 PDF"),
     force: bool = typer.Option(False, "--force", help="即使输入未变化也重新生成"),
+    draft: bool = typer.Option(False, "--draft",
+                               help="生成草稿：有未完成事项（占位文字、待复核、缺增减原因、空白部分）也生成，"
+                                    "每页印“草稿”；不加时这样的文件不生成"),
 ) -> None:
-    """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
+    """检查并生成 PDF / XLSX / HTML；有错误或未完成事项的文件不生成（草稿加 --draft），其余照常生成。"""
     formats = _parse_formats(fmt)
     if pdf_variant is not None:
         if pdf_variant.lower() not in PDF_VARIANTS:
@@ -343,7 +346,7 @@ def render_cmd(
         if len(names) != 1 or len(formats) != 1:
             raise typer.BadParameter("-o - 只能用于一个输入文件、一种格式（如 -f pdf）", param_hint="-o")
         from .jobs import render_stdout
-        outcome = render_stdout(names[0], formats[0], layout)
+        outcome = render_stdout(names[0], formats[0], layout, draft)
         for p in outcome.problems:
             _err(format_problem(p))
         raise typer.Exit(_exit_code([outcome]))
@@ -354,7 +357,7 @@ def render_cmd(
         raise _output_refused(exc) from None
     if len(names) == 1:
         outcomes = [render_file(names[0], str(out), formats, units, layout=layout,
-                                skip_unchanged=not force)]
+                                skip_unchanged=not force, draft=draft)]
         if outcomes[0].status == "skipped":  # the warnings of the render it skipped, again
             from .cache import SKIPPED
             for p in outcomes[0].problems:
@@ -367,7 +370,7 @@ def render_cmd(
     else:
         from .batch import render_batch
         outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units,
-                                layout=layout, force=force, timeout=timeout)
+                                layout=layout, force=force, timeout=timeout, draft=draft)
         if _STATE["debug"]:
             for o in outcomes:
                 if o.detail:

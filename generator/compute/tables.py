@@ -114,3 +114,4 @@ class Disclosure:
     # ("tables" | "text", part title), in print order
     intro: str = ""  # the paragraph opening the text part
     unit: str = "万元"
+    draft: bool = False  # a draft (render --draft): every page and sheet says 草稿

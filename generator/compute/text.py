@@ -98,8 +98,10 @@ def _three_public(ctx: Ctx) -> list:
 def _performance(ctx: Ctx, item: BlockItem) -> list:
     p = ctx.budget.performance
     blocks: list = []
-    for n, (heading, paragraphs) in enumerate((("总体绩效目标", p.overall), ("分项绩效目标", p.items),
-                                               ("工作保障措施", p.measures)), 1):
+    parts = [(heading, [x for x in paragraphs if x.strip()]) for heading, paragraphs in (
+        ("总体绩效目标", p.overall), ("分项绩效目标", p.items), ("工作保障措施", p.measures))]
+    # a part with nothing in it is left out, heading and all (check warns: 文字-空白)
+    for n, (heading, paragraphs) in enumerate([x for x in parts if x[1]], 1):
         blocks.append(Heading(number_label(item.numbering, n) + heading, item.level))
         blocks += [Paragraph(x) for x in paragraphs]
     return blocks
