@@ -389,7 +389,7 @@ def new_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml；- 表示输出到屏幕"),
     edition: str | None = typer.Option(None, "--edition",
                                        help="版式：内置版式名（见 budgetgen layouts；默认为起始文件注明的版式）"),
-    year: int | None = typer.Option(None, "--year", help="预算年度（默认：明年）"),
+    year: int | None = typer.Option(None, "--year", help="预算年度（默认：明年；没有该年的科目目录时会提示）"),
     force: bool = typer.Option(False, "--force", help="覆盖已有的普通文件（从不替换链接、文件夹或设备）"),
 ) -> None:
     """写出一个带中文注释的空白部门文件，按注释填写后即可 check。"""
@@ -403,6 +403,11 @@ def new_cmd(
     if str(out) == "-":
         return
     typer.echo(f"已写出 {out}：请按注释填写，然后运行 budgetgen check {out}")
+    from ..catalog import catalog_year
+    chosen = int(text.split("year:", 1)[1].split()[0]) if "year:" in text else None
+    if chosen is not None and catalog_year(chosen) != chosen:
+        typer.echo(f"注意：预算年度为{chosen}年{'（默认：明年）' if year is None else ''}，本程序还没有{chosen}年的科目目录，"
+                   f"检查时按{catalog_year(chosen)}年目录；年度不对请用 --year 指定")
     schema = _schema_beside(out)
     if schema is not None:
         typer.echo(f"已写出 {schema}：供编辑器补全与提示（文件第一行的 yaml-language-server 注释引用它）")
@@ -449,7 +454,8 @@ def roll_cmd(
         raise typer.Exit(int(Exit.DATA_ERRORS if result.readable else Exit.UNREADABLE))
     _write_output(out, text.encode("utf-8"), force)
     if not to_screen:
-        typer.echo(f"已写出 {out}（{to}年草稿）：请复核标有“待复核”的内容")
+        typer.echo(f"已写出 {out}（{to}年草稿）：文件开头的 review 列出待复核事项，逐项核对、修改后删去；"
+                   "全部删去前 render 只生成草稿（--draft）")
 
 
 @app.command("schema")

@@ -237,7 +237,7 @@ def years_in_text(ctx: Context) -> list[Problem]:
         return []
     y = ctx.budget.department.year
     allowed = {y, y - 1}
-    typed = {text: path for path, text in _strings(ctx.doc.data)}
+    strings = list(_strings(ctx.doc.data))
     out, seen = [], set()
     for where, text in _texts(d):
         for m in _YEAR.finditer(_BRACKETED.sub("", text or "")):
@@ -245,7 +245,9 @@ def years_in_text(ctx: Context) -> list[Problem]:
             if year in allowed or (text, year) in seen:
                 continue
             seen.add((text, year))
-            path = typed.get(text, _edition(ctx))
+            # the typed text it comes from (the paragraph itself, or a name quoted in it)
+            path = next((p for p, t in strings if t == text), None) or next(
+                (p for p, t in strings if f"{year}年" in t and t in text), _edition(ctx))
             out.append(ctx.warning("公开检查-年度", f"{where}中出现{year}年：{y}年预算公开的文字只应有{y}年和{y - 1}年"
                                    f"（是否沿用了旧文件？）：{text[:40]}", path, f"{y}年或{y - 1}年", f"{year}年"))
     return out
