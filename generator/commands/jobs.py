@@ -287,7 +287,9 @@ def render_stdout(path: str, fmt: str, layout: str | None = None, draft: bool = 
                 return Outcome(path, "output", time.perf_counter() - start, problems=problems)
         from ..render.pdflog import record_problem, weasyprint_records
         with weasyprint_records() as records:  # what WeasyPrint logs becomes warnings
-            data, pages, _, _ = _render(fmt, _drafted(result.disclosure, draft), two_cores=True)
+            shown = _drafted(result.disclosure, draft)
+            assert shown is not None  # an ok result is computed
+            data, pages, _, _ = _render(fmt, shown, two_cores=True)
         problems += [record_problem(r, path) for r in records]
         try:
             sys.stdout.buffer.write(data)
