@@ -548,7 +548,9 @@ def _message(err) -> str:
     if kind == "missing":
         return f"缺少必填项“{err['loc'][-1]}”"
     if kind == "extra_forbidden":
-        return f"未知的键“{err['loc'][-1]}”（可能拼写有误；可用的键见 budgetgen schema）"
+        guess = _close_key(tuple(err["loc"]))
+        hint = f"是不是 {guess}？" if guess else "可能拼写有误；可用的键见 budgetgen schema"
+        return f"未知的键“{err['loc'][-1]}”（{hint}）"
     ctx = err.get("ctx", {})
     if kind in ("enum", "literal_error"):
         keys = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
@@ -573,6 +575,37 @@ def _message(err) -> str:
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"应为整数，实为“{err.get('input')}”"
     return _TYPE_MESSAGES.get(kind) or "格式不正确"  # never pydantic's English text
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The model class whose keys are allowed at `loc` (a pydantic error path under Budget)."""
+    import typing
+    current: type[BaseModel] | None = Budget
+    for part in loc:
+        if current is None:
+            return None
+        if isinstance(part, int) or part not in current.model_fields:
+            continue
+        annotation = current.model_fields[part].annotation
+        current = None
+        stack = [annotation]
+        while stack:
+            t = stack.pop()
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                current = t
+                break
+            stack.extend(typing.get_args(t))
+    return current
+
+
+def _close_key(loc: tuple) -> str | None:
+    """The allowed key closest to a misspelt one (“basci” → basic), or None."""
+    import difflib
+    model = _model_at(loc[:-1])
+    if model is None or not isinstance(loc[-1], str):
+        return None
+    found = difflib.get_close_matches(loc[-1].strip().lower(), list(model.model_fields), n=1, cutoff=0.6)
+    return found[0] if found else None
 
 
 _XLSX_LIMIT = Decimal(10) ** 13  # 13 integer digits + 2 decimals = 15 significant digits

@@ -38,10 +38,23 @@ _HELP_WORDS = (("Usage: ", "用法："), ("Options:", "选项："), ("Arguments:
                ("Commands:", "命令："), ("[required]", "[必填]"), ("[default: ", "[默认："))
 
 
+# the framework's type names and bounds, after the help text is laid out (a line break may
+# stand where a space was)
+_HELP_PATTERNS = (
+    (r"\s*<list\[Path\]>", ""), (r"<path>", "<路径>"), (r"<int>", "<整数>"), (r"<str>", "<文字>"),
+    (r"<float(?:\s+range)?>", "<数>"), (r"<int\s+range>", "<整数>"),
+    (r"\[default:\s+", "[默认："), (r";\s+x>=(\S+?)\]", r"；不小于\1]"), (r";\s+x<=(\S+?)\]", r"；不大于\1]"),
+    (r"\[OPTIONS\]", "[选项]"), (r"COMMAND \[ARGS\]\.\.\.", "命令 [参数]..."),
+)
+
+
 def _chinese_help(formatter: Any) -> None:
+    import re
     text = "".join(formatter.buffer)
     for english, chinese in _HELP_WORDS:
         text = text.replace(english, chinese)
+    for pattern, chinese in _HELP_PATTERNS:
+        text = re.sub(pattern, chinese, text)
     formatter.buffer[:] = [text]
 
 
@@ -79,6 +92,9 @@ class _Group(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("已中断", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # `budgetgen catalog … | head`: the reader has all it wants
+            _quiet_stdout()
+            ctx.exit(0)
         except Exception as exc:
             if _is_framework(exc):  # Exit, usage errors: the framework's own control flow
                 _in_chinese(exc)
@@ -137,6 +153,17 @@ def _in_chinese(exc: BaseException) -> None:
         typer.echo("\n".join(lines), err=True)
 
     exc.show = show  # type: ignore[attr-defined]
+
+
+def _quiet_stdout() -> None:
+    """Standard output's reader is gone: what is still buffered goes nowhere, quietly (a pipe
+    closed by `head` is not an error of ours or the clerk's)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # pragma: no cover - no real stdout
+        pass
 
 
 def _is_framework(exc: BaseException) -> bool:
@@ -492,6 +519,12 @@ def main() -> None:
         app(prog_name="budgetgen")
     except SystemExit as exc:
         from .quickexit import quick_exit
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader (`| head`) stopped reading: end quietly
+            _quiet_stdout()
+        except (OSError, ValueError):
+            pass
         quick_exit(exc.code)
 
 

@@ -105,24 +105,36 @@ def empty_table_notes(ctx: Context) -> list[Problem]:
     return out
 
 
-_THREE_PUBLIC = (("因公出国（境）费", r"因公出国"), ("公务用车购置费", r"购置"),
-                 ("公务用车运行维护费", r"运行(维护|维修)?"), ("公务接待费", r"公务接待"))
+# each 三公 item the table must show on a row (or column) of its own: (name, items of that row)
+_THREE_PUBLIC = (("因公出国（境）费", {"overseas", "overseas_research"}), ("公务用车购置费", {"vehicle_purchase"}),
+                 ("公务用车运行维护费", {"vehicle_operation"}), ("公务接待费", {"reception"}))
+
+
+def _specs(node: object, kind: str) -> Iterator[dict]:
+    """Every table spec of `kind` in a layout (as plain data), in its tables or its sections."""
+    if isinstance(node, dict):
+        if node.get("kind") == kind:
+            yield node
+        for v in node.values():
+            yield from _specs(v, kind)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _specs(v, kind)
 
 
 def three_public_items(ctx: Context) -> list[Problem]:
-    """The 三公 table shows every item, 公务用车 split into 购置 and 运行维护."""
-    d = _disclosure(ctx)
-    if d is None:
+    """The 三公 table shows every item on a row (or column) of its own, 公务用车 split into 购置
+    and 运行维护 — read from the layout's table spec, whatever its labels say."""
+    if ctx.layout is None or not hasattr(ctx.layout, "model_dump"):
         return []
-    tables = [t for t in _tables(d) if re.search(r"三公", t.title)]
     out = []
-    for t in tables:
-        words = "".join(h.text for row in t.header for h in row)
-        words += "".join(c for row in t.rows for c in row.cells if isinstance(c, str))
-        missing = [name for name, pattern in _THREE_PUBLIC if not re.search(pattern, words)]
+    for spec in _specs(ctx.layout.model_dump(warnings=False), "three_public"):
+        shown = [set(r["items"]) for r in list(spec.get("rows") or []) + list(spec.get("across") or [])]
+        missing = [name for name, items in _THREE_PUBLIC if not any(row and row <= items for row in shown)]
         if missing:
-            out.append(ctx.warning("公开检查-三公", f"“{t.title}”没有列出{'、'.join(missing)}（“三公”经费应分项列示，"
-                                   "公务用车分列购置费与运行维护费）", _edition(ctx), "各项分列", "缺" + "、".join(missing)))
+            out.append(ctx.warning("公开检查-三公", f"版式的“{spec.get('title')}”没有单列{'、'.join(missing)}（“三公”经费"
+                                   "应分项列示，公务用车分列购置费与运行维护费）", _edition(ctx), "各项分列",
+                                   "缺" + "、".join(missing)))
     return out
 
 
