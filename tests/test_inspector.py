@@ -165,3 +165,14 @@ def test_three_public_not_hidden_in_other_economic_lines():
     (p,) = _rule(result, "三公-经济分类")
     assert p.is_error and "30212" in p.message and "因公出国" in p.message
     assert p.location.line == line_of(text, "overseas:", after="three_public:")
+
+
+def test_layout_placeholders_are_unfinished(tmp_path):
+    """A layout a 财政局 sends out may name its own fill-in words: a file still holding one is
+    unfinished (warned by check, refused by render)."""
+    text = replace_once(example_text("2025"), "(十ー)承办上级党委", "(十ー)承办××单位党委")
+    result, dept = _with_layout(tmp_path, lambda layout: layout + "\nplaceholders: [××单位]\n", text)
+    (p,) = _rule(result, "未完成-占位文字")
+    assert "××单位" in p.message and p.location.line == line_of(dept, "××单位")
+    from generator.validate.unfinished import refuse_unfinished
+    assert refuse_unfinished([p])[0].is_error
