@@ -431,8 +431,9 @@ def new_cmd(
         return
     typer.echo(f"已写出 {out}：请按注释填写，然后运行 budgetgen check {out}")
     from ..catalog import catalog_year
-    chosen = int(text.split("year:", 1)[1].split()[0]) if "year:" in text else None
-    if chosen is not None and catalog_year(chosen) != chosen:
+    import datetime
+    chosen = int(year) if year is not None else datetime.date.today().year + 1  # as starter_text
+    if catalog_year(chosen) != chosen:
         typer.echo(f"注意：预算年度为{chosen}年{'（默认：明年）' if year is None else ''}，本程序还没有{chosen}年的科目目录，"
                    f"检查时按{catalog_year(chosen)}年目录；年度不对请用 --year 指定")
     schema = _schema_beside(out)

@@ -236,5 +236,17 @@ def years(ctx: Context) -> list:
     return out
 
 
+
+def catalog_year(ctx: Context) -> list:
+    """A budget year without its own catalog: say which catalog was used and why."""
+    used, year = ctx.catalog.year, ctx.budget.department.year
+    if used is None or used == year:
+        return []
+    why = ("没有更新的目录" if used < year else "没有更早的目录")
+    return [ctx.warning("科目目录-年度", f"没有{year}年的科目目录，按{used}年目录（{ctx.catalog.title or used}）检查：{why}"
+                        f"（{ctx.catalog.sources[0] if ctx.catalog.sources else ''}）；{year}年科目有变动的，"
+                        "可在本文件的 catalog: 一节补充", ("department", "year"), f"{year}年目录", f"{used}年目录")]
+
+
 RULES = (function_codes, fund_mismatch, fiscal_kinds, supplement, unconfirmed_names, economic_codes, duplicates,
-         empty_lines, years)
+         empty_lines, years, catalog_year)
