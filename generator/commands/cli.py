@@ -462,11 +462,11 @@ def _schema_beside(out: Path) -> Path | None:
 @_no_traceback
 def roll_cmd(
     file: Path = typer.Argument(..., help="本年度的部门 YAML 文件"),
-    to: int = typer.Option(..., "--to", help="下一预算年度，如 2026"),
+    to: int = typer.Option(..., "--to", help="新的预算年度，如 2026（可跨几年，逐年滚动）"),
     out: Path = typer.Option(..., "-o", "--out", help="写入的新文件；- 表示输出到屏幕"),
     force: bool = typer.Option(False, "--force", help="覆盖已有的普通文件（从不替换链接、文件夹或设备）"),
 ) -> None:
-    """由本年文件生成下年草稿：本年数成为上年对比数，金额保留为起始值，需复核的文字加注释。"""
+    """由本年文件生成下年草稿：本年数成为上年对比数，金额保留为起始值，要复核的写入 review 清单；可跨几年。"""
     from ..pipeline import run
     from .roll import roll_file
     _check_output(out, force)
