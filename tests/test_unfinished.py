@@ -257,3 +257,19 @@ def test_help_has_no_english_type_names(command):
     for english in ("[default", "<list[", "x>=", "<int>", "<str>", "<path>", "<float", "[OPTIONS]",
                     "COMMAND", "Usage", "Options"):
         assert english not in result.output, (english, result.output)
+
+
+def test_help_columns_line_up_in_terminal_columns():
+    """A Chinese character takes two columns: the descriptions of the options start at one
+    column, counted as a terminal counts."""
+    import unicodedata
+
+    def width(text):
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    result = runner.invoke(app, ["render", "--help"], terminal_width=100)
+    starts = set()
+    for line in result.output.splitlines():
+        m = re.match(r"(  -\S.*?\s{2,})\S", line)
+        if m and width(m.group(1)) < 34:
+            starts.add(width(m.group(1)))
+    assert len(starts) == 1, starts

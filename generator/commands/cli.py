@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -48,6 +49,68 @@ _HELP_PATTERNS = (
 )
 
 
+def _translate(text: str) -> str:
+    import re
+    for english, chinese in _HELP_WORDS:
+        text = text.replace(english, chinese)
+    for pattern, chinese in _HELP_PATTERNS:
+        text = re.sub(pattern, chinese, text)
+    return text
+
+
+def _width(text: str) -> int:
+    """Columns a text takes on a terminal: a Chinese character takes two."""
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+_NO_LINE_START = "，。、；：？！）》」』”’】]"  # punctuation that never begins a line
+_NO_LINE_END = "（《「『“‘【["  # nor ends one
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` columns: Chinese breaks between any two characters, a run of
+    Latin letters and digits only at a space."""
+    lines: list[str] = []
+    line = ""
+    for word in re.findall(r"[A-Za-z0-9_./|\-<>:=,;@]+ ?|.", " ".join(text.split())):
+        if line and _width(line + word.rstrip()) > width and word[0] not in _NO_LINE_START:
+            carry = ""
+            while line and line[-1] in _NO_LINE_END:  # an opening bracket goes with what it opens
+                carry, line = line[-1] + carry, line[:-1]
+            lines.append(line.rstrip())
+            line = carry + word.lstrip()
+        else:
+            line += word
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
+
+
+def _chinese_rows(formatter: Any) -> None:
+    """Translate the option and argument rows and lay them out by terminal columns (a Chinese
+    character is two wide: click counts it as one, and its columns would not line up)."""
+    def write_dl(rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = [(_translate(a), _translate(b)) for a, b in rows]
+        indent = " " * formatter.current_indent
+        first = min(max((_width(a) for a, _ in rows), default=0), col_max) + col_spacing
+        text_width = max(formatter.width - first - formatter.current_indent, 20)
+        for term, text in rows:
+            formatter.write(f"{indent}{term}")
+            if not text:
+                formatter.write("\n")
+                continue
+            if _width(term) <= first - col_spacing:
+                formatter.write(" " * (first - _width(term)))
+            else:
+                formatter.write("\n" + indent + " " * first)
+            lines = _wrap(text, text_width)
+            formatter.write(lines[0] + "\n")
+            for line in lines[1:]:
+                formatter.write(f"{indent}{' ' * first}{line}\n")
+    formatter.write_dl = write_dl
+
+
 def _chinese_help(formatter: Any) -> None:
     import re
     text = "".join(formatter.buffer)
@@ -63,6 +126,7 @@ class _Command(TyperCommand):
         return _chinese_help_option(super().get_help_option(ctx))
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
+        _chinese_rows(formatter)
         super().format_help(ctx, formatter)
         _chinese_help(formatter)
 
@@ -76,6 +140,7 @@ class _Group(TyperGroup):
         return _chinese_help_option(super().get_help_option(ctx))
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
+        _chinese_rows(formatter)
         super().format_help(ctx, formatter)
         _chinese_help(formatter)
 
