@@ -270,6 +270,6 @@ def test_help_columns_line_up_in_terminal_columns():
     starts = set()
     for line in result.output.splitlines():
         m = re.match(r"(  -\S.*?\s{2,})\S", line)
-        if m and width(m.group(1)) < 34:
+        if m and width(m.group(1)) <= 40:
             starts.add(width(m.group(1)))
-    assert len(starts) == 1, starts
+    assert len(starts) == 1, starts  # (and there are such rows)
