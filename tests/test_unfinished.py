@@ -273,3 +273,12 @@ def test_help_columns_line_up_in_terminal_columns():
         if m and width(m.group(1)) <= 40:
             starts.add(width(m.group(1)))
     assert len(starts) == 1, starts  # (and there are such rows)
+
+
+def test_draft_leaves_a_finished_file_unmarked(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["render", str(EXAMPLE_2025), "-o", str(out), "-f", "xlsx", "--draft"])
+    assert result.exit_code == 0, result.output
+    (book,) = out.rglob("*.xlsx")
+    wb = openpyxl.load_workbook(book)
+    assert not any("草稿" in str(ws["A1"].value) for ws in wb.worksheets)

@@ -90,6 +90,12 @@ def publishable(result: Result, draft: bool) -> list[Problem]:
     return refuse_unfinished(list(result.problems))
 
 
+def unfinished(result: Result) -> bool:
+    """Whether the file (or one of its 所属单位) still has open items (未完成)."""
+    from ..validate.unfinished import is_unfinished
+    return any(is_unfinished(p) for p in result.problems)
+
+
 def output_names(path: str, units: bool = False, layout: str | None = None) -> list[tuple[str, str]]:
     """(output stem, source file) of everything a file would write (with `units`, its
     所属单位 too); none when it will not be written (it has errors): checked, not rendered."""
@@ -149,7 +155,8 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
     `skip_unchanged`, a file whose inputs are unchanged since its outputs were written is
     skipped (cache.py); `timeout` bounds the wall time of the whole file; `two_cores`: a PDF
     may be laid out on two cores (render/parallel.py; a batch worker says False); `draft`: a
-    file with unfinished work is rendered too, every page marked 草稿."""
+    file with unfinished work is rendered too, every page marked 草稿 (a finished file is
+    rendered as it is, unmarked)."""
     start = time.perf_counter()
     try:
         with time_limit(timeout):
@@ -184,9 +191,10 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         problems = publishable(result, draft)
         if any(p.is_error for p in problems):  # unfinished: not published
             return Outcome(path, "error", time.perf_counter() - start, problems=problems)
+        marked = draft and unfinished(result)  # a finished file is never marked 草稿
         from ..render.output import commit_set, output_stem
-        parts = [(path, result.budget, result.doc, _drafted(result.disclosure, draft))] + \
-            [(u.file, u.budget, u.doc, _drafted(u.disclosure, draft)) for u in result.units if units]
+        parts = [(path, result.budget, result.doc, _drafted(result.disclosure, marked))] + \
+            [(u.file, u.budget, u.doc, _drafted(u.disclosure, marked)) for u in result.units if units]
         if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
             from ..render import pdf  # noqa: F401  imported while fc-list answers (start_coverage)
             from ..render.glyphs import check_glyphs
@@ -280,6 +288,7 @@ def render_stdout(path: str, fmt: str, layout: str | None = None, draft: bool = 
         problems = publishable(result, draft)
         if any(p.is_error for p in problems):  # unfinished: not published
             return Outcome(path, "error", time.perf_counter() - start, problems=problems)
+        draft = draft and unfinished(result)  # a finished file is never marked 草稿
         if fmt == "pdf" or fmt in PDF_VARIANTS:
             from ..render.glyphs import check_glyphs
             problems += check_glyphs(result.budget, result.doc)
