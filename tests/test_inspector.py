@@ -176,3 +176,17 @@ def test_layout_placeholders_are_unfinished(tmp_path):
     assert "××单位" in p.message and p.location.line == line_of(dept, "××单位")
     from generator.validate.unfinished import refuse_unfinished
     assert refuse_unfinished([p])[0].is_error
+
+
+def test_every_rule_is_listed_in_the_docs():
+    """docs/inspector-rules.md lists every 未完成 and 公开检查 rule the checker can report."""
+    doc = (ROOT / "docs" / "inspector-rules.md").read_text(encoding="utf-8")
+    names = set()
+    for module in ("inspector", "unfinished", "magnitude"):
+        source = (ROOT / "generator" / "validate" / f"{module}.py").read_text(encoding="utf-8")
+        names |= set(re.findall(r"\"((?:公开检查|未完成|金额)-[^\"]+)\"", source))
+        names |= {f"未完成-{m}" for m in re.findall(r"f\"\{UNFINISHED\}-([^\"]+)\"", source)}
+    names |= {"三公-经济分类", "科目目录-年度"}
+    assert len(names) >= 14
+    missing = sorted(n for n in names if f"| {n} |" not in doc)
+    assert missing == [], missing

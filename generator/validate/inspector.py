@@ -229,11 +229,18 @@ def placeholders_in_text(ctx: Context) -> list[Problem]:
     d = _disclosure(ctx)
     if d is None:
         return []
-    typed = {text for _, text in _strings(ctx.doc.data)}
+    texts = [(where, text) for where, text in _texts(d) if text]
+    if not _PLACEHOLDER.search("\n".join(text for _, text in texts)):
+        return []  # the usual case: one search over all of it
+    typed: set[str] | None = None
     out, seen = [], set()
-    for where, text in _texts(d):
+    for where, text in texts:
         m = _PLACEHOLDER.search(text or "")
-        if not m or text in typed or text in seen:
+        if not m:
+            continue
+        if typed is None:
+            typed = {t for _, t in _strings(ctx.doc.data)}
+        if text in typed or text in seen:
             continue
         seen.add(text)
         out.append(ctx.warning("公开检查-占位符", f"{where}中有占位文字“{m.group(0)}”：{text[:40]}",
@@ -249,14 +256,18 @@ def years_in_text(ctx: Context) -> list[Problem]:
         return []
     y = ctx.budget.department.year
     allowed = {y, y - 1}
-    strings = list(_strings(ctx.doc.data))
+    strings: list[tuple[tuple, str]] | None = None  # read only when a stray year is found
     out, seen = [], set()
     for where, text in _texts(d):
-        for m in _YEAR.finditer(_BRACKETED.sub("", text or "")):
+        if not text or "年" not in text:
+            continue
+        for m in _YEAR.finditer(_BRACKETED.sub("", text)):
             year = int(m.group(1))
             if year in allowed or (text, year) in seen:
                 continue
             seen.add((text, year))
+            if strings is None:
+                strings = list(_strings(ctx.doc.data))
             # the typed text it comes from (the paragraph itself, or a name quoted in it)
             path = next((p for p, t in strings if t == text), None) or next(
                 (p for p, t in strings if f"{year}年" in t and t in text), _edition(ctx))

@@ -58,11 +58,13 @@ def placeholders(ctx: Context) -> list[Problem]:
     """A text value that is, or contains, a fill-in word of the starter or of the layout."""
     contained, values = starter_placeholders()
     words = list(contained) + list(getattr(ctx.layout, "placeholders", None) or [])
+    found = re.compile("|".join(re.escape(w) for w in words)) if words else None
     out = []
     for path, text in _strings(ctx.doc.data):
         if path[:1] == ("review",):
             continue
-        hit = next((w for w in words if w in text), None) or (text.strip() if text.strip() in values else None)
+        m = found.search(text) if found is not None else None
+        hit = m.group(0) if m else (text.strip() if text.strip() in values else None)
         if hit is not None:
             out.append(ctx.warning(f"{UNFINISHED}-占位文字", f"{_label(path)}：“{hit}”是起始文件或版式的占位文字，"
                                    f"还没有换成本部门的内容：{text[:40]}", path, "本部门的内容", text[:40]))
