@@ -341,6 +341,9 @@ def _no_traceback(command: Any) -> Any:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except BrokenPipeError:  # `… -o - | head`: the reader has all it wants
+            _quiet_stdout()
+            raise typer.Exit(0) from None
         except OSError as exc:
             from ..render.output import describe_os_error
             _err(describe_os_error(exc, getattr(exc, "filename", None) or "输出文件"))
@@ -581,17 +584,24 @@ app.command("watch")(watch_cmd)
 
 
 def main() -> None:
+    stdout = sys.stdout
     try:
         app(prog_name="budgetgen")
     except SystemExit as exc:
         from .quickexit import quick_exit
+        code = exc.code
+        # click answers a broken pipe of its own output (help text) by replacing sys.stdout
+        # with a quiet one and exiting 1: the reader (`| head`) stopped reading, not an error
+        if sys.stdout is not stdout and code == 1:
+            _quiet_stdout()
+            code = 0
         try:
             sys.stdout.flush()
         except BrokenPipeError:  # the reader (`| head`) stopped reading: end quietly
             _quiet_stdout()
         except (OSError, ValueError):
             pass
-        quick_exit(exc.code)
+        quick_exit(code)
 
 
 if __name__ == "__main__":

@@ -303,6 +303,12 @@ def render_stdout(path: str, fmt: str, layout: str | None = None, draft: bool = 
         try:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
+        except BrokenPipeError:  # `render -o - | head`: the reader stopped reading, quietly
+            import os
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            return Outcome(path, "ok", time.perf_counter() - start, pages, ["-"], problems)
         except OSError as exc:
             from ..render.output import describe_os_error
             return Outcome(path, "output", time.perf_counter() - start,
