@@ -192,6 +192,10 @@ def test_amounts_typed_in_yuan_are_warned():
     (p,) = _rule(result, "金额-单位")
     assert "以元录入" in p.message and "unit: 元" in p.message and p.location.line == 1
     assert _rule(run_text(_YUAN % ", unit: 元", "yuan.yaml"), "金额-单位") == []
+    # the other way: unit: 元 written over amounts typed in 万元 (a department spending 110元)
+    wan = _YUAN.replace("1100000", "110").replace("1000000", "100").replace("100000", "10")
+    (p,) = _rule(run_text(wan % ", unit: 元", "wan.yaml"), "金额-单位")
+    assert "删去 unit: 元" in p.message
 
 
 def test_per_staff_figure_out_of_range_is_warned():

@@ -1,4 +1,4 @@
-"""Magnitude sense: amounts that look typed in 元 in a file read in 万元.
+"""Magnitude sense: amounts that look typed in 元 in a file read in 万元 (or the other way).
 
 A file typed in 元 but read as 万元 is well-formed and adds up; only its size gives it away:
 every amount a whole number and the department's spending far beyond any real one's scale (or
@@ -22,9 +22,18 @@ PER_STAFF_MAX = Decimal(500)
 PER_STAFF_MIN = Decimal("0.5")
 
 
+# a whole department spending under 1万元 a year: its amounts were typed in 万元, not 元
+SMALL_TOTAL = Decimal(1)
+
+
 def typed_in_yuan(ctx: Context) -> list[Problem]:
     b = ctx.budget
-    if b.department.unit != "万元":
+    if b.department.unit == "元":
+        total = ctx.fig.total
+        if 0 < total < SMALL_TOTAL:
+            return [ctx.warning("金额-单位", f"department.unit 写的是元，支出合计却只有{total * 10000}元："
+                                "金额像是以万元录入的；如果是，请删去 unit: 元", ("department", "unit"),
+                                "以元录入的金额", f"{total * 10000}元")]
         return []
     amounts = [x for line in b.expenditure for x in (line.basic, line.project, line.operating, line.remit,
                                                      line.subsidy) if x]
