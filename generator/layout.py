@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -529,6 +530,39 @@ DEFAULT_INCOME_SOURCES = (
     ("附属单位上缴收入", ["affiliate"]), ("其他收入", ["other"]), ("上年结转结余", ["carryover"]))
 
 
+# the tables 《地方预决算公开操作规程》（财预〔2016〕143号）asks of a 部门预算 disclosure: (name, a
+# regular expression its title matches)
+REQUIRED_TABLES = [
+    ("部门收支总表", r"^(部门预算)?收支总表$"),
+    ("部门收入总表", r"收入总表$"),
+    ("部门支出总表", r"^(部门预算)?支出总表$"),
+    ("财政拨款收支总表", r"财政拨款收支总表$"),
+    ("一般公共预算支出表", r"一般公共预算(财政拨款)?支出表$"),
+    ("一般公共预算基本支出表", r"一般公共预算(财政拨款)?基本支出表$"),
+    ("一般公共预算“三公”经费支出表", r"[“\"]三公[”\"]经费(支出)?(预算)?表$"),
+    ("政府性基金预算支出表", r"政府性?基金预算(财政拨款)?支出表$"),
+]
+
+
+class Inspection(_Strict):
+    """What the 预决算公开检查 asks of a disclosure in this layout (docs/inspector-rules.md)."""
+    required_tables: list[tuple[Annotated[str, Field(min_length=1)], Annotated[str, Field(min_length=1)]]] = \
+        REQUIRED_TABLES  # (name, title pattern)
+    # projects whose 预算数 is at least this many 万元 need a 绩效目标 (goals, indicators and a 满意度
+    # row); null: the layout asks for none
+    goals_from: Decimal | None = Field(Decimal(0), ge=0)
+
+    @field_validator("required_tables")
+    @classmethod
+    def _patterns(cls, v: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        for name, pattern in v:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"required_tables 中“{name}”的表题模式无效：{exc}") from None
+        return v
+
+
 class Layout(_Strict):
     """One disclosure layout, as read from its file."""
     model_config = ConfigDict(extra="forbid", frozen=True, title="budgetgen 版式文件")
@@ -562,6 +596,10 @@ class Layout(_Strict):
     # the income sources the text's 收入列表 lists, in order, zeros included
     income_sources: list[FundRow] = Field(
         [FundRow(label=label, funds=funds) for label, funds in DEFAULT_INCOME_SOURCES], min_length=1)
+    # fill-in words of this layout's own starter texts: a department file holding one is
+    # unfinished (check warns, render refuses without --draft)
+    placeholders: list[Annotated[str, Field(min_length=1)]] = []
+    inspection: Inspection = Inspection()
 
     @field_validator("title", "intro", "special_funds")
     @classmethod

@@ -283,6 +283,10 @@ class Department(_Strict):
     published: DateText = Field("", description="公开日期（YYYY-MM-DD）：PDF 与工作簿的创建日期；不写则 PDF 不记日期")
     kind: Literal["department", "unit"] = Field(
         "department", description="公开的是：department 部门预算（默认）或 unit 单位预算（所属单位单独公开）")
+    staff: int | None = Field(None, ge=0, le=1000000, description="人数（编制或实有，可选）：用于检查人均基本支出是否合理")
+    nature: Literal["", "行政", "参公", "事业", "企业", "其他"] = Field(
+        "", description="单位类型：行政、参公（参照公务员法管理）、事业、企业、其他；机关运行经费只对行政、参公单位列示。"
+                        "不写时按机构设置（institutions）第一行的单位性质")
 
 
 class Institution(_Strict):
@@ -522,6 +526,12 @@ class CatalogSupplement(_Strict):
     economic: list[CatalogCode] = Field(default_factory=list, description="补充的部门预算支出经济分类科目")
 
 
+class ReviewItem(_Strict):
+    """An open item `budgetgen roll` leaves for the clerk: what to review, where."""
+    at: Text = Field(description="要复核的位置：键路径，如 prior_year.reasons、assets")
+    note: Text = Field("", description="要做什么")
+
+
 class Budget(_Strict):
     """One department's approved budget for one year: the leaf facts."""
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
@@ -562,6 +572,9 @@ class Budget(_Strict):
         None, description="部门整体支出绩效目标（可选）")
     catalog: CatalogSupplement = Field(CatalogSupplement(),
                                        description="本文件补充的科目（目录中没有的款、项）")
+    review: list[ReviewItem] = Field(
+        default_factory=list, description="待复核事项（budgetgen roll 写入）：逐项核对、修改后删去该行；"
+                                          "还有事项时 check 给出警告，render 不正式生成（草稿可加 --draft）")
 
 
 _TYPE_MESSAGES = {
@@ -590,7 +603,9 @@ def _message(err) -> str:
     if kind == "missing":
         return f"缺少必填项“{err['loc'][-1]}”"
     if kind == "extra_forbidden":
-        return f"未知的键“{err['loc'][-1]}”（可能拼写有误；可用的键见 budgetgen schema）"
+        guess = _close_key(tuple(err["loc"]))
+        hint = f"是不是 {guess}？" if guess else "可能拼写有误；可用的键见 budgetgen schema"
+        return f"未知的键“{err['loc'][-1]}”（{hint}）"
     ctx = err.get("ctx", {})
     if kind in ("enum", "literal_error"):
         keys = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
@@ -615,6 +630,37 @@ def _message(err) -> str:
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"应为整数，实为“{err.get('input')}”"
     return _TYPE_MESSAGES.get(kind) or "格式不正确"  # never pydantic's English text
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The model class whose keys are allowed at `loc` (a pydantic error path under Budget)."""
+    import typing
+    current: type[BaseModel] | None = Budget
+    for part in loc:
+        if current is None:
+            return None
+        if isinstance(part, int) or part not in current.model_fields:
+            continue
+        annotation = current.model_fields[part].annotation
+        current = None
+        stack = [annotation]
+        while stack:
+            t = stack.pop()
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                current = t
+                break
+            stack.extend(typing.get_args(t))
+    return current
+
+
+def _close_key(loc: tuple) -> str | None:
+    """The allowed key closest to a misspelt one (“basci” → basic), or None."""
+    import difflib
+    model = _model_at(loc[:-1])
+    if model is None or not isinstance(loc[-1], str):
+        return None
+    found = difflib.get_close_matches(loc[-1].strip().lower(), list(model.model_fields), n=1, cutoff=0.6)
+    return found[0] if found else None
 
 
 _XLSX_LIMIT = Decimal(10) ** 13  # 13 integer digits + 2 decimals = 15 significant digits

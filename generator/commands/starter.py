@@ -17,6 +17,8 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "editions" / "starter.yaml"
 
 
 _DEFAULT_LINE = re.compile(r"^# budgetgen-default-edition: *(\S+).*\n", re.M)
+# the starter's fill-in words (read by validate/unfinished.py), not written into a new file
+_PLACEHOLDER_LINES = re.compile(r"^# budgetgen-placeholder(s|-values):.*\n(#   （.*\n)?", re.M)
 
 
 def default_edition() -> str:
@@ -39,6 +41,7 @@ def starter_text(edition: str | None = None, year: int | None = None) -> str:
         raise ValueError(f"预算年度“{year}”无效：应为2000至2100之间的年份，如 {datetime.date.today().year + 1}")
     year = int(year)
     text = _DEFAULT_LINE.sub("", TEMPLATE.read_text(encoding="utf-8"))
+    text = _PLACEHOLDER_LINES.sub("", text)
     for key, value in (("{prior_year}", str(year - 1)), ("{edition}", edition), ("{year}", str(year))):
         text = text.replace(key, value)
     return text

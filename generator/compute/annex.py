@@ -183,7 +183,8 @@ def department_goals_table(ctx: Ctx, spec: DepartmentGoalsTable, key: str) -> Ta
     fiscal = ctx.source("fiscal", "carryover_fiscal")
     budget = (f"资金总额：{M(fig.total)}{ctx.unit}；其中财政拨款：{M(fiscal)}{ctx.unit}；"
               f"其他资金：{M(fig.total - fiscal)}{ctx.unit}")
-    goals = "\n".join(perf.goals) if perf else ""
+    # 年度总体目标: the table's own goals, else the department's 总体绩效目标 (performance.overall)
+    goals = "\n".join((perf.goals if perf and perf.goals else None) or b.performance.overall)
     width = n - 1 if n > 1 else 1
     header = ((Head("部门（单位）名称"),)
               + ((Head(b.department.name, colspan=width, value=True),) if n > 1 else ()),

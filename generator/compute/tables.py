@@ -134,3 +134,4 @@ class Disclosure:
     intro: str = ""  # the paragraph opening the text part
     unit: str = "万元"
     problems: tuple = ()  # located problems found while computing (a layout template failing)
+    draft: bool = False  # a draft (render --draft): every page and sheet says 草稿

@@ -116,7 +116,10 @@ def _performance(ctx: Ctx, item: BlockItem) -> list:
     p = ctx.budget.performance
     blocks: list = []
     names = item.headings or PERFORMANCE_HEADINGS
-    for n, (heading, paragraphs) in enumerate(zip(names, (p.overall, p.items, p.measures)), 1):
+    parts = [(heading, [x for x in paragraphs if x.strip()])
+             for heading, paragraphs in zip(names, (p.overall, p.items, p.measures))]
+    # a part with nothing in it is left out, heading and all (check warns: 文字-空白)
+    for n, (heading, paragraphs) in enumerate([x for x in parts if x[1]], 1):
         blocks.append(Heading(number_label(item.numbering, n) + ctx.fill(heading), item.level))
         blocks += [Paragraph(x) for x in paragraphs]
     return blocks

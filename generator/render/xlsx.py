@@ -64,6 +64,7 @@ def render_xlsx(disclosure: Disclosure) -> bytes:
                        "company": d.department_name, "comments": "budgetgen",
                        "created": _created(d)})
     styles, taken = _Styles(wb), set[str]()
+    styles.draft = d.draft
     for table in d.schedules:
         _table_sheet(wb, styles, table, sheet_name(table.sheet or table.title, taken))
     for project in d.projects:
@@ -72,6 +73,9 @@ def render_xlsx(disclosure: Disclosure) -> bytes:
                        sheet_name(f"项目{project.number}", taken))
     for table in d.annex_tables:
         _table_sheet(wb, styles, table, sheet_name(table.sheet or table.title, taken))
+    if d.draft:  # render --draft: every printed page and every sheet's title say 草稿
+        for ws in wb.worksheets():
+            ws.set_header("&C&16草稿")
     wb.close()
     return buf.getvalue()
 
@@ -88,6 +92,7 @@ class _Styles:
     def __init__(self, wb: xlsxwriter.Workbook):
         self.wb = wb
         self.cache: dict[tuple, object] = {}
+        self.draft = False  # render --draft: titles marked 草稿
 
     def get(self, **props):
         key = tuple(sorted(props.items()))
@@ -179,6 +184,8 @@ def _title_and_meta(ws, st: _Styles, title: str, meta: tuple[str, ...], units: l
                     size: int = TITLE_SIZE) -> int:
     """Write the title row and the meta row; return the next free row."""
     last = len(units) - 1
+    if st.draft:
+        title = f"【草稿】{title}"
     _put_text(ws, 0, 0, 0, last, title, st.title(size))
     ws.set_row(0, row_height(line_count(title, sum(units) * 10 / size), scale=size / 10))
     if not meta:

@@ -22,16 +22,22 @@ def basic_views(ctx: Context) -> list:
 
 
 def three_public_vs_economic(ctx: Context) -> list:
-    """公务接待费/公车运维费 in 三公 may not be below the economic-class lines 30217/30231."""
+    """“三公”-like spending may not hide in other 经济分类 lines: 因公出国（境）费用 30212,
+    公务接待费 30217, 公务用车运行维护费 30231 and 公务用车购置 31013 in the basic spending may not
+    exceed the matching 三公 items."""
     out = []
     econ = ctx.fig.economic_by_code
-    for code, item, label in (("30217", "reception", "公务接待费"),
-                              ("30231", "vehicle_operation", "公务用车运行维护费")):
+    for code, items, label in (("30212", ("overseas", "overseas_research"), "因公出国（境）费"),
+                               ("30217", ("reception",), "公务接待费"),
+                               ("30231", ("vehicle_operation",), "公务用车运行维护费"),
+                               ("31013", ("vehicle_purchase",), "公务用车购置费")):
         line = econ.get(code, ZERO)  # 表六 is 一般公共预算 only: compare its part of 三公
-        value = (ctx.fig.three_public_by_fund or {}).get("general", ctx.fig.three_public)[item]
+        general = (ctx.fig.three_public_by_fund or {}).get("general", ctx.fig.three_public)
+        value = sum((general[item] for item in items), ZERO)
         if value < line:
             out.append(ctx.error("三公-经济分类", f"“三公”经费中{label}{wan(value)}，低于基本支出经济分类"
-                                 f"{code} {label}{wan(line)}", ("three_public", item),
+                                 f"{code} {ctx.catalog.economic_name(code) or label}{wan(line)}"
+                                 "（“三公”经费不能列在其他经济分类中）", ("three_public", items[0]),
                                  f"不低于{wan(line)}", wan(value)))
     return out
 
