@@ -196,6 +196,13 @@ class _Progress:
 # --------------------------------------------------------------------------- running
 
 
+class _Quiet:
+    """A progress that shows nothing (a retried file is counted by the caller)."""
+
+    def advance(self, outcome) -> None:
+        pass
+
+
 def _run_serial(files, out_dir, formats, progress, units=False, layout=None, timeout=None) -> dict:
     results = {}
     for i, path in enumerate(files):
@@ -245,14 +252,25 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False, l
     results: dict = {}
     started = time.perf_counter()
     work = _work_units if units else _work
-    pool = _executor(workers, method, formats)
     broken: list[int] = []
+    pool: ProcessPoolExecutor | None = None
     try:
+        pool = _executor(workers, method, formats)
         # Submit everything before the progress bar starts its thread: with 'fork' the pool
         # starts all its workers at the first submit, while this process is single-threaded.
         futures: dict[Future, int] = {pool.submit(work, *_args(path, out_dir, formats, layout),
                                                   **_kwargs(timeout)): i
                                       for i, path in enumerate(files)}
+    except OSError:  # no worker could be started (EAGAIN under RLIMIT_NPROC, ENOMEM): one core
+        for child in multiprocessing.active_children():  # the workers that did start, idle
+            child.terminate()
+            child.join()
+        if pool is not None:
+            with contextlib.suppress(Exception):
+                pool.shutdown(wait=False, cancel_futures=True)
+        with progress:
+            return _run_serial(files, out_dir, formats, progress, units, layout, timeout)
+    try:
         with progress:
             pending = set(futures)
             while pending:
@@ -281,6 +299,9 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False, l
                                                 **_kwargs(timeout)).result()
                     except BrokenProcessPool:
                         outcome = _crashed(files[i], time.perf_counter() - start, "进程被终止")
+                    except OSError:  # no fresh process to be had: this process renders it
+                        outcome = _run_serial([files[i]], out_dir, formats, _Quiet(), units,
+                                              layout, timeout)[0]
                     except Exception as exc:
                         outcome = _crashed(files[i], time.perf_counter() - start,
                                            f"{type(exc).__name__}: {exc}", died=False)

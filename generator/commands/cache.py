@@ -46,11 +46,12 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _read(path: Path, limit: int | None = None) -> bytes | None:
-    """A regular file's bytes (links followed to a regular file); None for anything else —
-    a FIFO or device is never opened for reading, so a check cannot hang on one."""
+def _read(path: Path, limit: int | None = None, follow: bool = True) -> bytes | None:
+    """A regular file's bytes (links followed to a regular file unless not `follow`); None for
+    anything else — a FIFO or device is never opened for reading, so a check cannot hang."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        fd = os.open(path, flags)
     except OSError:
         return None
     try:
@@ -139,7 +140,7 @@ def expected_extensions(formats: tuple[str, ...]) -> set[str]:
 
 
 def _read_record(path: str | Path, out_dir: str | Path) -> dict[str, Any] | None:
-    data = _read(record_path(path, out_dir), MAX_RECORD_BYTES)
+    data = _read(record_path(path, out_dir), MAX_RECORD_BYTES, follow=False)
     if data is None or len(data) > MAX_RECORD_BYTES:
         return None
     try:
