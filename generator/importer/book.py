@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..problems import Location, Problem, error
-from .xlsxread import MAX_CELLS, MAX_COLS, MAX_ROWS, MAX_SHEETS, Refused
+from .xlsxread import MAX_AREA, MAX_BOOK_AREA, MAX_CELLS, MAX_COLS, MAX_ROWS, MAX_SHEETS, Refused
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -120,12 +120,26 @@ def _plain(value: object) -> str | Decimal | None:
 def _dense(cells: dict[tuple[int, int], Cell], nrows: int) -> list[list[Cell]]:
     """Rows of cells from the cells that exist (rows as long as their last value)."""
     rows: list[list[Cell]] = [[] for _ in range(nrows)]
-    for (r, c), cell in sorted(cells.items()):
+    for (r, c), cell in cells.items():  # in the order of the file: row by row, as a rule
         row = rows[r]
-        if len(row) < c:
+        if len(row) == c:
+            row.append(cell)
+        elif len(row) < c:
             row.extend([EMPTY] * (c - len(row)))
-        row.append(cell)
+            row.append(cell)
+        else:
+            row[c] = cell
     return rows
+
+
+def _cell(value: object, formula: str) -> Cell:
+    if formula:
+        return Cell(_plain(value), formula)
+    if type(value) is float:
+        return Cell(Decimal(repr(value)))
+    if type(value) is int:
+        return Cell(Decimal(value))
+    return Cell(_plain(value))
 
 
 def _read_xlsx(path: Path) -> Book:
@@ -133,38 +147,82 @@ def _read_xlsx(path: Path) -> Book:
     raw = read_xlsx(str(path))
     sheets = []
     for rs in raw.sheets:
-        cells = {at: Cell(_plain(value), formula) for at, (value, formula) in rs.cells.items()}
+        cells = {at: _cell(value, formula) for at, (value, formula) in rs.cells.items()}
+        rs.cells = {}
         sheets.append(Sheet(rs.name, _dense(cells, rs.rows), rs.merged, rs.state, dict(rs.external)))
     return Book(str(path), sheets, raw.links)
 
 
 _XLS_STATES = {1: "hidden", 2: "veryHidden"}
+# BIFF records that are one cell each, and the two that hold many (MULRK, MULBLANK)
+_XLS_CELL_RECORDS = {0x0203, 0x027E, 0x00FD, 0x0204, 0x0205, 0x0006, 0x0201, 0x00D6}
+MAX_XLS_CELLS = 1_000_000  # cell records, blanks included: what bounds xlrd's time (~2.5 µs each)
+MAX_XLS_RECORDS = 3_000_000
+
+
+def _prescan_xls(path: Path) -> None:
+    """Count the cell records of an .xls before xlrd parses a sheet: xlrd reads every record
+    of a sheet, blank ones included, so this count bounds its time. xlrd's compound-document
+    reader is used only to find the Workbook stream; when it cannot be, xlrd's own errors
+    speak for the file."""
+    import struct
+    try:
+        from xlrd.compdoc import CompDoc  # type: ignore[import-untyped]
+        doc = CompDoc(path.read_bytes(), logfile=_Discard())
+        stream = doc.get_named_stream("Workbook") or doc.get_named_stream("Book")
+    except Exception:  # noqa: BLE001 — not ours to judge: xlrd reports a damaged file
+        return
+    if not stream:
+        return
+    cells = records = pos = 0
+    size = len(stream)
+    unpack = struct.Struct("<HH").unpack_from
+    while pos + 4 <= size:
+        kind, length = unpack(stream, pos)
+        if kind in _XLS_CELL_RECORDS:
+            cells += 1
+        elif kind == 0x00BD:  # MULRK: 6 bytes a cell
+            cells += max(0, (length - 6) // 6)
+        elif kind == 0x00BE:  # MULBLANK: 2 bytes a cell
+            cells += max(0, (length - 6) // 2)
+        records += 1
+        if cells > MAX_XLS_CELLS or records > MAX_XLS_RECORDS:
+            raise Refused(f"工作簿有超过 {MAX_XLS_CELLS} 个单元格记录（含空白单元格），不像一份部门预算，拒绝读取")
+        pos += 4 + length
+
+
+class _Discard:
+    def write(self, text: str) -> int:
+        return len(text)
 
 
 def _read_xls(path: Path) -> Book:
     import xlrd  # type: ignore[import-untyped]
     from .xlsxread import col_letters
-    wb = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True, ragged_rows=True)
+    _prescan_xls(path)
+    wb = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True, ragged_rows=True,
+                            logfile=_Discard())
     if wb.nsheets > MAX_SHEETS:
         raise Refused(f"工作簿有超过 {MAX_SHEETS} 张工作表，不像一份部门预算，拒绝读取")
     sheets = []
-    count = 0
+    count = area = 0
     limit = f"（最多 {MAX_ROWS} 行、{MAX_COLS} 列）"
+    number, date, boolean, text = (xlrd.XL_CELL_NUMBER, xlrd.XL_CELL_DATE, xlrd.XL_CELL_BOOLEAN,
+                                   xlrd.XL_CELL_TEXT)
     for index in range(wb.nsheets):
         sh = wb.sheet_by_index(index)
         cells: dict[tuple[int, int], Cell] = {}
-        nrows = 0
+        nrows = ncols = 0
         for r in range(sh.nrows):
-            for c in range(sh.row_len(r)):
-                x = sh.cell(r, c)
-                if x.ctype == xlrd.XL_CELL_NUMBER:
-                    cell = Cell(_number(x.value))
-                elif x.ctype == xlrd.XL_CELL_DATE:
-                    cell = Cell(_plain(xlrd.xldate.xldate_as_datetime(x.value, wb.datemode)))
-                elif x.ctype == xlrd.XL_CELL_BOOLEAN:
-                    cell = Cell(_plain(bool(x.value)))
-                elif x.ctype == xlrd.XL_CELL_TEXT:
-                    cell = Cell(_plain(x.value))
+            for c, (kind, value) in enumerate(zip(sh.row_types(r), sh.row_values(r))):
+                if kind == number:
+                    cell = Cell(_number(value))
+                elif kind == date:
+                    cell = Cell(_plain(xlrd.xldate.xldate_as_datetime(value, wb.datemode)))
+                elif kind == boolean:
+                    cell = Cell(_plain(bool(value)))
+                elif kind == text:
+                    cell = Cell(_plain(value))
                 else:
                     continue
                 if cell.value is None:
@@ -176,14 +234,21 @@ def _read_xls(path: Path) -> Book:
                 if count > MAX_CELLS:
                     raise Refused(f"工作簿有超过 {MAX_CELLS} 个有内容的单元格，不像一份部门预算，拒绝读取")
                 cells[(r, c)] = cell
-                nrows = max(nrows, r + 1)
+                nrows, ncols = max(nrows, r + 1), max(ncols, c + 1)
+        if nrows * ncols > MAX_AREA:
+            raise Refused(f"工作表“{sh.name}”的内容范围 A1:{col_letters(ncols - 1)}{nrows} 有 {nrows * ncols} 个单元格，"
+                          f"超过了一张预算表的合理大小（{MAX_AREA} 个）：请删除多余的行列后再导入")
+        area += nrows * ncols
+        if area > MAX_BOOK_AREA:
+            raise Refused(f"各工作表的内容范围合计超过 {MAX_BOOK_AREA} 个单元格（到工作表“{sh.name}”为止），"
+                          "不像一份部门预算：请删除多余的行列或工作表后再导入")
         merged = []
         for r1, r2, c1, c2 in sh.merged_cells:
             if r2 - 1 >= MAX_ROWS or c2 - 1 >= MAX_COLS:
                 raise Refused(f"工作表“{sh.name}”的合并单元格 {col_letters(c1)}{r1 + 1}:{col_letters(c2 - 1)}{r2} "
                               f"超出了一张预算表的合理范围{limit}：请取消这个合并或删除多余的行列后再导入")
-            if r1 < nrows:
-                merged.append((r1, c1, r2 - 1, c2 - 1))
+            if r1 < nrows and c1 < ncols:
+                merged.append((r1, c1, min(r2, nrows) - 1, min(c2, ncols) - 1))
         sheets.append(Sheet(sh.name, _dense(cells, nrows), merged,
                             _XLS_STATES.get(getattr(sh, "visibility", 0), "visible")))
         wb.unload_sheet(index)

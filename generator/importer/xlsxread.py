@@ -9,9 +9,10 @@ rows or styles, millions of shared strings, a DOCTYPE with entities. Nothing is 
   elements it may hold and on the length of any text (Excel's own 32 767 characters a cell);
 * a DOCTYPE or entity declaration anywhere refuses the workbook (Excel never writes one);
 * a sheet's extent is that of its cells that hold a value (a cell with only a style, far away,
-  costs nothing); a value beyond MAX_ROWS × MAX_COLS, too many cells, a merged range beyond
-  the limits or too many merged ranges refuse the workbook with a Chinese message naming the
-  sheet and the cell or range;
+  costs nothing); a value beyond MAX_ROWS × MAX_COLS, an extent over MAX_AREA cells (or all
+  sheets' over MAX_BOOK_AREA), too many cells, a merged range beyond the limits or too many
+  merged ranges refuse the workbook with a Chinese message naming the sheet and the cell or
+  range; merged ranges are clipped to the extent;
 * a sheet's state (hidden, very hidden) is kept, so the importer can refuse or name it;
 * a formula that refers to another workbook (`[1]表一!A1`, directly, through a shared formula
   or a defined name) marks its cell, so the importer can warn that the value is a cached copy.
@@ -36,10 +37,16 @@ MAX_PARTS = 10_000
 MAX_SHEETS = 255
 MAX_ROWS = 50_000  # a department's longest table (a project list) has a few thousand rows
 MAX_COLS = 256  # column IV: the old Excel limit; a budget table has a few dozen
-MAX_CELLS = 1_000_000  # cells with a value, in the whole workbook
+MAX_AREA = 200_000  # rows × columns of one sheet's values (5 000 rows of 40 columns)
+MAX_BOOK_AREA = 600_000  # the same, summed over the workbook
+MAX_CELLS = 300_000  # cells with a value, in the whole workbook (a department's: ~15 000)
 MAX_MERGES = 50_000  # merged ranges on one sheet
-MAX_ELEMENTS = 6_000_000  # XML elements in one part (empty rows and styled cells included)
-MAX_STRINGS = 1_000_000  # shared strings
+# XML elements (empty rows and styled cells included), counted by the pre-scan before a part is
+# parsed: what bounds the parse's time (about 2 µs an element). A department's workbook has
+# some tens of thousands.
+MAX_ELEMENTS = 1_200_000  # in one part
+MAX_BOOK_ELEMENTS = 1_500_000  # in the whole workbook
+MAX_STRINGS = 500_000  # shared strings
 MAX_STYLES = 65_536  # cell formats: Excel's own limit is 64 000
 MAX_TEXT = 32_767  # characters in one cell (Excel's limit)
 MAX_NAMES = 10_000  # defined names
@@ -87,7 +94,7 @@ def col_letters(col: int) -> str:
 
 
 def _local(name: str) -> str:
-    return name.rsplit("}", 1)[-1]
+    return name.rpartition(":")[2] if ":" in name else name
 
 
 def _attr(attrs: dict[str, str], local: str) -> str | None:
@@ -102,15 +109,19 @@ def _unescape(text: str) -> str:
 
 
 class _Part:
-    """One XML part parsed as a stream with its limits; the handlers get local names."""
+    """One XML part: pre-scanned (its size, a count of its elements at C speed, no DOCTYPE),
+    then parsed as a stream; the handlers get local names (prefixes dropped)."""
 
-    def __init__(self, z: zipfile.ZipFile, name: str, limit: int, what: str):
+    def __init__(self, z: zipfile.ZipFile, name: str, limit: int, what: str,
+                 budget: list[int] | None = None):
         self.z, self.name, self.limit, self.what = z, name, limit, what
-        self.elements = 0
+        self.budget = budget if budget is not None else [0]  # elements of the parts so far
 
-    def parse(self, start: Callable[[str, dict[str, str]], None],
-              end: Callable[[str], None] | None = None,
-              text: Callable[[str], None] | None = None) -> None:
+    def _refuse_doctype(self, *_: Any) -> None:
+        raise Refused(f"工作簿中的 {self.name} 含有 DOCTYPE/ENTITY 声明（Excel 从不写这种内容，"
+                      "可能是“十亿笑声”之类的攻击文件），拒绝读取")
+
+    def _info(self) -> zipfile.ZipInfo:
         try:
             info = self.z.getinfo(self.name)
         except KeyError:
@@ -118,26 +129,58 @@ class _Part:
         if info.file_size > self.limit:
             raise Refused(f"工作簿中的 {self.name}（{self.what}）解压后有 {info.file_size // 1024 // 1024} MB，"
                           f"超过上限 {self.limit // 1024 // 1024} MB，不像一份部门预算（可能是压缩炸弹），拒绝读取")
-        p = expat.ParserCreate(namespace_separator="}")
+        return info
+
+    def prescan(self, info: zipfile.ZipInfo) -> None:
+        """Count the part's elements (every '<' that does not open an end tag) before any of it
+        is parsed; refuse a part, or a workbook, with more than the parse may take."""
+        elements, tail = 0, b""
+        with self.z.open(info) as fh:
+            while True:
+                chunk = fh.read(_CHUNK)
+                if not chunk:
+                    break
+                elements += chunk.count(b"<") - chunk.count(b"</")  # a "</" cut in two: one more
+                seam = tail + chunk[:16]
+                if b"<!DOCTYPE" in chunk or b"<!ENTITY" in chunk or b"<!DOCTYPE" in seam \
+                        or b"<!ENTITY" in seam:
+                    self._refuse_doctype()
+                if elements > MAX_ELEMENTS:
+                    raise Refused(f"工作簿中的 {self.name}（{self.what}）有超过 {MAX_ELEMENTS} 个 XML 元素"
+                                  "（行、单元格等），不像一份部门预算，拒绝读取")
+                tail = chunk[-16:]
+        self.budget[0] += elements
+        if self.budget[0] > MAX_BOOK_ELEMENTS:
+            raise Refused(f"工作簿的 XML 元素（行、单元格等）合计超过 {MAX_BOOK_ELEMENTS} 个"
+                          f"（到 {self.name}，{self.what}为止），不像一份部门预算，拒绝读取")
+
+    def parse(self, start: Callable[[str, dict[str, str]], None],
+              end: Callable[[str], None] | None = None,
+              text: Callable[[str], None] | None = None) -> None:
+        info = self._info()
+        self.prescan(info)
+        p = expat.ParserCreate()
         p.buffer_text = True
         p.buffer_size = 65536
+        p.StartDoctypeDeclHandler = self._refuse_doctype
+        p.EntityDeclHandler = self._refuse_doctype
+        # element names as written: prefixed ("x:c") only by some programs, then stripped
+        prefixed = [False]
 
-        def refuse_doctype(*_: Any) -> None:
-            raise Refused(f"工作簿中的 {self.name} 含有 DOCTYPE/ENTITY 声明（Excel 从不写这种内容，"
-                          "可能是“十亿笑声”之类的攻击文件），拒绝读取")
+        def first(name: str, attrs: dict[str, str]) -> None:
+            if ":" in name:
+                prefixed[0] = True
+                p.StartElementHandler = lambda n, a: start(_local(n), a)
+                if end is not None:
+                    p.EndElementHandler = lambda n: end(_local(n))
+                start(_local(name), attrs)
+            else:
+                p.StartElementHandler = start
+                start(name, attrs)
 
-        def on_start(name: str, attrs: dict[str, str]) -> None:
-            self.elements += 1
-            if self.elements > MAX_ELEMENTS:
-                raise Refused(f"工作簿中的 {self.name}（{self.what}）有超过 {MAX_ELEMENTS} 个 XML 元素，"
-                              "不像一份部门预算，拒绝读取")
-            start(_local(name), attrs)
-
-        p.StartDoctypeDeclHandler = refuse_doctype
-        p.EntityDeclHandler = refuse_doctype
-        p.StartElementHandler = on_start
+        p.StartElementHandler = first
         if end is not None:
-            p.EndElementHandler = lambda name: end(_local(name))
+            p.EndElementHandler = end
         if text is not None:
             p.CharacterDataHandler = text
         with self.z.open(info) as fh:
@@ -173,7 +216,7 @@ class _Text:
 # --------------------------------------------------------------------------- the small parts
 
 
-def _rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+def _rels(z: zipfile.ZipFile, part: str, elements: list[int]) -> dict[str, tuple[str, str]]:
     """Relationship id → (type's last word, target part name) of `part`."""
     folder = PurePosixPath(part).parent
     rels_name = str(folder / "_rels" / (PurePosixPath(part).name + ".rels"))
@@ -199,7 +242,7 @@ def _rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
                 parts.append(piece)
         out[attrs.get("Id", "")] = (kind, "/".join(parts))
 
-    _Part(z, rels_name, MAX_SMALL_PART, "关系表").parse(start)
+    _Part(z, rels_name, MAX_SMALL_PART, "关系表", elements).parse(start)
     return out
 
 
@@ -211,14 +254,14 @@ class _Workbook:
     links: list[str]
 
 
-def _workbook(z: zipfile.ZipFile) -> _Workbook:
+def _workbook(z: zipfile.ZipFile, elements: list[int]) -> _Workbook:
     part = "xl/workbook.xml"
     for name in z.namelist():  # the main part by its relationship from the package root
         if name == "_rels/.rels":
-            for kind, target in _rels(z, "").values():
+            for kind, target in _rels(z, "", elements).values():
                 if kind == "officeDocument":
                     part = target
-    rels = _rels(z, part)
+    rels = _rels(z, part, elements)
     sheets: list[tuple[str, str, str]] = []
     names: dict[str, str] = {}
     state: dict[str, Any] = {"date1904": False, "name": None}
@@ -249,18 +292,18 @@ def _workbook(z: zipfile.ZipFile) -> _Workbook:
         if state["name"] is not None:
             text.add(data)
 
-    _Part(z, part, MAX_SMALL_PART, "工作簿目录").parse(start, end, chars)
+    _Part(z, part, MAX_SMALL_PART, "工作簿目录", elements).parse(start, end, chars)
     links = [target for kind, target in rels.values() if kind == "externalLink"]
     external = {n for n, v in names.items() if _EXTERNAL.search(v) or "\\" in v or "/" in v}
     link_targets = []
     for link in links:
-        for kind, target in _rels(z, link).values():
+        for kind, target in _rels(z, link, elements).values():
             if kind in ("externalLinkPath", "xlExternalLinkPath/xlPathMissing") or "Path" in kind:
                 link_targets.append(target)
     return _Workbook(sheets, bool(state["date1904"]), external, link_targets)
 
 
-def _strings(z: zipfile.ZipFile, names: list[str]) -> list[str]:
+def _strings(z: zipfile.ZipFile, names: list[str], elements: list[int]) -> list[str]:
     part = next((n for n in names if n.lower().endswith("sharedstrings.xml")), None)
     out: list[str] = []
     if part is None:
@@ -291,11 +334,11 @@ def _strings(z: zipfile.ZipFile, names: list[str]) -> list[str]:
         if depth["t"]:
             text.add(data)
 
-    _Part(z, part, MAX_PART, "共享字符串").parse(start, end, chars)
+    _Part(z, part, MAX_PART, "共享字符串", elements).parse(start, end, chars)
     return out
 
 
-def _date_styles(z: zipfile.ZipFile, names: list[str]) -> set[int]:
+def _date_styles(z: zipfile.ZipFile, names: list[str], elements: list[int]) -> set[str]:
     """Indexes of the cell formats that show a date or time."""
     from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format  # type: ignore[import-untyped]
     part = next((n for n in names if n.lower().endswith("styles.xml") and n.startswith("xl/")), None)
@@ -326,12 +369,12 @@ def _date_styles(z: zipfile.ZipFile, names: list[str]) -> set[int]:
         if name == "cellXfs":
             where["cellXfs"] = False
 
-    _Part(z, part, MAX_SMALL_PART, "样式表").parse(start, end)
+    _Part(z, part, MAX_SMALL_PART, "样式表", elements).parse(start, end)
     out = set()
     for i, fmt in enumerate(xfs):
         code = custom.get(fmt, BUILTIN_FORMATS.get(fmt, ""))
         if code and is_date_format(code):
-            out.add(i)
+            out.add(str(i))
     return out
 
 
@@ -353,101 +396,146 @@ def _ref(r: int, c: int) -> str:
     return f"{col_letters(c)}{r + 1}"
 
 
-def _sheet(z: zipfile.ZipFile, raw: RawSheet, part: str, strings: list[str], dates: set[int],
-           date1904: bool, external_names: set[str], budget: list[int]) -> None:
-    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel  # type: ignore[import-untyped]
-    epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
-    label = f"工作表“{raw.name}”"
-    st: dict[str, Any] = {"row": -1, "col": -1, "cell": None, "type": "n", "style": 0, "in": None,
-                          "formula": "", "shared": None, "is": False}
-    shared: dict[str, str] = {}  # shared formula id → its text
-    value = _Text(lambda: f"{label}的单元格 {_ref(st['row'], st['col'])} ")
-    names_pattern = (re.compile(r"(?<![\w.])(" + "|".join(re.escape(n) for n in sorted(external_names)) + r")(?![\w(])")
-                     if external_names else None)
+class _SheetReader:
+    """The handlers of one worksheet part: only cells with a value (or a formula) are kept."""
 
-    def start(name: str, attrs: dict[str, str]) -> None:
-        if name == "row":
-            r = attrs.get("r")
-            st["row"] = int(r) - 1 if r and r.isdigit() else st["row"] + 1
-            st["col"] = -1
-        elif name == "c":
+    def __init__(self, raw: RawSheet, strings: list[str], dates: set[str], date1904: bool,
+                 external_names: set[str], budget: list[int]):
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900  # type: ignore[import-untyped]
+        self.raw, self.strings, self.dates, self.budget = raw, strings, dates, budget
+        self.epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+        self.label = f"工作表“{raw.name}”"
+        self.row, self.col = -1, -1
+        self.kind, self.style, self.formula = "n", "0", ""
+        self.shared_id: str | None = None
+        self.value: str | None = None
+        self.inline = False
+        self.into: str | None = None  # "v" | "f" | "t": the element whose text is collected
+        self.text: list[str] = []
+        self.size = 0
+        self.shared: dict[str, str] = {}  # shared formula id → its text
+        self.names = (re.compile(r"(?<![\w.])(" + "|".join(re.escape(n) for n in sorted(external_names))
+                                 + r")(?![\w(])") if external_names else None)
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        if name == "c":
             ref = attrs.get("r")
             m = _CELL_REF.fullmatch(ref) if ref else None
-            if m:
-                st["col"], row = col_index(m[1]), int(m[2]) - 1
-                if row >= 0:
-                    st["row"] = row
+            if m is not None:
+                self.col, self.row = col_index(m[1]), int(m[2]) - 1
             else:
-                st["col"] += 1
-            st["type"] = attrs.get("t", "n")
-            try:
-                st["style"] = int(attrs.get("s", "0"))
-            except ValueError:
-                st["style"] = 0
-            st["cell"], st["formula"], st["is"] = None, "", False
-            value.take()
-        elif name in ("v", "f") or (name == "t" and st["is"]):
-            st["in"] = name
-            value.take()
+                self.col += 1
+            self.kind = attrs.get("t", "n")
+            self.style = attrs.get("s", "0")
+            self.value, self.formula, self.inline = None, "", False
+        elif name == "v" or name == "f" or (name == "t" and self.inline):
+            self.into = name
+            self.text, self.size = [], 0
             if name == "f":
-                st["shared"] = attrs.get("si") if attrs.get("t") == "shared" else None
+                self.shared_id = attrs.get("si") if attrs.get("t") == "shared" else None
+        elif name == "row":
+            r = attrs.get("r")
+            self.row = int(r) - 1 if r and r.isdigit() else self.row + 1
+            self.col = -1
         elif name == "is":
-            st["is"] = True
+            self.inline = True
         elif name == "mergeCell":
-            if len(raw.merged) >= MAX_MERGES:
-                raise Refused(f"{label}有超过 {MAX_MERGES} 个合并单元格区域，不像一份部门预算，拒绝读取")
-            found = _range(attrs.get("ref", ""))
-            if found is not None:
-                r1, c1, r2, c2 = found
-                if r2 >= MAX_ROWS or c2 >= MAX_COLS:
-                    raise Refused(f"{label}的合并单元格 {attrs.get('ref')} 超出了一张预算表的合理范围"
-                                  f"（最多 {MAX_ROWS} 行、{MAX_COLS} 列，即 {_ref(MAX_ROWS - 1, MAX_COLS - 1)}）："
-                                  "请取消这个合并或删除多余的行列后再导入")
-                raw.merged.append(found)
+            self.merge(attrs.get("ref", ""))
 
-    def end(name: str) -> None:
-        if name in ("v", "f", "t") and st["in"] == name:
-            text = value.take()
-            if name == "f":
-                if st["shared"] is not None:
+    def chars(self, data: str) -> None:
+        if self.into is not None:
+            self.size += len(data)
+            if self.size > MAX_TEXT * 2:
+                raise Refused(f"{self.label}的单元格 {_ref(self.row, self.col)} 的文字超过 {MAX_TEXT} 个字符"
+                              "（Excel 一个单元格的上限），拒绝读取")
+            self.text.append(data)
+
+    def end(self, name: str) -> None:
+        if name == "c":
+            self.finish()
+        elif name == self.into:
+            text = "".join(self.text)
+            self.into = None
+            if name == "v":
+                self.value = text
+            elif name == "f":
+                if self.shared_id is not None:
                     if text:
-                        shared[st["shared"]] = text
+                        self.shared[self.shared_id] = text
                     else:
-                        text = shared.get(st["shared"], "")
-                st["formula"] = text
-            elif name == "t":
-                st["cell"] = (st["cell"] or "") + _unescape(text)
+                        text = self.shared.get(self.shared_id, "")
+                self.formula = text
             else:
-                st["cell"] = text
-            st["in"] = None
-        elif name == "c":
-            _finish()
+                self.value = (self.value or "") + _unescape(text)
+            if len(text) > MAX_TEXT and len(_unescape(text)) > MAX_TEXT:
+                raise Refused(f"{self.label}的单元格 {_ref(self.row, self.col)} 的文字超过 {MAX_TEXT} 个字符"
+                              "（Excel 一个单元格的上限），拒绝读取")
 
-    def _finish() -> None:
-        r, c, v, kind, formula = st["row"], st["col"], st["cell"], st["type"], st["formula"]
+    def merge(self, ref: str) -> None:
+        raw = self.raw
+        if len(raw.merged) >= MAX_MERGES:
+            raise Refused(f"{self.label}有超过 {MAX_MERGES} 个合并单元格区域，不像一份部门预算，拒绝读取")
+        found = _range(ref)
+        if found is None:
+            return
+        r1, c1, r2, c2 = found
+        if r2 >= MAX_ROWS or c2 >= MAX_COLS:
+            raise Refused(f"{self.label}的合并单元格 {ref} 超出了一张预算表的合理范围"
+                          f"（最多 {MAX_ROWS} 行、{MAX_COLS} 列，即 {_ref(MAX_ROWS - 1, MAX_COLS - 1)}）："
+                          "请取消这个合并或删除多余的行列后再导入")
+        raw.merged.append(found)
+
+    def finish(self) -> None:
+        v, formula = self.value, self.formula
         if v is None and not formula:
             return  # a cell with only a style: nothing to read
-        if v is not None:
-            v = _typed(v, kind, st["style"], r, c)
-        if v is None and not formula:
+        typed = self.typed(v) if v is not None else None
+        if typed is None and not formula:
             return
-        if r >= MAX_ROWS or c >= MAX_COLS:
-            raise Refused(f"{label}的单元格 {_ref(r, c)} 有内容，超出了一张预算表的合理范围"
+        r, c, raw = self.row, self.col, self.raw
+        if r >= MAX_ROWS or c >= MAX_COLS or r < 0:
+            raise Refused(f"{self.label}的单元格 {_ref(r, c)} 有内容，超出了一张预算表的合理范围"
                           f"（最多 {MAX_ROWS} 行、{MAX_COLS} 列，即 {_ref(MAX_ROWS - 1, MAX_COLS - 1)}）："
                           "请删除多余的单元格后再导入")
+        budget = self.budget
         budget[0] += 1
         if budget[0] > MAX_CELLS:
-            raise Refused(f"工作簿有超过 {MAX_CELLS} 个有内容的单元格（到{label}的 {_ref(r, c)} 为止），"
+            raise Refused(f"工作簿有超过 {MAX_CELLS} 个有内容的单元格（到{self.label}的 {_ref(r, c)} 为止），"
                           "不像一份部门预算，拒绝读取")
-        raw.cells[(r, c)] = (v, "=" + formula if formula and v is None else "")
-        if formula and (_EXTERNAL.search(formula) or (names_pattern and names_pattern.search(formula))):
+        raw.cells[(r, c)] = (typed, "=" + formula if formula and typed is None else "")
+        if formula and (_EXTERNAL.search(formula) or (self.names and self.names.search(formula))):
             raw.external[(r, c)] = "=" + formula
-        raw.rows, raw.cols = max(raw.rows, r + 1), max(raw.cols, c + 1)
+        if r >= raw.rows or c >= raw.cols:
+            raw.rows, raw.cols = max(raw.rows, r + 1), max(raw.cols, c + 1)
+            area = raw.rows * raw.cols
+            if area > MAX_AREA or budget[1] + area > MAX_BOOK_AREA:
+                what = (f"{self.label}的内容范围 A1:{_ref(raw.rows - 1, raw.cols - 1)}（到单元格 {_ref(r, c)}）"
+                        f"有 {area} 个单元格，超过了一张预算表的合理大小（{MAX_AREA} 个）")
+                if area <= MAX_AREA:
+                    what = (f"各工作表的内容范围合计超过 {MAX_BOOK_AREA} 个单元格（到{self.label}的单元格 "
+                            f"{_ref(r, c)} 为止），不像一份部门预算")
+                raise Refused(f"{what}：请删除多余的行列或工作表后再导入")
 
-    def _typed(v: str, kind: str, style: int, r: int, c: int) -> object:
-        if kind in ("s",):
+    def typed(self, v: str) -> object:
+        kind = self.kind
+        if kind == "n":
+            text = v.strip()
+            if not text:
+                return None
             try:
-                return strings[int(v)]
+                number: float | int = float(text) if ("." in text or "e" in text or "E" in text) else int(text)
+            except ValueError:
+                return v
+            if self.style in self.dates:
+                from openpyxl.utils.datetime import from_excel  # type: ignore[import-untyped]
+                try:
+                    return from_excel(number, self.epoch)
+                except (ValueError, OverflowError, TypeError):
+                    return number
+            return number
+        if kind == "s":
+            try:
+                return self.strings[int(v)]
             except (ValueError, IndexError):
                 return None
         if kind in ("str", "inlineStr", "e"):
@@ -459,26 +547,16 @@ def _sheet(z: zipfile.ZipFile, raw: RawSheet, part: str, strings: list[str], dat
                 return dt.datetime.fromisoformat(v.strip())
             except ValueError:
                 return v
-        text = v.strip()
-        if not text:
-            return None
-        try:
-            number: float | int = float(text) if any(ch in text for ch in ".eE") else int(text)
-        except ValueError:
-            return v
-        if style in dates:
-            try:
-                return from_excel(number, epoch)
-            except (ValueError, OverflowError, TypeError):
-                return number
-        return number
+        return v
 
-    def chars(data: str) -> None:
-        if st["in"] is not None:
-            value.add(data)
 
-    _Part(z, part, MAX_PART, f"{label}").parse(start, end, chars)
-    raw.merged = [m for m in raw.merged if m[0] < max(raw.rows, 1) and m[1] < max(raw.cols, 1)]
+def _sheet(z: zipfile.ZipFile, raw: RawSheet, part: str, strings: list[str], dates: set[str],
+           date1904: bool, external_names: set[str], budget: list[int], elements: list[int]) -> None:
+    reader = _SheetReader(raw, strings, dates, date1904, external_names, budget)
+    _Part(z, part, MAX_PART, reader.label, elements).parse(reader.start, reader.end, reader.chars)
+    # a merge counts only over the cells that exist: clipped to the extent of the values
+    raw.merged = [(r1, c1, min(r2, raw.rows - 1), min(c2, raw.cols - 1))
+                  for r1, c1, r2, c2 in raw.merged if r1 < raw.rows and c1 < raw.cols]
 
 
 # --------------------------------------------------------------------------- the workbook
@@ -495,13 +573,15 @@ def read_xlsx(path: str) -> RawBook:
         if unpacked > MAX_UNPACKED:
             raise Refused(f"工作簿解压后有 {unpacked // 1024 // 1024} MB，不像一份部门预算（可能是压缩炸弹），拒绝读取")
         names = [i.filename for i in infos]
-        book = _workbook(z)
-        strings = _strings(z, names)
-        dates = _date_styles(z, names)
-        budget = [0]
+        elements = [0]  # XML elements of the parts pre-scanned so far
+        book = _workbook(z, elements)
+        strings = _strings(z, names, elements)
+        dates = _date_styles(z, names, elements)
+        budget = [0, 0]  # cells with a value, the areas of the sheets read so far
         sheets = []
         for name, state, part in book.sheets:
             raw = RawSheet(name, state if state in ("hidden", "veryHidden") else "visible")
-            _sheet(z, raw, part, strings, dates, book.date1904, book.external_names, budget)
+            _sheet(z, raw, part, strings, dates, book.date1904, book.external_names, budget, elements)
+            budget[1] += raw.rows * raw.cols
             sheets.append(raw)
         return RawBook(sheets, book.links)
