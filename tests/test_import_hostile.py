@@ -336,3 +336,45 @@ def test_a_copy_of_the_bounded_reader_reads_what_openpyxl_reads(book, tmp_path):
             for cell in row:
                 assert sheet.cell(cell.row - 1, cell.column - 1).value == _plain(cell.value), cell.coordinate
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_element_limits_are_counted_before_parsing(book, tmp_path, monkeypatch):
+    """Empty rows and styled cells cost parse time though they hold nothing: counted by the
+    pre-scan, per part and for the whole workbook."""
+    monkeypatch.setattr(xlsxread, "MAX_ELEMENTS", 500)
+    res = import_workbook(book)
+    assert not res.readable and "XML 元素" in errors(res)[0] and "xl/" in errors(res)[0]
+    monkeypatch.setattr(xlsxread, "MAX_ELEMENTS", 1_200_000)
+    monkeypatch.setattr(xlsxread, "MAX_BOOK_ELEMENTS", 3_000)
+    res = import_workbook(book)
+    assert not res.readable and "合计超过" in errors(res)[0]
+
+
+def test_an_xls_with_too_many_cell_records_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    xlwt = pytest.importorskip("xlwt")
+    from generator.importer import book as book_module
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("表一")
+    for r in range(200):
+        for c in range(10):
+            ws.write(r, c, r * c + 0.5)
+    path = tmp_path / "many.xls"
+    wb.save(str(path))
+    monkeypatch.setattr(book_module, "MAX_XLS_CELLS", 1_000)
+    parsed = []
+    monkeypatch.setattr("xlrd.open_workbook", lambda *a, **k: parsed.append(a))
+    res = import_workbook(path)
+    assert not res.readable and "单元格记录" in errors(res)[0] and parsed == []
+
+
+def test_an_xls_area_too_large_names_the_sheet_and_range(tmp_path, monkeypatch):
+    xlwt = pytest.importorskip("xlwt")
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("表一")
+    ws.write(0, 0, "收支总表")
+    ws.write(2999, 99, 1)  # CV3000: 300 000 cells of extent for two values
+    path = tmp_path / "wide.xls"
+    wb.save(str(path))
+    res = import_workbook(path)
+    assert not res.readable
+    assert "表一" in errors(res)[0] and "A1:CV3000" in errors(res)[0], errors(res)
