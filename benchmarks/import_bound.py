@@ -181,6 +181,7 @@ def cases(base: Path, folder: Path) -> dict[str, Callable[[], Path]]:
             base, folder / "spaces.xlsx", extra_sheets={"空白": lambda: _spaces(250)}),
         "250 MB of shared strings (a bomb)": lambda: build(
             base, folder / "bomb.xlsx", change=replace_part("xl/sharedStrings.xml", shared_strings(10_000_000, 9))),
+        "300 000 empty zip entries": lambda: _entries(folder / "entries.xlsx", 300_000),
         "65 536 cell styles": lambda: build(base, folder / "styles.xlsx", change=dup_styles),
         "255 sheets": lambda: build(base, folder / "sheets.xlsx",
                                     extra_sheets={f"S{i}": numbers_sheet(20, 20) for i in range(240)}),
@@ -205,6 +206,13 @@ def _longer_table(item: str, data: bytes) -> object:
                  + "".join(f'<c r="{col(c)}{r}"><v>{(i * 13 + c) % 997}.5</v></c>' for c in range(2, 8)))
         rows.append(f'<row r="{r}">{cells}</row>')
     return text.replace("</sheetData>", "".join(rows) + "</sheetData>").encode()
+
+
+def _entries(path: Path, n: int) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for i in range(n):
+            z.writestr(f"x/{i}", b"")
+    return path
 
 
 def _spaces(mb: int) -> Iterator[bytes]:

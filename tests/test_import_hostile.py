@@ -378,3 +378,12 @@ def test_an_xls_area_too_large_names_the_sheet_and_range(tmp_path, monkeypatch):
     res = import_workbook(path)
     assert not res.readable
     assert "表一" in errors(res)[0] and "A1:CV3000" in errors(res)[0], errors(res)
+
+
+def test_an_archive_of_countless_entries_is_refused_before_it_is_listed(tmp_path):
+    path = tmp_path / "entries.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for i in range(xlsxread.MAX_PARTS + 5):
+            z.writestr(f"x/{i}", b"")
+    res = import_workbook(path)
+    assert not res.readable and "部件" in errors(res)[0], errors(res)

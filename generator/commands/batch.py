@@ -18,7 +18,10 @@ Faults: two files that would write the same output (same department code and yea
 refused before anything is written. Every file has a time limit (`timeout`, enforced in the
 worker with SIGALRM), so one file cannot stall the rest. Workers ask the kernel to kill them
 when the batch process dies (PR_SET_PDEATHSIG), so a SIGTERM or SIGKILL of the batch leaves no
-worker behind; a worker whose parent is already gone when it starts exits at once.
+worker behind; a worker whose parent is already gone when it starts exits at once. When no
+worker can be started at all (fork or spawn failing: EAGAIN under RLIMIT_NPROC, ENOMEM), the
+files are rendered one by one in the batch process; a retry that cannot get its fresh process
+is rendered here too.
 """
 from __future__ import annotations
 

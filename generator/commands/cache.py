@@ -37,6 +37,7 @@ RECORD_MARK = "budgetgen skip record"
 RECORD_VERSION = 2
 SKIPPED = "未变化，已跳过"
 MAX_RECORD_BYTES = 1024 * 1024
+MAX_PART_PAGES = 10_000  # a part length beyond this in a record is not a guess worth taking
 _PACKAGE = Path(__file__).resolve().parent.parent  # the whole generator package
 _OUTPUT_NAME = re.compile(r"(?P<stem>[^/\\\x00]+)/(?P=stem)\.(?P<ext>pdf|xlsx|html)")
 _HEX = re.compile(r"[0-9a-f]{64}")
@@ -292,7 +293,8 @@ def part_lengths(path: str | Path, out_dir: str | Path) -> dict[str, tuple[int, 
         record = _read_record(path, out_dir) or {}
         found = record.get("part_lengths") or {}
         return {str(stem): (int(n[0]), int(n[1])) for stem, n in found.items()
-                if isinstance(n, list) and len(n) == 2 and min(int(n[0]), int(n[1])) > 0}
+                if isinstance(n, list) and len(n) == 2 and 0 < min(int(n[0]), int(n[1]))
+                and max(int(n[0]), int(n[1])) <= MAX_PART_PAGES}
     except (OSError, ValueError, TypeError, AttributeError):
         return {}
 

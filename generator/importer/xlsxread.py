@@ -562,9 +562,32 @@ def _sheet(z: zipfile.ZipFile, raw: RawSheet, part: str, strings: list[str], dat
 # --------------------------------------------------------------------------- the workbook
 
 
+def _count_entries(path: str) -> int | None:
+    """The number of entries the archive's end record declares (zip64 too), read before
+    zipfile builds an object for every one of them; None when there is no end record."""
+    import struct
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - 65_557))
+        tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return None
+    entries, = struct.unpack_from("<H", tail, at + 10)
+    if entries == 0xFFFF:
+        z64 = tail.rfind(b"PK\x06\x06", 0, at)
+        if z64 >= 0 and z64 + 56 <= len(tail):
+            entries, = struct.unpack_from("<Q", tail, z64 + 32)
+    return entries
+
+
 def read_xlsx(path: str) -> RawBook:
     """The workbook's sheets as plain cells; raises Refused (a Chinese message) for anything
     absurd, zipfile.BadZipFile or expat.ExpatError for a damaged file."""
+    declared = _count_entries(path)
+    if declared is not None and declared > MAX_PARTS:
+        raise Refused(f"工作簿里有 {declared} 个部件，不像一份部门预算，拒绝读取")
     with zipfile.ZipFile(path) as z:
         infos = z.infolist()
         if len(infos) > MAX_PARTS:
