@@ -366,3 +366,39 @@ def test_options_that_cannot_go_together_are_a_usage_error(tmp_path, extra):
     assert result.exit_code == 2, result.output
     assert not (tmp_path / "r.json").exists() and not (tmp_path / "output").exists()
     assert not result.stdout_bytes.startswith(b"PK")  # nothing rendered to the screen
+
+
+def test_watch_sees_a_save_of_the_layout_file(tmp_path):
+    """`watch` in its own process: saving only the layout file (in a folder whose name has a
+    space and full-width brackets) updates the preview."""
+    import subprocess
+    import sys
+    import time
+    dept = tmp_path / "d.yaml"
+    dept.write_text(example_text("2025"), encoding="utf-8")
+    layout = _own_layout(tmp_path / "版式 （河北）、修订", "我的 版式.yaml")
+    _use_layout(dept, f"{layout.parent.name}/{layout.name}")
+    out, log = tmp_path / "out", tmp_path / "watch.log"
+    with log.open("w", encoding="utf-8") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "generator", "watch", str(dept), "-o", str(out),
+                                 "-f", "", "--poll", "0.05", "--stop-after", "120"],
+                                cwd=ROOT, stdout=fh, stderr=fh)
+    try:
+        def wait(predicate) -> bool:
+            end = time.monotonic() + 60
+            while time.monotonic() < end:
+                if predicate():
+                    return True
+                time.sleep(0.1)
+            return False
+
+        assert wait(lambda: list(out.glob("*.html"))), log.read_text(encoding="utf-8")
+        [html] = out.glob("*.html")
+        first = html.read_bytes()
+        text = layout.read_text(encoding="utf-8")
+        layout.write_text(text.replace("title: ", "title: 修订版", 1), encoding="utf-8")
+        assert wait(lambda: html.read_bytes() != first), log.read_text(encoding="utf-8")
+        assert "修订版" in html.read_text(encoding="utf-8")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
