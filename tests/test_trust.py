@@ -178,6 +178,10 @@ LIES = {
     "a digest that is not one": lambda r, s: r["outputs"].update({f"{s}/{s}.xlsx": "abc"}),
     "pages as text": lambda r, s: r.update(pages="12"),
     "problems that are not problems": lambda r, s: r.update(problems=[{"message": 1}]),
+    "an error in a good render's record": lambda r, s: r.update(problems=[
+        {"severity": "错误", "rule": "x", "message": "伪造", "file": "d.yaml", "line": 1, "column": 1,
+         "expected": None, "found": None}]),
+    "a huge page count as text": lambda r, s: r.update(pages=[1]),
     "no marker": lambda r, s: r.pop("budgetgen"),
     "an older version": lambda r, s: r.update(version=1),
 }

@@ -168,7 +168,8 @@ def _well_formed(record: object) -> bool:
     if not isinstance(problems, list) or not isinstance(record.get("part_lengths"), dict):
         return False
     for d in problems:
-        if not isinstance(d, dict) or d.get("severity") not in ("错误", "警告") or any(
+        # a good render has warnings only: an error in a record is not one budgetgen wrote
+        if not isinstance(d, dict) or d.get("severity") != "警告" or any(
                 type(d.get(k)) is not t for k, t in _PROBLEM_FIELDS.items()):
             return False
     return True
