@@ -193,7 +193,7 @@ def cases(base: Path, folder: Path) -> dict[str, Callable[[], Path]]:
 
 
 def _longer_table(item: str, data: bytes) -> object:
-    """The 支出总表 (sheet 3) with 21 000 more data rows: 8 columns of a code, a name, amounts."""
+    """The 支出总表 (sheet 3) with 21 000 more data rows: 8 columns: a number, a code, a name, amounts."""
     if item != "xl/worksheets/sheet3.xml":
         return None
     text = data.decode()
@@ -201,9 +201,10 @@ def _longer_table(item: str, data: bytes) -> object:
     rows = []
     for i in range(21_000):
         r = last + 1 + i
-        cells = (f'<c r="A{r}" t="inlineStr"><is><t>{2010301 + i % 90}</t></is></c>'
-                 f'<c r="B{r}" t="inlineStr"><is><t>项目{i}</t></is></c>'
-                 + "".join(f'<c r="{col(c)}{r}"><v>{(i * 13 + c) % 997}.5</v></c>' for c in range(2, 8)))
+        cells = (f'<c r="A{r}"><v>{i + 100}</v></c>'
+                 f'<c r="B{r}" t="inlineStr"><is><t>{2010301 + i % 90}</t></is></c>'
+                 f'<c r="C{r}" t="inlineStr"><is><t>项目{i}</t></is></c>'
+                 + "".join(f'<c r="{col(c)}{r}"><v>{(i * 13 + c) % 997}.5</v></c>' for c in range(3, 8)))
         rows.append(f'<row r="{r}">{cells}</row>')
     return text.replace("</sheetData>", "".join(rows) + "</sheetData>").encode()
 

@@ -49,10 +49,14 @@ class Sheet:
     state: str = "visible"  # "hidden" | "veryHidden": never imported silently
     external: dict[tuple[int, int], str] = field(default_factory=dict)  # (r, c) → formula naming another workbook
     _anchors: dict[tuple[int, int], tuple[int, int]] | None = field(default=None, repr=False)
+    _width: tuple[int, int] | None = field(default=None, repr=False)  # (rows, width) when computed
 
     @property
     def width(self) -> int:
-        return max((len(r) for r in self.rows), default=0)
+        """The longest row's length (computed once: the readers ask for it row by row)."""
+        if self._width is None or self._width[0] != len(self.rows):
+            self._width = (len(self.rows), max((len(r) for r in self.rows), default=0))
+        return self._width[1]
 
     def cell(self, r: int, c: int) -> Cell:
         if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
