@@ -310,8 +310,10 @@ def test_a_value_from_another_workbook_is_warned_with_its_cell(book, tmp_path, o
     assert schedules_of(run_text(res.text, "x.yaml")) == schedules_of(original)
 
 
-def test_a_formula_within_the_workbook_is_not_a_link(book, tmp_path):
-    path, _ = _link(book, tmp_path / "inner.xlsx", "SUM(B7:B9)")
+@pytest.mark.parametrize("formula,defined", [("SUM(B7:B9)", ""), ("外部数+0", "'表一 收支总表'!$B$6"),
+                                             ("SUM('表二 收入总表'!B7:B9)", "")])
+def test_a_formula_within_the_workbook_is_not_a_link(book, tmp_path, formula, defined):
+    path, _ = _link(book, tmp_path / "inner.xlsx", formula, defined)
     res = import_workbook(path)
     assert not [m for m in warnings(res) if "另一个工作簿" in m]
 

@@ -55,6 +55,7 @@ _CHUNK = 1 << 20
 _CELL_REF = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]{1,7})")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _EXTERNAL = re.compile(r"\[[0-9]+\]")  # [1]Sheet!A1: the first external workbook
+_NAME = re.compile(r"(?<![\w.!$'])[^\W\d][\w.]*(?![\w(!])")  # a name in a formula (not a function, not a sheet)
 
 
 class Refused(Exception):
@@ -414,8 +415,7 @@ class _SheetReader:
         self.text: list[str] = []
         self.size = 0
         self.shared: dict[str, str] = {}  # shared formula id → its text
-        self.names = (re.compile(r"(?<![\w.])(" + "|".join(re.escape(n) for n in sorted(external_names))
-                                 + r")(?![\w(])") if external_names else None)
+        self.names = {n.casefold() for n in external_names}  # defined names (any case) into another workbook
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         if name == "c":
@@ -503,7 +503,8 @@ class _SheetReader:
             raise Refused(f"工作簿有超过 {MAX_CELLS} 个有内容的单元格（到{self.label}的 {_ref(r, c)} 为止），"
                           "不像一份部门预算，拒绝读取")
         raw.cells[(r, c)] = (typed, "=" + formula if formula and typed is None else "")
-        if formula and (_EXTERNAL.search(formula) or (self.names and self.names.search(formula))):
+        if formula and (_EXTERNAL.search(formula) or (self.names and any(
+                t.casefold() in self.names for t in _NAME.findall(formula)))):
             raw.external[(r, c)] = "=" + formula
         if r >= raw.rows or c >= raw.cols:
             raw.rows, raw.cols = max(raw.rows, r + 1), max(raw.cols, c + 1)
