@@ -132,7 +132,7 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
     return result
 
 
-_STATES = {"hidden": "隐藏的", "veryHidden": "深度隐藏的（在 Excel 中无法直接取消隐藏）"}
+_STATES = {"hidden": "隐藏的工作表", "veryHidden": "深度隐藏的工作表（在 Excel 中无法直接取消隐藏）"}
 MAX_LINK_WARNINGS = 20
 
 
@@ -145,18 +145,18 @@ def _hidden_sheets(d: Draft, hidden: list[Sheet], found: dict, annex: list, layo
     theirs, their_annex, unknown, twins = classify(Book("", hidden), layouts)
     annex_kinds = {a.kind: a.sheet.name for a in annex}
     for hit in list(theirs.values()) + twins + their_annex:
-        state = _STATES.get(hit.sheet.state, "隐藏的")
+        state = _STATES.get(hit.sheet.state, "隐藏的工作表")
         label = KIND_LABELS.get(hit.kind, hit.kind.removeprefix("other:"))
         visible = found[hit.kind].sheet.name if hit.kind in found else annex_kinds.get(hit.kind)
         if visible is not None:
-            d.error("导入-隐藏表", "", f"工作表“{hit.sheet.name}”是{state}工作表，与工作表“{visible}”都是“{label}”："
+            d.error("导入-隐藏表", "", f"工作表“{hit.sheet.name}”是{state}，与工作表“{visible}”都是“{label}”："
                     "隐藏的表不导入，两张表无法确定以哪一张为准；请删除多余的一张后再导入")
         else:
-            d.error("导入-隐藏表", "", f"工作表“{hit.sheet.name}”是{state}工作表，其中有“{label}”：隐藏的表不导入；"
+            d.error("导入-隐藏表", "", f"工作表“{hit.sheet.name}”是{state}，其中有“{label}”：隐藏的表不导入；"
                     "请在 Excel 中取消隐藏后再导入，或删除它")
         _ignore(d, hit.sheet, "隐藏的工作表")
     for sheet in unknown:
-        d.warning("导入-隐藏表", "", f"工作表“{sheet.name}”是{_STATES.get(sheet.state, '隐藏的')}工作表，未读取")
+        d.warning("导入-隐藏表", "", f"工作表“{sheet.name}”是{_STATES.get(sheet.state, '隐藏的工作表')}，未读取")
         _ignore(d, sheet, "隐藏的工作表")
 
 
