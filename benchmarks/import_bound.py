@@ -179,6 +179,8 @@ def cases(base: Path, folder: Path) -> dict[str, Callable[[], Path]]:
             base, folder / "strings.xlsx", change=replace_part("xl/sharedStrings.xml", shared_strings(499_000))),
         "a 250 MB part of spaces (few elements)": lambda: build(
             base, folder / "spaces.xlsx", extra_sheets={"空白": lambda: _spaces(250)}),
+        "240 MB of long Chinese shared strings (80 M characters)": lambda: build(
+            base, folder / "text.xlsx", change=replace_part("xl/sharedStrings.xml", _long_strings)),
         "250 MB of shared strings (a bomb)": lambda: build(
             base, folder / "bomb.xlsx", change=replace_part("xl/sharedStrings.xml", shared_strings(10_000_000, 9))),
         "300 000 empty zip entries": lambda: _entries(folder / "entries.xlsx", 300_000),
@@ -214,6 +216,14 @@ def _entries(path: Path, n: int) -> Path:
         for i in range(n):
             z.writestr(f"x/{i}", b"")
     return path
+
+
+def _long_strings() -> Iterator[bytes]:
+    yield f'<sst {NS} count="8000" uniqueCount="8000">'.encode()
+    one = ("<si><t>" + "预算" * 5_000 + "</t></si>").encode()
+    for _ in range(8_000):
+        yield one
+    yield b"</sst>"
 
 
 def _spaces(mb: int) -> Iterator[bytes]:

@@ -272,6 +272,10 @@ def test_limits_on_cells_and_strings_are_enforced(book, tmp_path, monkeypatch):
     monkeypatch.setattr(xlsxread, "MAX_STRINGS", 10)
     res = import_workbook(book)
     assert not res.readable and "共享字符串" in errors(res)[0]
+    monkeypatch.setattr(xlsxread, "MAX_STRINGS", 500_000)
+    monkeypatch.setattr(xlsxread, "MAX_BOOK_TEXT", 100)
+    res = import_workbook(book)
+    assert not res.readable and "100 个字符" in errors(res)[0], errors(res)
 
 
 # ----------------------------------------------------------------------------- external links

@@ -49,6 +49,7 @@ MAX_BOOK_ELEMENTS = 1_500_000  # in the whole workbook
 MAX_STRINGS = 500_000  # shared strings
 MAX_STYLES = 65_536  # cell formats: Excel's own limit is 64 000
 MAX_TEXT = 32_767  # characters in one cell (Excel's limit)
+MAX_BOOK_TEXT = 20_000_000  # characters kept in all (shared strings and text cells): memory
 MAX_NAMES = 10_000  # defined names
 
 _CHUNK = 1 << 20
@@ -304,12 +305,14 @@ def _workbook(z: zipfile.ZipFile, elements: list[int]) -> _Workbook:
     return _Workbook(sheets, bool(state["date1904"]), external, link_targets)
 
 
-def _strings(z: zipfile.ZipFile, names: list[str], elements: list[int]) -> list[str]:
+def _strings(z: zipfile.ZipFile, names: list[str], elements: list[int]) -> tuple[list[str], int]:
+    """The shared strings, and how many characters they hold."""
     part = next((n for n in names if n.lower().endswith("sharedstrings.xml")), None)
     out: list[str] = []
     if part is None:
-        return out
+        return out, 0
     depth = {"si": False, "t": False, "rPh": 0}
+    total = [0]
     text = _Text(lambda: f"共享字符串第 {len(out) + 1} 项")
 
     def start(name: str, attrs: dict[str, str]) -> None:
@@ -325,6 +328,9 @@ def _strings(z: zipfile.ZipFile, names: list[str], elements: list[int]) -> list[
     def end(name: str) -> None:
         if name == "si":
             out.append(_unescape(text.take()))
+            total[0] += len(out[-1])
+            if total[0] > MAX_BOOK_TEXT:
+                raise Refused(f"工作簿的共享字符串合计超过 {MAX_BOOK_TEXT} 个字符，不像一份部门预算，拒绝读取")
             depth["si"] = False
         elif name == "rPh":
             depth["rPh"] -= 1
@@ -336,7 +342,7 @@ def _strings(z: zipfile.ZipFile, names: list[str], elements: list[int]) -> list[
             text.add(data)
 
     _Part(z, part, MAX_PART, "共享字符串", elements).parse(start, end, chars)
-    return out
+    return out, total[0]
 
 
 def _date_styles(z: zipfile.ZipFile, names: list[str], elements: list[int]) -> set[str]:
@@ -502,6 +508,11 @@ class _SheetReader:
         if budget[0] > MAX_CELLS:
             raise Refused(f"工作簿有超过 {MAX_CELLS} 个有内容的单元格（到{self.label}的 {_ref(r, c)} 为止），"
                           "不像一份部门预算，拒绝读取")
+        if type(typed) is str and self.kind != "s":  # a shared string is counted once, above
+            self.budget[2] += len(typed)
+            if self.budget[2] > MAX_BOOK_TEXT:
+                raise Refused(f"工作簿的文字合计超过 {MAX_BOOK_TEXT} 个字符（到{self.label}的 {_ref(r, c)} 为止），"
+                              "不像一份部门预算，拒绝读取")
         raw.cells[(r, c)] = (typed, "=" + formula if formula and typed is None else "")
         if formula and (_EXTERNAL.search(formula) or (self.names and any(
                 t.casefold() in self.names for t in _NAME.findall(formula)))):
@@ -599,9 +610,9 @@ def read_xlsx(path: str) -> RawBook:
         names = [i.filename for i in infos]
         elements = [0]  # XML elements of the parts pre-scanned so far
         book = _workbook(z, elements)
-        strings = _strings(z, names, elements)
+        strings, text_total = _strings(z, names, elements)
         dates = _date_styles(z, names, elements)
-        budget = [0, 0]  # cells with a value, the areas of the sheets read so far
+        budget = [0, 0, text_total]  # cells with a value, areas of the sheets, characters kept
         sheets = []
         for name, state, part in book.sheets:
             raw = RawSheet(name, state if state in ("hidden", "veryHidden") else "visible")
