@@ -32,9 +32,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 
 from .compute.figures import FISCAL
+from .inputs import outside as _outside
 from .loader import RawDoc
 from .model import (
     SOURCE_LABELS,
@@ -212,14 +213,6 @@ def _load_units(budget: Budget, doc: RawDoc, open_unit: OpenUnit,
             part.problems += _belongs(budget, doc, unit_budget, unit_doc, names)
         units.append(part)
     return units
-
-
-def _outside(text: str) -> bool:
-    """True for a path that leaves the department file's folder: absolute, a drive, or "..".
-    A file submitted to a finance bureau may not make it read (and echo in errors) other files."""
-    posix, windows = PurePosixPath(text), PureWindowsPath(text)
-    return (posix.is_absolute() or bool(windows.drive) or windows.is_absolute()
-            or ".." in posix.parts or ".." in windows.parts)
 
 
 def _belongs(budget: Budget, doc: RawDoc, unit: Budget, unit_doc: RawDoc,

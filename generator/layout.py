@@ -32,8 +32,8 @@ from .loader import RawDoc, load_file
 from .model import ProcurementFund, Source, ThreePublicItems
 from .problems import Location, Problem, error, warning
 
-LAYOUT_DIR = Path(__file__).resolve().parent / "layouts"
-LAYOUT_SUFFIXES = (".yaml", ".yml")
+from .inputs import LAYOUT_DIR, LAYOUT_SUFFIXES, outside
+from .inputs import builtin_path as builtin_path
 
 # What a fund list may name: a 资金来源 of the department file, or a group of them.
 SOURCES = tuple(s.value for s in Source)
@@ -663,14 +663,6 @@ def builtin_keys() -> list[str]:
                   and not p.name.startswith("_"))
 
 
-def builtin_path(key: str) -> Path | None:
-    for suffix in LAYOUT_SUFFIXES:
-        path = LAYOUT_DIR / f"{key}{suffix}"
-        if path.is_file():
-            return path
-    return None
-
-
 def _walk(loc: tuple, data: Any) -> tuple[tuple, str]:
     """The part of a pydantic error path that exists in the file (skipping the union tags
     pydantic inserts, such as "summary"), and a readable label such as tables[3].title."""
@@ -709,7 +701,13 @@ def _message(err: Any) -> str:
 
 
 def build_layout(doc: RawDoc) -> tuple[Layout | None, list[Problem]]:
-    """Validate a loaded layout file; every mistake becomes a located problem (规则“版式”)."""
+    """Validate a loaded layout file; every mistake becomes a located problem (规则“版式”).
+    A file without a single layout key is not a layout at all: it is refused as a whole,
+    without listing its keys or values (it may be any YAML file the user can read)."""
+    keys = set(Layout.model_fields)
+    if not isinstance(doc.data, dict) or not keys & {str(k) for k in doc.data}:
+        return None, [error("版式", "这不是版式文件：其中没有任何版式的键（如 tables、sections、title）；"
+                            "请检查 department.edition 或 --layout 所指的文件", Location(doc.file))]
     try:
         layout = Layout.model_validate(doc.data)
     except ValidationError as exc:
@@ -772,6 +770,8 @@ def _load_cached(path: str, mtime: float) -> tuple[Layout | None, tuple[Problem,
     if doc is None:
         return None, tuple(problems)
     layout, more = build_layout(doc)
+    if layout is None and len(more) == 1 and more[0].message.startswith("这不是版式文件"):
+        return None, tuple(more)  # nothing of a file that is not a layout is echoed
     return layout, tuple(problems + more)
 
 
@@ -846,6 +846,10 @@ def resolve(name: str, base: Path | None, where: Location, what: str = "departme
         if family:
             chosen = for_year(family, year)
             return chosen, year_problems(chosen, year, name, where, what)
+    if path is None and what != "--layout" and outside(name):
+        return None, [error("版式", f"{what}：版式文件“{name}”应位于部门文件所在的文件夹或其子文件夹中："
+                            "不能用绝对路径或“..”（其他位置的版式文件请在命令行用 --layout 指定）",
+                            where, "相对路径", name)]
     if path is None:
         candidate = Path(name)
         if not candidate.is_absolute() and base is not None:

@@ -532,6 +532,18 @@ def test_cli_import_with_a_layout_file(rendered, tmp_path):
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     assert "  edition: ../layouts/ours.yaml  # --layout" in text
+    # a layout outside the department file's folder is read only when named by --layout
+    assert "检查和生成时请加 --layout" in result.output
+    assert run(out, layout=str(layout)).ok
+    assert any("应位于部门文件所在的文件夹" in p.message for p in run(out).problems)
+    # beside the department file: department.edition alone finds it
+    inside = out.parent / "版式" / "ours.yaml"
+    inside.parent.mkdir()
+    inside.write_bytes(layout.read_bytes())
+    result = runner.invoke(app, ["import", str(rendered["2025"]), "-o", str(out), "--force",
+                                 "--layout", str(inside)])
+    assert result.exit_code == 0 and "--layout" not in result.output, result.output
+    assert "  edition: 版式/ours.yaml  # --layout" in out.read_text(encoding="utf-8")
     assert run(out).ok
 
 

@@ -18,7 +18,10 @@ Faults: two files that would write the same output (same department code and yea
 refused before anything is written. Every file has a time limit (`timeout`, enforced in the
 worker with SIGALRM), so one file cannot stall the rest. Workers ask the kernel to kill them
 when the batch process dies (PR_SET_PDEATHSIG), so a SIGTERM or SIGKILL of the batch leaves no
-worker behind; a worker whose parent is already gone when it starts exits at once.
+worker behind; a worker whose parent is already gone when it starts exits at once. When no
+worker can be started at all (fork or spawn failing: EAGAIN under RLIMIT_NPROC, ENOMEM), the
+files are rendered one by one in the batch process; a retry that cannot get its fresh process
+is rendered here too.
 """
 from __future__ import annotations
 
@@ -201,6 +204,13 @@ class _Progress:
 # --------------------------------------------------------------------------- running
 
 
+class _Quiet:
+    """A progress that shows nothing (a retried file is counted by the caller)."""
+
+    def advance(self, outcome) -> None:
+        pass
+
+
 def _run_serial(files, out_dir, formats, progress, units=False, layout=None, timeout=None,
                 draft=False) -> dict:
     results = {}
@@ -251,14 +261,25 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False, l
     results: dict = {}
     started = time.perf_counter()
     work = _work_units if units else _work
-    pool = _executor(workers, method, formats)
     broken: list[int] = []
+    pool: ProcessPoolExecutor | None = None
     try:
+        pool = _executor(workers, method, formats)
         # Submit everything before the progress bar starts its thread: with 'fork' the pool
         # starts all its workers at the first submit, while this process is single-threaded.
         futures: dict[Future, int] = {pool.submit(work, *_args(path, out_dir, formats, layout),
                                                   **_kwargs(timeout, draft)): i
                                       for i, path in enumerate(files)}
+    except OSError:  # no worker could be started (EAGAIN under RLIMIT_NPROC, ENOMEM): one core
+        for child in multiprocessing.active_children():  # the workers that did start, idle
+            child.terminate()
+            child.join()
+        if pool is not None:
+            with contextlib.suppress(Exception):
+                pool.shutdown(wait=False, cancel_futures=True)
+        with progress:
+            return _run_serial(files, out_dir, formats, progress, units, layout, timeout, draft)
+    try:
         with progress:
             pending = set(futures)
             while pending:
@@ -287,6 +308,9 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False, l
                                                 **_kwargs(timeout, draft)).result()
                     except BrokenProcessPool:
                         outcome = _crashed(files[i], time.perf_counter() - start, "进程被终止")
+                    except OSError:  # no fresh process to be had: this process renders it
+                        outcome = _run_serial([files[i]], out_dir, formats, _Quiet(), units,
+                                              layout, timeout, draft)[0]
                     except Exception as exc:
                         outcome = _crashed(files[i], time.perf_counter() - start,
                                            f"{type(exc).__name__}: {exc}", died=False)

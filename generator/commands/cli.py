@@ -415,7 +415,7 @@ def render_cmd(
     jobs: int = typer.Option(0, "-j", "--jobs", callback=_check_jobs,
                              help="并行进程数（默认 0：按 CPU 核数）"),
     timeout: float = typer.Option(600, "--timeout", min=1,
-                                  help="批量生成时每个文件的时间上限（秒），超时的文件停止，其余照常"),
+                                  help="每个文件的时间上限（秒），超时的文件停止，其余照常"),
     report: Path | None = typer.Option(None, "--report",
                                        help="另把汇总写成 JSON 文件（每个文件的状态、问题及位置、"
                                             "生成的文件、页数、用时），供脚本读取"),
@@ -435,13 +435,22 @@ def render_cmd(
         if pdf_variant.lower() not in PDF_VARIANTS:
             raise typer.BadParameter(f"只能是 {' 或 '.join(PDF_VARIANTS)}，收到：{pdf_variant}",
                                      param_hint="--pdf-variant")
+        if "pdf" not in formats:  # never silently dropped
+            raise typer.BadParameter(f"--pdf-variant 只用于 PDF，但 -f 没有 pdf（收到：{fmt}）",
+                                     param_hint="--pdf-variant")
         formats = tuple(pdf_variant.lower() if f == "pdf" else f for f in formats)
     names = [str(f) for f in files]
     if str(out) == "-":
         if len(names) != 1 or len(formats) != 1:
             raise typer.BadParameter("-o - 只能用于一个输入文件、一种格式（如 -f pdf）", param_hint="-o")
+        # options that have nothing to act on when the one output goes to the screen
+        for given, option, why in ((report is not None, "--report", "汇总报告"),
+                                   (units, "--units", "所属单位的单位预算")):
+            if given:
+                raise typer.BadParameter(f"-o - 只向屏幕输出一个文件，不能同时用 {option}（{why}无处写入）；"
+                                         f"请改用 -o 输出目录", param_hint="-o")
         from .jobs import render_stdout
-        outcome = render_stdout(names[0], formats[0], layout, draft)
+        outcome = render_stdout(names[0], formats[0], layout, draft, timeout)
         for p in outcome.problems:
             _err(format_problem(p))
         raise typer.Exit(_exit_code([outcome]))
@@ -452,7 +461,7 @@ def render_cmd(
         raise _output_refused(exc) from None
     if len(names) == 1:
         outcomes = [render_file(names[0], str(out), formats, units, layout=layout,
-                                skip_unchanged=not force, draft=draft)]
+                                skip_unchanged=not force, draft=draft, timeout=timeout)]
         if outcomes[0].status == "skipped":  # the warnings of the render it skipped, again
             from .cache import SKIPPED
             for p in outcomes[0].problems:

@@ -277,10 +277,19 @@ def _render(fmt: str, disclosure: Disclosure, two_cores: bool = False,
     return render_html(disclosure).encode("utf-8"), 0, None, {}
 
 
-def render_stdout(path: str, fmt: str, layout: str | None = None, draft: bool = False) -> Outcome:
+def render_stdout(path: str, fmt: str, layout: str | None = None, draft: bool = False,
+                  timeout: float | None = None) -> Outcome:
     """`render -o -`: one format of one file to standard output (problems go to stderr)."""
-    import sys
     start = time.perf_counter()
+    try:
+        with time_limit(timeout):
+            return _render_stdout(path, fmt, layout, start, draft)
+    except FileTimeout:
+        return timed_out(path, time.perf_counter() - start, timeout or 0)
+
+
+def _render_stdout(path: str, fmt: str, layout: str | None, start: float, draft: bool) -> Outcome:
+    import sys
     try:
         result = run(path, layout=layout)
         if not isinstance(result, Checked) or not result.ok:

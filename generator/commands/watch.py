@@ -1,7 +1,7 @@
 """`budgetgen watch dept.yaml`: a warm preview while the clerk edits.
 
 One process stays alive (its imports paid once): on every save of the department file (or a
-unit file it names) it checks the file again, prints every problem with its line, and rewrites
+unit file or layout file it reads) it checks the file again, prints every problem with its line, and rewrites
 the HTML preview (OUT/<stem>.html, well under a second for the 2025 example). The PDF and the
 workbook follow when the clerk pauses (no save for --pause seconds) or presses Enter. Ctrl-C
 stops. Saves are noticed by polling the files' size, time and content (no extra dependency,
@@ -34,15 +34,10 @@ def _state(paths: list[Path]) -> tuple:
 
 
 def _watched(path: Path) -> list[Path]:
-    from .cache import _NAMED_YAML
-    paths = [path]
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return paths
-    paths += [path.parent / n for n in sorted(set(_NAMED_YAML.findall(text)))
-              if (path.parent / n).is_file()]
-    return paths
+    """The files the render reads (inputs.sources: the department file, its layout file, every
+    unit file and its layout file) — the same set the skip-unchanged fingerprint covers."""
+    from ..inputs import sources
+    return sources(path)
 
 
 def _enter_pressed() -> bool:
