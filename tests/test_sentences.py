@@ -242,8 +242,8 @@ def test_printing_an_empty_value_is_a_located_problem_not_an_empty_string(tmp_pa
     layout.write_text(BASE_LAYOUT.replace("{TEMPLATE}", "较上年{{ 比上年.支出合计|增减 }}"), encoding="utf-8")
     dept = example_text("2025")
     dept = dept[:dept.index("prior_year:")] + dept[dept.index("# glossary"):]  # no prior year
-    dept = replace_once(dept, "edition: hebei-2025", f"edition: {layout}")
-    result = run_variant(dept)
+    dept = replace_once(dept, "edition: hebei-2025", f"edition: {layout.name}")  # beside the file
+    result = run_variant(dept, str(tmp_path / "dept.yaml"))
     found = [p for p in result.problems if p.rule == "版式"]
     assert len(found) == 1 and "增减：值为空（没有上年数）" in found[0].message
     assert found[0].location.file == str(layout) and found[0].location.line == 8
@@ -370,7 +370,8 @@ def test_text_amounts_change_the_text_not_the_tables(tmp_path, xigang):
     layout = layout.replace("key: hebei-2025", "key: hebei-zero", 1) + "\ntext_amounts: {zero: \"0\"}\n"
     path = tmp_path / "zero.yaml"
     path.write_text(layout, encoding="utf-8")
-    result = run_variant(replace_once(example_text("2025"), "edition: hebei-2025", f"edition: {path}"))
+    result = run_variant(replace_once(example_text("2025"), "edition: hebei-2025", f"edition: {path.name}"),
+                         str(tmp_path / "dept.yaml"))
     assert "基金预算收入0万元" in joined(result) and "基金预算收入0.00万元" in joined(xigang)
     assert [t.rows for t in result.disclosure.schedules] == [t.rows for t in xigang.disclosure.schedules]
 
@@ -382,7 +383,8 @@ def test_a_block_wording_and_performance_headings_are_replaced_from_the_layout(t
                             "{% if 三公.overseas.金额 == 0 %}，不安排出国经费{% endif %}。\"}]")
     path = tmp_path / "w.yaml"
     path.write_text(layout, encoding="utf-8")
-    result = run_variant(replace_once(example_text("2025"), "edition: hebei-2025", f"edition: {path}"))
+    result = run_variant(replace_once(example_text("2025"), "edition: hebei-2025", f"edition: {path.name}"),
+                         str(tmp_path / "dept.yaml"))
     assert not has_errors(result.problems), [str(p) for p in result.problems]
     assert "“三公”共2.48万元，不安排出国经费。" in joined(result)
 
@@ -416,13 +418,13 @@ def test_performance_headings_and_unit_wording_apply_to_templates(tmp_path):
         "[performance]", "[{block: performance, headings: [年度目标, 分项目标, 保障措施]}]", 1)
     path = tmp_path / "w.yaml"
     path.write_text(layout, encoding="utf-8")
-    text = replace_once(example_text("2025"), "edition: hebei-2025", f"edition: {path}")
-    result = run_variant(text)
+    text = replace_once(example_text("2025"), "edition: hebei-2025", f"edition: {path.name}")
+    result = run_variant(text, str(tmp_path / "dept.yaml"))
     headings = [b.text for s in result.disclosure.sections for b in s.blocks if isinstance(b, Heading)]
     assert any(h.endswith("年度目标") for h in headings) and any(h.endswith("保障措施") for h in headings)
     assert not any(h.endswith("总体绩效目标") for h in headings)
     assert "我部门“三公”经费2.48万元。" in joined(result)
-    unit = run_variant(replace_once(text, "  year: 2025\n", "  year: 2025\n  kind: unit\n"))
+    unit = run_variant(replace_once(text, "  year: 2025\n", "  year: 2025\n  kind: unit\n"), str(tmp_path / "dept.yaml"))
     assert "我单位“三公”经费2.48万元。" in joined(unit)  # the layout's unit_wording, outside {{ }}
 
 
