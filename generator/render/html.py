@@ -272,11 +272,15 @@ def numbering(text: str) -> str:
     return next((level for level, rx in _LEAD if rx.match(text.strip())), "")
 
 
+_SENTENCE_END = re.compile(r"[。！？；!?;]$")
+
+
 def lead_level(text: str) -> str:
     """The numbering level of a paragraph that could act as a heading (numbered, one short
-    line without a colon), else ''."""
+    line without a colon, not a sentence ending in 。/；/！/？), else ''."""
     text = text.strip()
-    if len(text) > MAX_LEAD or "\n" in text or re.search(r"[：:]", text):
+    if len(text) > MAX_LEAD or "\n" in text or re.search(r"[：:]", text) \
+            or _SENTENCE_END.search(text):
         return ""
     return numbering(text)
 
@@ -286,8 +290,12 @@ def _mark_leads(items: list[dict]) -> None:
     numbering level is a heading level there only when every paragraph numbered so is one
     short line (a list of long numbered items stays a list, even if one item is short).
     The template styles them as GB/T 9704's levels (黑体, 楷体, 仿宋 bold) and keeps each
-    with the paragraph after it."""
+    with the paragraph after it. A level is a heading level only below the heading in force
+    (the section title is 一、, so 一、 inside a section, or 一、 under a （三） heading, is a
+    list item: issue 27, the 730 example's sentences set as 黑体 headings under （三）); a 1.
+    lead is set as body text, only kept with what follows, so it may follow a 1. heading."""
     run: list[dict] = []
+    floor = 1  # the numbering level of the heading in force: the section title's
     for item in items + [{"kind": "end"}]:
         if item["kind"] == "paragraph":
             run.append(item)
@@ -297,11 +305,15 @@ def _mark_leads(items: list[dict]) -> None:
             text = "\n".join(p["lines"])
             level = numbering(text)
             if level:
-                levels[level] = levels.get(level, True) and lead_level(text) == level
+                # 1. leads look like body text (only kept with what follows): any floor
+                levels[level] = levels.get(level, True) and lead_level(text) == level \
+                    and (int(level) > floor or level == "3")
         for p in run:
             level = numbering("\n".join(p["lines"]))
             p["lead"] = level if level and levels.get(level) else ""
         run = []
+        if item["kind"] == "heading":
+            floor = int(numbering(item["text"]) or item["level"])
 
 
 def _heading_class(block: Heading) -> str:
