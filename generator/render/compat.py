@@ -586,3 +586,78 @@ def install_tag_repairs() -> bool:
 def tag_repairs() -> bool:
     """True when tagged PDFs get the repairs above."""
     return install_tag_repairs()
+
+
+# --------------------------------------------------------------------------- CJK justification
+# WeasyPrint 70 justifies a line by widening its spaces only (weasyprint.layout.inline.
+# justify_line, internal). Chinese prose has no spaces: a line of CJK characters fills the
+# measure by itself, but a line with digits or Latin letters (half-width) stops short of the
+# right margin. GB/T 9704 prose is justified: `justify_line` below spreads the line's slack
+# over every character instead (inter-character justification, CSS Text 3 `inter-character`),
+# as letter spacing on the line's text boxes, when the line holds a CJK character and the
+# slack is small (under 2 em: a line that short is left as it is). Public path: lines with
+# digits stay ragged by a fraction of an em (unchanged output, never wrong).
+
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+MAX_JUSTIFY_EM = 2.0
+
+
+def _text_boxes(box: Any, boxes: Any) -> Any:  # an iterator of TextBoxes
+    if isinstance(box, boxes.TextBox):
+        yield box
+    elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        for child in box.children:
+            if child.is_in_normal_flow():
+                yield from _text_boxes(child, boxes)
+
+
+def _spread(box: Any, per_char: float, x_advance: float, context: Any, boxes: Any,
+            create_layout: Any) -> float:
+    if isinstance(box, boxes.TextBox):
+        box.position_x += x_advance
+        style = box.style.copy()
+        spacing = style["letter_spacing"]
+        style["letter_spacing"] = (0 if spacing == "normal" else spacing) + per_char
+        box.style = style
+        layout = create_layout(box.text, style, context, None, box.justification_spacing)
+        layout.deactivate()
+        box.pango_layout = layout
+        extra = per_char * len(box.text)
+        box.width += extra
+        return x_advance + extra
+    if isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        box.position_x += x_advance
+        before = x_advance
+        for child in box.children:
+            if child.is_in_normal_flow():
+                x_advance = _spread(child, per_char, x_advance, context, boxes, create_layout)
+        box.width += x_advance - before
+        return x_advance
+    box.translate(x_advance, 0)  # an atomic inline
+    return x_advance
+
+
+def install_cjk_justify() -> bool:
+    """Inter-character justification of CJK lines (idempotent); False on the public path."""
+    if not INTERNALS:
+        return False
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import inline
+    from weasyprint.text.line_break import create_layout
+    if getattr(inline, "_budgetgen_cjk_justify", False):
+        return True
+    original = inline.justify_line
+
+    def justify_line(context: Any, line: Any, extra_width: float) -> None:
+        texts = list(_text_boxes(line, boxes))
+        chars = sum(len(t.text) for t in texts)
+        font_size = line.style["font_size"]
+        if chars < 2 or extra_width <= 0 or extra_width > MAX_JUSTIFY_EM * font_size \
+                or not any(_CJK.search(t.text) for t in texts):
+            original(context, line, extra_width)
+            return
+        _spread(line, extra_width / chars, 0, context, boxes, create_layout)
+
+    inline.justify_line = justify_line
+    inline._budgetgen_cjk_justify = True
+    return True

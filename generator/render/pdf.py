@@ -44,6 +44,7 @@ from .pdflog import held_records, record_problem, release, weasyprint_records
 from .pdfpack import pack_font_streams
 
 compat.install_lazy_fonts()
+compat.install_cjk_justify()  # justified prose lines that hold digits (GB/T 9704)
 TAG_REPAIRS = compat.install_tag_repairs()  # tagged variants: one element per section/table
 
 LOG = logging.getLogger(__name__)
