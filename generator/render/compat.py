@@ -489,20 +489,22 @@ def _merge_split(state: _TagState, element: Any) -> None:
         return
     merged: list[Any] = []
     for item in kids:
-        kid = state.deref(item)
-        prev = state.deref(merged[-1]) if merged else None
-        key = state.origin.get(id(kid)) if isinstance(kid, dict) else None
-        if key is not None and isinstance(prev, dict) and state.origin.get(id(prev)) == key \
+        kid: Any = state.deref(item)
+        prev: Any = state.deref(merged[-1]) if merged else None
+        key = state.origin.get(id(kid)) if isinstance(kid, pydyf.Dictionary) else None
+        if key is not None and isinstance(prev, pydyf.Dictionary) \
+                and state.origin.get(id(prev)) == key \
                 and kid.get("S") == prev.get("S") and kid.get("S") != "/Link":
             for sub in kid["K"]:
                 if isinstance(sub, int):
                     sub = pydyf.Dictionary({"Type": "/MCR", "Pg": kid["Pg"], "MCID": sub})
                 target = state.deref(sub)
-                if isinstance(target, dict) and "P" in target:
+                if isinstance(target, pydyf.Dictionary) and "P" in target:
                     target["P"] = prev.reference
                 prev["K"].append(sub)
             if kid.get("S") == "/Table":
-                state.renumber.setdefault(kid.number, state.renumber.get(prev.number, prev.number))
+                first: int = state.renumber.get(prev.number, prev.number)
+                state.renumber.setdefault(kid.number, first)
             continue
         merged.append(item)
     element["K"] = pydyf.Array(merged)

@@ -210,6 +210,8 @@ def sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
         return best
 
     parents = [parent(k) if codes[k] else None for k in range(len(rows))]
+    # a table whose totals stand above what they add up (政府采购's 合计 and 小计, 资产总额)
+    top_down = bool(rows) and rows[0].emphasis and not codes[0]
     for i, row in enumerate(rows):
         candidates: list[tuple[int, ...]] = []
         if codes[i]:
@@ -221,16 +223,19 @@ def sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
             # items down to the next emphasised row)
             later = tuple(k for k in range(i + 1, len(rows)) if rows[k].emphasis)
             nxt = later[0] if later else len(rows)
-            if not any(codes[i + 1:nxt]):
+            if top_down:  # (codes there are catalog numbers, no hierarchy)
                 candidates.append(tuple(range(i + 1, nxt)))
                 # 资产总额 over 1、房屋, 2、车辆 …, leaving out their indented 其中 rows
                 candidates.append(tuple(k for k in range(i + 1, nxt) if not _part_of(rows[k])))
-            if later and not any(codes):
+            if top_down and later:
                 candidates.append(later)
             prev = next((k for k in range(i - 1, -1, -1) if rows[k].emphasis), -1)
             # a run of rows: at least two (a total "equal to the row above" is no sum)
             candidates += [r for r in (tuple(range(prev + 1, i)), tuple(range(max(prev, 0), i)))
                            if len(r) >= 2]
+            if prev >= 0:  # 收入总计 = 本年收入合计 + 年初结转和结余 (not its 一、二、三 breakdown)
+                candidates.append((prev,) + tuple(k for k in range(prev + 1, i)
+                                                  if not _numbered(rows[k])))
         for j in money:
             places = table.columns[j].places
             value = _figure(row.cells[j], places)
@@ -238,11 +243,20 @@ def sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
                 continue
             for parts in candidates:
                 figures = [_figure(rows[k].cells[j], places) for k in parts]
+                if any(i in out.get((k, j), ()) for k in parts):
+                    continue  # a sum of a cell that sums this one: circular
                 if parts and any(f for f in figures) and \
                         sum((f or Decimal(0) for f in figures), Decimal(0)) == value:
                     out[(i, j)] = parts
                     break
     return out
+
+
+def _numbered(row) -> bool:
+    """A row whose label begins 一、 / （一） / 1、: an item of the unnumbered row above it."""
+    text = next((c for c in row.cells if isinstance(c, str) and c.strip()), "")
+    return re.match(r"\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d+[、.])",
+                    text) is not None
 
 
 def _part_of(row) -> bool:
@@ -278,8 +292,9 @@ def row_sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
         for q in placed:
             if q is me or q.row != me.row or q.col < lo or q.last_col > hi:
                 continue
-            if q.colspan == 1:
-                cols += [q.col] if kinds[q.col] == "money" else []
+            if q.colspan == 1:  # (a 其中 column is part of the one before it)
+                cols += [q.col] if kinds[q.col] == "money" and \
+                    not q.text.strip().startswith("其中") else []
                 continue
             inner = [t for t in totals if q.col <= t <= q.last_col and parent(leaves[t]) is q]
             cols += inner[:1] or [c for c in range(q.col, q.last_col + 1) if kinds[c] == "money"
@@ -288,13 +303,12 @@ def row_sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
             addends[j] = tuple(sorted(cols))
     out: dict[tuple[int, int], tuple[int, ...]] = {}
     for i, row in enumerate(table.rows):
-        for j, cols in addends.items():
-            places = table.columns[j].places
-            value = _figure(row.cells[j], places)
-            figures = [_figure(row.cells[c], table.columns[c].places) for c in cols]
+        for j, adds in addends.items():
+            value = _figure(row.cells[j], table.columns[j].places)
+            figures = [_figure(row.cells[c], table.columns[c].places) for c in adds]
             if value and any(figures) and sum((f or Decimal(0) for f in figures),
                                               Decimal(0)) == value:
-                out[(i, j)] = cols
+                out[(i, j)] = adds
     return out
 
 
