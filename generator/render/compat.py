@@ -456,6 +456,7 @@ def _build_repaired(original: Any, box: Any, parent: Any, pdf: Any, page_number:
         text = "".join(element.itertext()).strip()
         if text:
             link["Contents"] = pydyf.String(text)
+        link["F"] = 4  # printed, as PDF/A asks of every annotation
     for struct in original(*args):
         if struct.get("S") == "/TH":
             scope = element.attrib.get("scope", "col")
@@ -597,11 +598,11 @@ def tag_repairs() -> bool:
 # right margin. GB/T 9704 prose is justified: `justify_line` below spreads the line's slack
 # over every character instead (inter-character justification, CSS Text 3 `inter-character`),
 # as letter spacing on the line's text boxes, when the line holds a CJK character and the
-# slack is small (under 2 em: a line that short is left as it is). Public path: lines with
-# digits stay ragged by a fraction of an em (unchanged output, never wrong).
+# slack is under 4 em (a number that cannot break leaves up to 3 em; a line shorter still is
+# left as it is). Public path: such lines stay ragged (WeasyPrint's own output, never wrong).
 
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
-MAX_JUSTIFY_EM = 2.0
+MAX_JUSTIFY_EM = 4.0
 
 
 def _text_boxes(box: Any, boxes: Any) -> Any:  # an iterator of TextBoxes
@@ -658,7 +659,9 @@ def install_cjk_justify() -> bool:
                 or not any(_CJK.search(t.text) for t in texts):
             original(context, line, extra_width)
             return
-        _spread(line, extra_width / chars, 0, context, boxes, create_layout)
+        # n − 1 gaps: the last character's own spacing falls after it, past the margin, so
+        # its glyph ends on the margin
+        _spread(line, extra_width / (chars - 1), 0, context, boxes, create_layout)
 
     inline.justify_line = justify_line
     inline._budgetgen_cjk_justify = True

@@ -72,9 +72,11 @@ def _fractions(table: Table, cells: list[list[str]], width_mm: float,
     total = sum(c.width for c in table.columns) or 1
     base = [c.width / total for c in table.columns]
     own: dict[int, float] = {}
+    heads: dict[int, str] = {}
     for p in place_header(table.header, table.width):
         if p.colspan == 1:
             own[p.col] = max(own.get(p.col, 0.0), sum(char_width(ch) for ch in p.text))
+            heads[p.col] = heads.get(p.col, "") + p.text
     width_pt = width_mm * PT_PER_MM
     out = []
     for j, c in enumerate(table.columns):
@@ -82,8 +84,12 @@ def _fractions(table: Table, cells: list[list[str]], width_mm: float,
         if c.kind in ("money", "qty", "price") and not any(row[j] for row in cells):
             need = ((math.ceil(own.get(j, 0.0) / 3) + 0.5) * font_pt + CELL_PAD_PT) / width_pt
             f = max(f * EMPTY_COLUMN, min(f, need))
-        # and every column holds two characters of its own header on a line (序号, 栏次)
-        two = ((min(own.get(j, 0.0), 2.0) + 0.3) * font_pt + CELL_PAD_PT) / width_pt
+        # and every column holds two characters of its own header on a line (序号, 栏次), and
+        # its header's longest word (财政专户: widened rather than broken inside a word)
+        word = max((sum(char_width(ch) for ch in u) for u in header_units(heads.get(j, ""))),
+                   default=0.0)
+        two = ((max(min(own.get(j, 0.0), 2.0), min(word, 4.0)) + 0.3) * font_pt + CELL_PAD_PT) \
+            / width_pt
         out.append(max(f, two))
     scale = sum(out) or 1
     return [f / scale for f in out]
@@ -129,7 +135,7 @@ def balanced_lines(text: str, capacity: float) -> list[str]:
 # Words of the schedules' header cells, so a header breaks between words ("财政专户/收入",
 # not "财政专/户收入"): matched longest first; a character in no word stands alone.
 HEADER_WORDS = frozenset("""
-一般 公共 预算 财政 拨款 收入 支出 专户 管理 资金 核拨 上年 结转 结余 事业 经营 上级 下级 补助
+一般 公共 预算 财政 拨款 收入 支出 财政专户 专户 管理 资金 核拨 上年 结转 结余 事业 经营 上级 下级 补助
 附属 单位 上缴 其他 政府性 基金 国有 资本 政府 采购 目录 序号 计量 中小微 企业 份额 预留 非财政
 功能 分类 科目 编码 因公 出国 （境） 公务 用车 购置 运行 维护费 维护 其中： 接待费 接待 合计 小计
 基本 项目 名称 金额 数量 单价 类型 类别 规模 性质 人员 经费 保障 形式 部门 本级 对个人 家庭 商品
