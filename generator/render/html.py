@@ -81,16 +81,21 @@ def _fractions(table: Table, cells: list[list[str]], width_mm: float,
     out = []
     for j, c in enumerate(table.columns):
         f = base[j]
+        ems = float(math.ceil(own.get(j, 0.0) / 3))  # its header on three lines, between words
+        while ems < own.get(j, 0.0) and len(word_lines(heads.get(j, ""), ems + 0.35)) > 3:
+            ems += 0.5
+        need = ((ems + 0.5) * font_pt + CELL_PAD_PT) / width_pt
         if c.kind in ("money", "qty", "price") and not any(row[j] for row in cells):
-            need = ((math.ceil(own.get(j, 0.0) / 3) + 0.5) * font_pt + CELL_PAD_PT) / width_pt
             f = max(f * EMPTY_COLUMN, min(f, need))
-        # and every column holds two characters of its own header on a line (序号, 栏次), and
-        # its header's longest word (财政专户: widened rather than broken inside a word)
+        # and every column holds two characters of its own header on a line (序号, 栏次), its
+        # header's longest word (财政专户: widened rather than broken inside a word) and, up to
+        # 4½ characters wide, its header on three lines
         word = max((sum(char_width(ch) for ch in u) for u in header_units(heads.get(j, ""))),
                    default=0.0)
         two = ((max(min(own.get(j, 0.0), 2.0), min(word, 4.0)) + 0.3) * font_pt + CELL_PAD_PT) \
             / width_pt
-        out.append(max(f, two))
+        three = min(need, (4.5 * font_pt + CELL_PAD_PT) / width_pt)
+        out.append(max(f, two, three))
     scale = sum(out) or 1
     return [f / scale for f in out]
 
