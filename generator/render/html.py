@@ -178,7 +178,7 @@ def word_lines(text: str, capacity: float) -> list[str]:
     for part in text.split("\n"):
         units = header_units(part)
         widths = [sum(char_width(ch) for ch in u) for u in units]
-        if sum(widths) <= capacity or len(units) < 2:
+        if sum(widths) <= capacity:
             out.append(part)
             continue
         if max(widths) > capacity:  # a word wider than the cell: break inside words
