@@ -27,9 +27,11 @@ def test_a_word_wider_than_its_cell_still_breaks():
 def test_paragraph_end_glued():
     assert str(glued_last_line("主要用于保障单位正常运转使用。")) == \
         '主要用于保障单位正常运转<span class="ph">使用。</span>'
-    # a number counts as one character
-    assert str(glued_last_line("上年结转结余合计共计2256.69万元")).endswith('<span class="ph">万元</span>')
-    assert str(glued_last_line("较上年增加8.00")).endswith('<span class="ph">加8.00</span>')
+    # a number counts as one character, and is a span of its own (not letter-spaced)
+    assert str(glued_last_line("上年结转结余合计共计2256.69万元")) == \
+        '上年结转结余合计共计<span class="n">2256.69</span><span class="ph">万元</span>'
+    assert str(glued_last_line("较上年增加8.00")).endswith(
+        '<span class="ph">加<span class="n">8.00</span></span>')
     assert str(glued_last_line("短句。")) == "短句。"  # nothing to keep together
     assert "&lt;b&gt;" in str(glued_last_line("名称<b>含尖括号的文字内容。"))  # still escaped
 

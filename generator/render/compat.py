@@ -596,10 +596,12 @@ def tag_repairs() -> bool:
 # justify_line, internal). Chinese prose has no spaces: a line of CJK characters fills the
 # measure by itself, but a line with digits or Latin letters (half-width) stops short of the
 # right margin. GB/T 9704 prose is justified: `justify_line` below spreads the line's slack
-# over every character instead (inter-character justification, CSS Text 3 `inter-character`),
-# as letter spacing on the line's text boxes, when the line holds a CJK character and the
-# slack is under 4 em (a number that cannot break leaves up to 3 em; a line shorter still is
-# left as it is). Public path: such lines stay ragged (WeasyPrint's own output, never wrong).
+# over the characters instead (inter-character justification, CSS Text 3 `inter-character`),
+# as letter spacing on the line's text boxes that hold CJK characters (a number or Latin word
+# in a text box of its own, html._numbers, keeps its letters together), when the line holds
+# a CJK character and the slack is under 4 em (a number that cannot break leaves up to 3 em;
+# a line shorter still is left as it is). Public path: such lines stay ragged (WeasyPrint's
+# own output, never wrong).
 
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 MAX_JUSTIFY_EM = 4.0
@@ -618,6 +620,8 @@ def _spread(box: Any, per_char: float, x_advance: float, context: Any, boxes: An
             create_layout: Any) -> float:
     if isinstance(box, boxes.TextBox):
         box.position_x += x_advance
+        if not _CJK.search(box.text):  # a number or Latin word: its letters keep their places
+            return x_advance
         style = box.style.copy()
         spacing = style["letter_spacing"]
         style["letter_spacing"] = (0 if spacing == "normal" else spacing) + per_char
@@ -653,15 +657,15 @@ def install_cjk_justify() -> bool:
 
     def justify_line(context: Any, line: Any, extra_width: float) -> None:
         texts = list(_text_boxes(line, boxes))
-        chars = sum(len(t.text) for t in texts)
+        cjk = [t for t in texts if _CJK.search(t.text)]  # boxes whose characters are spaced
+        # each spaced character gets its share after it; when the line ends with one, that
+        # share falls past the margin, so its glyph ends on the margin
+        gaps = sum(len(t.text) for t in cjk) - (1 if texts and texts[-1] in cjk else 0)
         font_size = line.style["font_size"]
-        if chars < 2 or extra_width <= 0 or extra_width > MAX_JUSTIFY_EM * font_size \
-                or not any(_CJK.search(t.text) for t in texts):
+        if gaps < 1 or extra_width <= 0 or extra_width > MAX_JUSTIFY_EM * font_size:
             original(context, line, extra_width)
             return
-        # n − 1 gaps: the last character's own spacing falls after it, past the margin, so
-        # its glyph ends on the margin
-        _spread(line, extra_width / (chars - 1), 0, context, boxes, create_layout)
+        _spread(line, extra_width / gaps, 0, context, boxes, create_layout)
 
     inline.justify_line = justify_line
     inline._budgetgen_cjk_justify = True
