@@ -669,4 +669,18 @@ def install_cjk_justify() -> bool:
 
     inline.justify_line = justify_line
     inline._budgetgen_cjk_justify = True
+    _JUSTIFY[:] = [original, justify_line]
     return True
+
+
+_JUSTIFY: list[Any] = []  # [WeasyPrint's justify_line, ours] once installed
+
+
+def set_cjk_justify(on: bool) -> bool:
+    """Switch the CJK justification on or off in this process (tests compare the speed paths
+    with it off: the public path has none); whether it is now on."""
+    if not _JUSTIFY:
+        return False
+    from weasyprint.layout import inline
+    inline.justify_line = _JUSTIFY[1] if on else _JUSTIFY[0]
+    return on
