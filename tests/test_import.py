@@ -590,7 +590,11 @@ purchased_services:
         ("社区物业管理服务", "B0101", "城市维护服务", "辖区公共区域保洁", Decimal("12.50"), "general"),
         ("法律顾问服务", "", "法律服务", "", Decimal("3.00"), "general")]
     # a 合计 that is not the services' sum (12.50 + 3.00 = 15.50) is an error at its cell
-    wb = openpyxl.load_workbook(path)
+    assert "=SUM(" in str(next(row for row in next(
+        w for w in openpyxl.load_workbook(path).worksheets if "政府购买服务" in w.title).iter_rows()
+        if row[1].value == "合\u3000计")[5].value)  # the 合计 is a formula in our workbook
+    # the figures as saved (formulas as their values, as a clerk's copy may hold them)
+    wb = openpyxl.load_workbook(path, data_only=True)
     ws = next(w for w in wb.worksheets if "政府购买服务" in w.title)
     total_row = next(row for row in ws.iter_rows() if row[1].value == "合\u3000计")
     assert total_row[5].value == 15.5  # column F: 合计 of 金额

@@ -56,8 +56,8 @@ def _seq(cache: dict, name: str, layout: str | None = None) -> tuple[object, pdf
 @needs_two_cores
 @pytest.mark.parametrize("name, layout, lengths", [
     ("524-xigang-2025.yaml", None, (2, 10)),       # B from page 3, C from page 13 (odd)
-    ("612-nanguan-2023.yaml", None, (2, 7)),       # C from page 10 (even: a left page)
-    ("900-qingshan-2025.yaml", None, (2, 8)),      # 6 blocks, 8 pages: C laid out again
+    ("612-nanguan-2023.yaml", None, (2, 9)),       # C from page 12 (even: a left page)
+    ("900-qingshan-2025.yaml", None, (2, 9)),      # 6 blocks, 9 pages: C laid out again
     ("524-xigang-2025.yaml", "beijing-2025", None),  # another layout: other blocks, other cut
 ])
 def test_two_cores_give_the_sequential_bytes(sequential, name, layout, lengths):
@@ -210,7 +210,7 @@ def test_render_remembers_the_part_lengths_and_sequential_gives_the_same(tmp_pat
     assert first.status == "ok", first.problems
     records = list((tmp_path / "two" / ".budgetgen").glob("*.json"))
     stored = json.loads(records[0].read_text(encoding="utf-8"))["part_lengths"]
-    assert list(stored.values()) == [[2, 7]]
+    assert list(stored.values()) == [[2, 9]]
     monkeypatch.setenv(parallel.DISABLE, "0")
     one = render_file(str(src), str(tmp_path / "one"), ("pdf", "xlsx"))
     assert one.status == "ok"

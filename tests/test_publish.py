@@ -231,9 +231,10 @@ def test_totals_are_formulas_carrying_the_model_figures(books, key):
                 # and the formula really adds up what it names (recomputed from the model's rows)
                 refs = re.findall(r"([A-Z]+)(\d+)(?::[A-Z]+(\d+))?", cell.value[5:-1])
                 total = Decimal(0)
-                for _, a, b in refs:
+                for letter, a, b in refs:  # a column's rows, or a row's cells (合计 = 基本 + 项目)
+                    column = sum((ord(ch) - 64) * 26 ** k for k, ch in enumerate(reversed(letter))) - 1
                     for r in range(int(a), int(b or a) + 1):
-                        total += table.rows[r - top].cells[j] or Decimal(0)
+                        total += table.rows[r - top].cells[column] or Decimal(0)
                 assert total == value, (table.key, cell.coordinate, cell.value)
                 checked += 1
     assert checked >= 100

@@ -376,3 +376,311 @@ def write_joined(first: Any, pages: list[RecordedPage], fonts: dict[int, Any],
         return document.write_pdf(finisher=finisher)
     finally:
         wpdf.build_fonts_dictionary = original
+
+
+# =========================================================================== tagged PDF (issue 27)
+# Kept apart from the sections above (another change tightens their fence): structure-tree
+# repairs for the tagged variants, pdf/ua-1 and pdf/a-3b (which render.pdf tags as well).
+# WeasyPrint 70 builds the structure tree page by page (weasyprint.pdf.tags, internal): an
+# element that spans a page break becomes one element per page, a table's header repeated on
+# a continuation page is tagged again (read twice), the text of the page margins (running
+# 续表 line, page numbers) is marked content whose structure element is in no tree, TH cells
+# carry no Scope, link annotations describe themselves by their target id. `add_tags` below
+# wraps WeasyPrint's and, while WeasyPrint builds the tree, records which HTML element each
+# structure element came from; afterwards it
+#   - marks the margin boxes' text and each repeated table header as artifacts (Pagination:
+#     Header/Footer, or the repeated header rows) in the page's content stream,
+#   - merges the consecutive elements one HTML element was split into (a section, a table, its
+#     row group …), so a table is one Table with one THead and the cells of its continuation
+#     pages point (Headers) at the header cells of its first page,
+#   - gives every TH a Scope (Column in a thead, Row where the markup says scope="row"), the
+#     structure tree an IDTree for the header ids, and each link annotation its text as
+#     Contents.
+# Public path (another WeasyPrint): nothing is repaired and `tag_repairs()` says False;
+# render.pdf then reports that the variant's structure tree is WeasyPrint's own.
+
+_TAG_STATE: Any = None
+
+
+class _TagState:
+    """What the wrapped tree builder learned about one document being written."""
+
+    def __init__(self, pdf: Any, page_streams: list) -> None:
+        self.pdf, self.streams = pdf, page_streams
+        self.origin: dict[int, tuple[int, str]] = {}  # id(StructElem) → (id(element), tag)
+        self.alive: list[Any] = []  # the elements whose ids `origin` and `heads` hold
+        self.heads: dict[int, int] = {}  # id(thead element) → number of its first Table
+        self.renumber: dict[int, int] = {}  # number of a continuation Table → the first one's
+        self.artifacts: list[tuple[int, int, str]] = []  # (page, MCID, Pagination subtype)
+
+    def deref(self, item: Any) -> Any:
+        if isinstance(item, bytes) and item.endswith(b" R"):
+            return self.pdf.objects[int(item.split()[0])]
+        return item
+
+
+def _build_repaired(original: Any, box: Any, parent: Any, pdf: Any, page_number: int,
+                    nums: dict, annotations: list, tags: dict) -> Any:
+    from weasyprint.formatting_structure import boxes
+    state = _TAG_STATE
+    args = (box, parent, pdf, page_number, nums, annotations, tags)
+    if state is None:
+        yield from original(*args)
+        return
+    if isinstance(box, boxes.MarginBox):  # running header, 续表 line, page number
+        before = set(nums)
+        tuple(original(*args))
+        kind = "/Header" if box.at_keyword.startswith("@top") else "/Footer"
+        for mcid in set(nums) - before:
+            nums[mcid] = b"null"
+            state.artifacts.append((page_number, mcid, kind))
+        return
+    element = getattr(box, "element", None)
+    if element is None or box.element_tag in ("html", "body") or isinstance(box, boxes.PageBox):
+        yield from original(*args)
+        return
+    if box.element_tag == "thead":
+        first = state.heads.get(id(element))
+        if first is not None:  # the header repeated on a continuation page: an artifact
+            before = set(nums)
+            tuple(original(*args))
+            for mcid in set(nums) - before:
+                nums[mcid] = b"null"
+                state.artifacts.append((page_number, mcid, ""))
+            state.renumber[parent.number] = first
+            return
+        state.heads[id(element)] = parent.number
+        state.alive.append(element)
+    link = getattr(box, "link_annotation", None)
+    if link is not None:
+        text = "".join(element.itertext()).strip()
+        if text:
+            link["Contents"] = pydyf.String(text)
+        link["F"] = 4  # printed, as PDF/A asks of every annotation
+    for struct in original(*args):
+        if struct.get("S") == "/TH":
+            scope = element.attrib.get("scope", "col")
+            struct["A"]["Scope"] = "/Row" if scope == "row" else "/Column"
+        state.origin[id(struct)] = (id(element), box.element_tag or "")
+        state.alive += [struct, element]
+        yield struct
+
+
+def _as_artifacts(state: _TagState) -> None:
+    """The recorded MCIDs' marked content turned into artifacts in the content streams."""
+    by_page: dict[int, dict[int, str]] = {}
+    for page, mcid, kind in state.artifacts:
+        by_page.setdefault(page, {})[mcid] = kind
+    for page, wanted in by_page.items():
+        ops = state.streams[page].stream
+        for i, op in enumerate(ops):
+            if isinstance(op, pydyf.Dictionary) and op.get("MCID") in wanted and i \
+                    and i + 1 < len(ops) and ops[i + 1] == b"BDC":
+                kind = wanted[op["MCID"]]
+                ops[i - 1] = "/Artifact"
+                ops[i] = pydyf.Dictionary({"Type": "/Pagination", "Subtype": kind}
+                                          if kind else {"Type": "/Pagination"})
+
+
+def _merge_split(state: _TagState, element: Any) -> None:
+    """Consecutive kids of `element` made from one HTML element (one per page) become one,
+    recursively; marked-content ids of a merged page keep their page (MCR)."""
+    kids = element.get("K")
+    if not isinstance(kids, list):
+        return
+    merged: list[Any] = []
+    for item in kids:
+        kid: Any = state.deref(item)
+        prev: Any = state.deref(merged[-1]) if merged else None
+        key = state.origin.get(id(kid)) if isinstance(kid, pydyf.Dictionary) else None
+        if key is not None and isinstance(prev, pydyf.Dictionary) \
+                and state.origin.get(id(prev)) == key \
+                and kid.get("S") == prev.get("S") and kid.get("S") != "/Link":
+            for sub in kid["K"]:
+                if isinstance(sub, int):
+                    sub = pydyf.Dictionary({"Type": "/MCR", "Pg": kid["Pg"], "MCID": sub})
+                target = state.deref(sub)
+                if isinstance(target, pydyf.Dictionary) and "P" in target:
+                    target["P"] = prev.reference
+                prev["K"].append(sub)
+            if kid.get("S") == "/Table":
+                first: int = state.renumber.get(prev.number, prev.number)
+                state.renumber.setdefault(kid.number, first)
+            continue
+        merged.append(item)
+    element["K"] = pydyf.Array(merged)
+    for item in merged:
+        kid = state.deref(item)
+        if isinstance(kid, dict) and kid.get("Type") == "/StructElem":
+            _merge_split(state, kid)
+
+
+def _repair_headers(state: _TagState, root: Any) -> None:
+    """Cells of a continuation page point at the first page's header cells; the header ids
+    go into the structure tree's IDTree."""
+    ids: dict[str, bytes] = {}
+    cells: list[Any] = []
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        if element.get("S") == "/TH" and "ID" in element:
+            ids[element["ID"].string] = element.reference
+        if element.get("S") == "/TD":
+            cells.append(element)
+        for item in element.get("K", ()):
+            kid = state.deref(item)
+            if isinstance(kid, dict) and kid.get("Type") == "/StructElem":
+                stack.append(kid)
+    for cell in cells:
+        headers = cell.get("A", {}).get("Headers")
+        if not headers:
+            continue
+        fixed = []
+        for header in headers:
+            key = header.string
+            if key not in ids:
+                number, _, rest = key.partition("-")
+                key = f"{state.renumber.get(int(number), int(number))}-{rest}"
+            if key in ids:
+                fixed.append(pydyf.String(key))
+        cell["A"]["Headers"] = pydyf.Array(fixed)
+    if ids:
+        names = pydyf.Array()
+        for key in sorted(ids, key=lambda k: k.encode()):
+            names += [pydyf.String(key), ids[key]]
+        tree = pydyf.Dictionary({"Names": names})
+        state.pdf.add_object(tree)
+        state.deref(root["P"])["IDTree"] = tree.reference
+
+
+def install_tag_repairs() -> bool:
+    """Wrap WeasyPrint's tagging as described above (idempotent); False on the public path."""
+    global _TAG_STATE
+    if not INTERNALS:
+        return False
+    import weasyprint.pdf as wpdf
+    from weasyprint.pdf import tags as wtags
+    if getattr(wtags, "_budgetgen_repairs", False):
+        return True
+    build, add = wtags._build_box_tree, wpdf.add_tags
+
+    def build_repaired(*args: Any) -> Any:
+        return _build_repaired(build, *args)
+
+    def add_tags(pdf: Any, document: Any, pdf_version: Any, page_streams: list) -> None:
+        global _TAG_STATE
+        _TAG_STATE = state = _TagState(pdf, page_streams)
+        try:
+            add(pdf, document, pdf_version, page_streams)
+        finally:
+            _TAG_STATE = None
+        _as_artifacts(state)
+        structure_root = state.deref(pdf.catalog["StructTreeRoot"])
+        for item in structure_root["K"]:
+            _merge_split(state, state.deref(item))
+        _repair_headers(state, state.deref(structure_root["K"][0]))
+
+    wtags._build_box_tree = build_repaired
+    wtags._budgetgen_repairs = True
+    wpdf.add_tags = add_tags
+    return True
+
+
+def tag_repairs() -> bool:
+    """True when tagged PDFs get the repairs above."""
+    return install_tag_repairs()
+
+
+# --------------------------------------------------------------------------- CJK justification
+# WeasyPrint 70 justifies a line by widening its spaces only (weasyprint.layout.inline.
+# justify_line, internal). Chinese prose has no spaces: a line of CJK characters fills the
+# measure by itself, but a line with digits or Latin letters (half-width) stops short of the
+# right margin. GB/T 9704 prose is justified: `justify_line` below spreads the line's slack
+# over the characters instead (inter-character justification, CSS Text 3 `inter-character`),
+# as letter spacing on the line's text boxes that hold CJK characters (a number or Latin word
+# in a text box of its own, html._numbers, keeps its letters together), when the line holds
+# a CJK character and the slack is under 4 em (a number that cannot break leaves up to 3 em;
+# a line shorter still is left as it is). Public path: such lines stay ragged (WeasyPrint's
+# own output, never wrong).
+
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+MAX_JUSTIFY_EM = 4.0
+
+
+def _text_boxes(box: Any, boxes: Any) -> Any:  # an iterator of TextBoxes
+    if isinstance(box, boxes.TextBox):
+        yield box
+    elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        for child in box.children:
+            if child.is_in_normal_flow():
+                yield from _text_boxes(child, boxes)
+
+
+def _spread(box: Any, per_char: float, x_advance: float, context: Any, boxes: Any,
+            create_layout: Any) -> float:
+    if isinstance(box, boxes.TextBox):
+        box.position_x += x_advance
+        if not _CJK.search(box.text):  # a number or Latin word: its letters keep their places
+            return x_advance
+        style = box.style.copy()
+        spacing = style["letter_spacing"]
+        style["letter_spacing"] = (0 if spacing == "normal" else spacing) + per_char
+        box.style = style
+        layout = create_layout(box.text, style, context, None, box.justification_spacing)
+        layout.deactivate()
+        box.pango_layout = layout
+        extra = per_char * len(box.text)
+        box.width += extra
+        return x_advance + extra
+    if isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        box.position_x += x_advance
+        before = x_advance
+        for child in box.children:
+            if child.is_in_normal_flow():
+                x_advance = _spread(child, per_char, x_advance, context, boxes, create_layout)
+        box.width += x_advance - before
+        return x_advance
+    box.translate(x_advance, 0)  # an atomic inline
+    return x_advance
+
+
+def install_cjk_justify() -> bool:
+    """Inter-character justification of CJK lines (idempotent); False on the public path."""
+    if not INTERNALS:
+        return False
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import inline
+    from weasyprint.text.line_break import create_layout
+    if getattr(inline, "_budgetgen_cjk_justify", False):
+        return True
+    original = inline.justify_line
+
+    def justify_line(context: Any, line: Any, extra_width: float) -> None:
+        texts = list(_text_boxes(line, boxes))
+        cjk = [t for t in texts if _CJK.search(t.text)]  # boxes whose characters are spaced
+        # each spaced character gets its share after it; when the line ends with one, that
+        # share falls past the margin, so its glyph ends on the margin
+        gaps = sum(len(t.text) for t in cjk) - (1 if texts and texts[-1] in cjk else 0)
+        font_size = line.style["font_size"]
+        if gaps < 1 or extra_width <= 0 or extra_width > MAX_JUSTIFY_EM * font_size:
+            original(context, line, extra_width)
+            return
+        _spread(line, extra_width / gaps, 0, context, boxes, create_layout)
+
+    inline.justify_line = justify_line
+    inline._budgetgen_cjk_justify = True
+    _JUSTIFY[:] = [original, justify_line]
+    return True
+
+
+_JUSTIFY: list[Any] = []  # [WeasyPrint's justify_line, ours] once installed
+
+
+def set_cjk_justify(on: bool) -> bool:
+    """Switch the CJK justification on or off in this process (tests compare the speed paths
+    with it off: the public path has none); whether it is now on."""
+    if not _JUSTIFY:
+        return False
+    from weasyprint.layout import inline
+    inline.justify_line = _JUSTIFY[1] if on else _JUSTIFY[0]
+    return on

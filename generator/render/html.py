@@ -72,19 +72,30 @@ def _fractions(table: Table, cells: list[list[str]], width_mm: float,
     total = sum(c.width for c in table.columns) or 1
     base = [c.width / total for c in table.columns]
     own: dict[int, float] = {}
+    heads: dict[int, str] = {}
     for p in place_header(table.header, table.width):
         if p.colspan == 1:
             own[p.col] = max(own.get(p.col, 0.0), sum(char_width(ch) for ch in p.text))
+            heads[p.col] = heads.get(p.col, "") + p.text
     width_pt = width_mm * PT_PER_MM
     out = []
     for j, c in enumerate(table.columns):
         f = base[j]
+        ems = float(math.ceil(own.get(j, 0.0) / 3))  # its header on three lines, between words
+        while ems < own.get(j, 0.0) and len(word_lines(heads.get(j, ""), ems + 0.35)) > 3:
+            ems += 0.5
+        need = ((ems + 0.5) * font_pt + CELL_PAD_PT) / width_pt
         if c.kind in ("money", "qty", "price") and not any(row[j] for row in cells):
-            need = ((math.ceil(own.get(j, 0.0) / 3) + 0.5) * font_pt + CELL_PAD_PT) / width_pt
             f = max(f * EMPTY_COLUMN, min(f, need))
-        # and every column holds two characters of its own header on a line (序号, 栏次)
-        two = ((min(own.get(j, 0.0), 2.0) + 0.3) * font_pt + CELL_PAD_PT) / width_pt
-        out.append(max(f, two))
+        # and every column holds two characters of its own header on a line (序号, 栏次), its
+        # header's longest word (财政专户: widened rather than broken inside a word) and, up to
+        # 4½ characters wide, its header on three lines
+        word = max((sum(char_width(ch) for ch in u) for u in header_units(heads.get(j, ""))),
+                   default=0.0)
+        two = ((max(min(own.get(j, 0.0), 2.0), min(word, 4.0)) + 0.3) * font_pt + CELL_PAD_PT) \
+            / width_pt
+        three = min(need, (4.5 * font_pt + CELL_PAD_PT) / width_pt)
+        out.append(max(f, two, three))
     scale = sum(out) or 1
     return [f / scale for f in out]
 
@@ -126,6 +137,80 @@ def balanced_lines(text: str, capacity: float) -> list[str]:
     return out
 
 
+# Words of the schedules' header cells, so a header breaks between words ("财政专户/收入",
+# not "财政专/户收入"): matched longest first; a character in no word stands alone.
+HEADER_WORDS = frozenset("""
+一般 公共 预算 财政 拨款 收入 支出 财政专户 专户 管理 资金 核拨 上年 结转 结余 事业 经营 上级 下级 补助
+附属 单位 上缴 其他 政府性 基金 国有 资本 政府 采购 目录 序号 计量 中小微 企业 份额 预留 非财政
+功能 分类 科目 编码 因公 出国 （境） 公务 用车 购置 运行 维护费 维护 其中： 接待费 接待 合计 小计
+基本 项目 名称 金额 数量 单价 类型 类别 规模 性质 人员 经费 保障 形式 部门 本级 对个人 家庭 商品
+服务 工资 福利 机关 资产 总额 原值 净值 车辆 房屋 土地 面积 用途 指标 绩效 目标 内容 说明 备注
+""".split())
+_WORD_MAX = max(len(w) for w in HEADER_WORDS)
+
+
+def header_units(text: str) -> list[str]:
+    """`text` cut into words (HEADER_WORDS, a number with its 年), other characters single."""
+    units: list[str] = []
+    i = 0
+    while i < len(text):
+        number = re.match(r"[0-9A-Za-z.]+[年月日号]?", text[i:])
+        if number:
+            units.append(number.group())
+            i += number.end()
+            continue
+        for size in range(min(_WORD_MAX, len(text) - i), 1, -1):
+            if text[i:i + size] in HEADER_WORDS:
+                units.append(text[i:i + size])
+                i += size
+                break
+        else:
+            units.append(text[i])
+            i += 1
+    return units
+
+
+def word_lines(text: str, capacity: float) -> list[str]:
+    """A header cell's text broken between words into the fewest lines of at most `capacity`
+    em, the longest line as short as it can be; a single word wider than the cell is broken
+    as balanced_lines breaks it. Explicit newlines are kept."""
+    out: list[str] = []
+    for part in text.split("\n"):
+        units = header_units(part)
+        widths = [sum(char_width(ch) for ch in u) for u in units]
+        if sum(widths) <= capacity:
+            out.append(part)
+            continue
+        if max(widths) > capacity:  # a word wider than the cell: break inside words
+            out += balanced_lines(part, capacity)
+            continue
+        n = len(units)
+        # best[i] = (lines, longest line) for units[i:]; cut[i] = where its first line ends
+        # (ties: the longer first line, "财政拨款/收入" rather than "财政/拨款收入")
+        best: list[tuple[int, float, float]] = [(0, 0.0, 0.0)] * (n + 1)
+        cut = [n] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            best[i], width = (n + 1, float("inf"), 0.0), 0.0
+            for j in range(i + 1, n + 1):
+                width += widths[j - 1]
+                if width > capacity:
+                    break
+                if units[j - 1] in _NO_LINE_END or (j < n and units[j] in _NO_LINE_START):
+                    continue  # 避头尾
+                lines, longest, _ = best[j]
+                option = (lines + 1, max(longest, width), -width)
+                if option < best[i]:
+                    best[i], cut[i] = option, j
+        if best[0][0] > n:
+            out += balanced_lines(part, capacity)
+            continue
+        i = 0
+        while i < n:
+            out.append("".join(units[i:cut[i]]))
+            i = cut[i]
+    return out
+
+
 def _header_view(table: Table, fractions: list[float], width_mm: float,
                  font_pt: float) -> list[list[dict]]:
     """Header cells with their text broken into balanced lines for the column width."""
@@ -136,7 +221,7 @@ def _header_view(table: Table, fractions: list[float], width_mm: float,
         span_pt = sum(fractions[p.col:p.last_col + 1]) * width_mm * PT_PER_MM
         capacity = (span_pt - CELL_PAD_PT) / font_pt - 0.15  # a little slack for rounding
         rows[p.row].append({"text": p.text, "colspan": p.colspan, "rowspan": p.rowspan,
-                            "value": p.value, "lines": balanced_lines(p.text, capacity)})
+                            "value": p.value, "lines": word_lines(p.text, capacity)})
     return rows
 
 
@@ -154,6 +239,7 @@ def table_view(table: Table, page: str = "table") -> dict:
     capacity = [(f * width_pt - CELL_PAD_PT) / font_pt - 0.3 for f in fractions]
     rows = []
     spans = table.group_spans() if table.merge else {}
+    keys = [_code_key(cells, kinds) for cells in texts]
     for i, (row, cells_text) in enumerate(zip(table.rows, texts)):
         # text cells as lines: a wrapped name never leaves one character on its last line
         cells = [(balanced_lines(t, capacity[j]) if kinds[j] == "text" else [t],
@@ -168,9 +254,14 @@ def table_view(table: Table, page: str = "table") -> dict:
             else:
                 cells = cells[table.merge:]
                 proj = f"\u3000项目：{table.groups[row.group]}" if row.group < len(table.groups) else ""
-        rows.append({"emphasis": row.emphasis, "cells": cells, "proj": proj,
-                     "group_start": i in spans and i > 0,
-                     "empty": all(not t for t in cells_text)})
+        empty = all(not t for t in cells_text)
+        # a 类 or 款 row (its code begins the next row's) stays on the page of its first child
+        keep = i + 1 < len(keys) and bool(keys[i]) and keys[i + 1].startswith(keys[i]) \
+            and keys[i + 1] != keys[i]
+        cls = " ".join(c for c, on in (("em", row.emphasis), ("blank", empty and not row.emphasis),
+                                       ("keep", keep)) if on)
+        rows.append({"emphasis": row.emphasis, "cells": cells, "empty": empty, "cls": cls, "proj": proj,
+                     "group_start": i in spans and i > 0})
     meta = list(table.meta)
     unit = next((m for m in reversed(meta) if m.startswith("单位")), "")
     return {"key": table.key, "title": table.title, "meta": meta,
@@ -179,6 +270,46 @@ def table_view(table: Table, page: str = "table") -> dict:
             "notes_after": table.notes_after, "landscape": table.landscape,
             "compact": compact, "cont": f"{table.title}（续表）", "unit": unit,
             "grouped": bool(spans)}
+
+
+def _code_key(cells: list[str], kinds: list[str]) -> str:
+    """A row's classification code: its code cells joined ('201', '20103', '2010301')."""
+    return "".join(t.strip() for t, k in zip(cells, kinds) if k == "code")
+
+
+_GLUE_UNIT = re.compile(r"[0-9A-Za-z.%]+|.")
+_PUNCT = set("，。、；：？！）》」』”’…·,.;:?!)%")
+
+
+def glued_last_line(line: str) -> Markup:
+    """A prose line (a paragraph, or its part after a forced break) as HTML whose last two
+    characters (a number counts as one) and the punctuation after them cannot be parted, so
+    the paragraph never ends on a line of one character ("用。", GB/T 9704 habit)."""
+    units = _GLUE_UNIT.findall(line)
+    k, solid = len(units), 0
+    while k > 0 and solid < 2:
+        k -= 1
+        if units[k] not in _PUNCT:
+            solid += 1
+    if k <= 0 or len(line) < 8:
+        return _numbers(line)
+    head, tail = "".join(units[:k]), "".join(units[k:])
+    return Markup(f'{_numbers(head)}<span class="ph">{_numbers(tail)}</span>')
+
+
+_NUMBER_RUN = re.compile(r"[0-9A-Za-z][0-9A-Za-z.%]+")
+
+
+def _numbers(text: str) -> Markup:
+    """`text` escaped, each run of digits or Latin letters in a <span class="n">: a text box of
+    its own, which the justification of CJK lines (compat.py) does not letter-space — only
+    the gaps between Chinese characters widen, never “1 8 2 2 . 6 9”."""
+    out, last = [], 0
+    for m in _NUMBER_RUN.finditer(text):
+        out += [str(escape(text[last:m.start()])), f'<span class="n">{escape(m.group())}</span>']
+        last = m.end()
+    out.append(str(escape(text[last:])))
+    return Markup("".join(out))
 
 
 # Where a title may break: after an administrative unit in a name, before a year, after a
@@ -285,11 +416,15 @@ def numbering(text: str) -> str:
     return next((level for level, rx in _LEAD if rx.match(text.strip())), "")
 
 
+_SENTENCE_END = re.compile(r"[。！？；!?;]$")
+
+
 def lead_level(text: str) -> str:
     """The numbering level of a paragraph that could act as a heading (numbered, one short
-    line without a colon), else ''."""
+    line without a colon, not a sentence ending in 。/；/！/？), else ''."""
     text = text.strip()
-    if len(text) > MAX_LEAD or "\n" in text or re.search(r"[：:]", text):
+    if len(text) > MAX_LEAD or "\n" in text or re.search(r"[：:]", text) \
+            or _SENTENCE_END.search(text):
         return ""
     return numbering(text)
 
@@ -299,8 +434,12 @@ def _mark_leads(items: list[dict]) -> None:
     numbering level is a heading level there only when every paragraph numbered so is one
     short line (a list of long numbered items stays a list, even if one item is short).
     The template styles them as GB/T 9704's levels (黑体, 楷体, 仿宋 bold) and keeps each
-    with the paragraph after it."""
+    with the paragraph after it. A level is a heading level only below the heading in force
+    (the section title is 一、, so 一、 inside a section, or 一、 under a （三） heading, is a
+    list item: issue 27, the 730 example's sentences set as 黑体 headings under （三）); a 1.
+    lead is set as body text, only kept with what follows, so it may follow a 1. heading."""
     run: list[dict] = []
+    floor = 1  # the numbering level of the heading in force: the section title's
     for item in items + [{"kind": "end"}]:
         if item["kind"] == "paragraph":
             run.append(item)
@@ -310,11 +449,15 @@ def _mark_leads(items: list[dict]) -> None:
             text = "\n".join(p["lines"])
             level = numbering(text)
             if level:
-                levels[level] = levels.get(level, True) and lead_level(text) == level
+                # 1. leads look like body text (only kept with what follows): any floor
+                levels[level] = levels.get(level, True) and lead_level(text) == level \
+                    and (int(level) > floor or level == "3")
         for p in run:
             level = numbering("\n".join(p["lines"]))
             p["lead"] = level if level and levels.get(level) else ""
         run = []
+        if item["kind"] == "heading":
+            floor = int(numbering(item["text"]) or item["level"])
 
 
 def _heading_class(block: Heading) -> str:
@@ -344,6 +487,7 @@ def section_items(blocks, page: str = "prose") -> list[dict]:
         elif isinstance(b, Paragraph):
             items.append({"kind": "paragraph", "lines": b.text.split("\n"), "indent": b.indent,
                           "lead": ""})
+            items[-1]["glued"] = [glued_last_line(line) for line in items[-1]["lines"]]
         elif isinstance(b, Table):
             items.append({"kind": "table", "caption": None, "table": table_view(b, _PAGE_OF[page])})
         elif isinstance(b, ProjectTable):
@@ -380,7 +524,7 @@ def context(d: Disclosure) -> dict:
         "part1": titles.get("tables", ""),
         "part2": titles.get("text", ""),
         "order": [kind for kind, _ in d.parts] or ["tables", "text"],
-        "intro": d.intro,
+        "intro": glued_last_line(d.intro) if d.intro and "\n" not in d.intro else d.intro,
         "schedules": [dict(table_view(t), number=label)
                       for label, t in zip(labels, d.schedules)],
         "sections": [{"key": s.key, "heading": s.heading,

@@ -44,6 +44,8 @@ from .pdflog import held_records, record_problem, release, weasyprint_records
 from .pdfpack import pack_font_streams
 
 compat.install_lazy_fonts()
+compat.install_cjk_justify()  # justified prose lines that hold digits (GB/T 9704)
+TAG_REPAIRS = compat.install_tag_repairs()  # tagged variants: one element per section/table
 
 LOG = logging.getLogger(__name__)
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts",
@@ -186,7 +188,10 @@ def render_pdf_report(disclosure: Disclosure, pdf_variant: str | None = None,
             return PdfResult(joined.data, joined.pages, list(records), joined.lengths,
                              joined.meanwhile)
     fetcher = fetcher or LocalFetcher()
-    options: dict = {"pdf_variant": pdf_variant} if pdf_variant else {}
+    # both variants are tagged (pdf/a-3b too: the same structure tree for archive readers)
+    options: dict = {"pdf_variant": pdf_variant, "pdf_tags": True} if pdf_variant else {}
+    if pdf_variant and not TAG_REPAIRS:
+        LOG.warning("%s：此 WeasyPrint 版本下结构树未经修正（表头、页码未标为工件）", pdf_variant)
     with weasyprint_records() as records, collector_paused():
         document, ua = compat.make_html(html, str(TEMPLATES) + "/", fetcher, _ua_sheet())
         rendered = document.render(stylesheets=ua + sheets, font_config=fonts, **options)

@@ -43,6 +43,8 @@ from .xlsx_layout import (
     row_height,
     sheet_name,
     span_heights,
+    row_sum_formula,
+    row_sum_sources,
     sum_formula,
     sum_sources,
 )
@@ -214,6 +216,7 @@ def _table_sheet(wb, st: _Styles, table: Table, name: str) -> None:
     ws.freeze_panes(r, 0)
     sums = sum_sources(table)
     heights: list[float] = []
+    across = row_sum_sources(table)  # row totals: 合计 = 基本 + 项目, 三公 合计/小计
     for i, row in enumerate(table.rows):
         if len(row.cells) != table.width:
             raise ValueError(f"{table.key}: a row has {len(row.cells)} cells, "
@@ -227,6 +230,13 @@ def _table_sheet(wb, st: _Styles, table: Table, name: str) -> None:
             if parts and figure is not None and fmt:
                 # a total: =SUM(...) with the model's figure (as shown) as its cached value
                 ws.write_formula(r, c, sum_formula(c, [first + k for k in parts]),
+                                 st.number(fmt, col.kind, row.emphasis), float(figure))
+                continue
+            cols = across.get((i, c))
+            figure = shown(Decimal(value), col.kind, col.places) if cols else None
+            fmt = number_format(col.kind, figure, col.places) if figure is not None else None
+            if cols and figure is not None and fmt:
+                ws.write_formula(r, c, row_sum_formula(r, cols),
                                  st.number(fmt, col.kind, row.emphasis), float(figure))
                 continue
             _write_cell(ws, st, r, c, value, col.kind, row.emphasis, col.places)

@@ -210,6 +210,8 @@ def sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
         return best
 
     parents = [parent(k) if codes[k] else None for k in range(len(rows))]
+    # a table whose totals stand above what they add up (政府采购's 合计 and 小计, 资产总额)
+    top_down = bool(rows) and rows[0].emphasis and not codes[0]
     for i, row in enumerate(rows):
         candidates: list[tuple[int, ...]] = []
         if codes[i]:
@@ -217,10 +219,23 @@ def sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
         elif row.emphasis:
             below = tuple(k for k in range(i + 1, len(rows)) if codes[k] and parents[k] is None)
             candidates.append(below)
+            # uncoded groups (政府采购: 合计 over the 本级/单位 小计 rows, each 小计 over its
+            # items down to the next emphasised row)
+            later = tuple(k for k in range(i + 1, len(rows)) if rows[k].emphasis)
+            nxt = later[0] if later else len(rows)
+            if top_down:  # (codes there are catalog numbers, no hierarchy)
+                candidates.append(tuple(range(i + 1, nxt)))
+                # 资产总额 over 1、房屋, 2、车辆 …, leaving out their indented 其中 rows
+                candidates.append(tuple(k for k in range(i + 1, nxt) if not _part_of(rows[k])))
+            if top_down and later:
+                candidates.append(later)
             prev = next((k for k in range(i - 1, -1, -1) if rows[k].emphasis), -1)
             # a run of rows: at least two (a total "equal to the row above" is no sum)
             candidates += [r for r in (tuple(range(prev + 1, i)), tuple(range(max(prev, 0), i)))
                            if len(r) >= 2]
+            if prev >= 0:  # 收入总计 = 本年收入合计 + 年初结转和结余 (not its 一、二、三 breakdown)
+                candidates.append((prev,) + tuple(k for k in range(prev + 1, i)
+                                                  if not _numbered(rows[k])))
         for j in money:
             places = table.columns[j].places
             value = _figure(row.cells[j], places)
@@ -228,11 +243,78 @@ def sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
                 continue
             for parts in candidates:
                 figures = [_figure(rows[k].cells[j], places) for k in parts]
+                if any(i in out.get((k, j), ()) for k in parts):
+                    continue  # a sum of a cell that sums this one: circular
                 if parts and any(f for f in figures) and \
                         sum((f or Decimal(0) for f in figures), Decimal(0)) == value:
                     out[(i, j)] = parts
                     break
     return out
+
+
+def _numbered(row) -> bool:
+    """A row whose label begins 一、 / （一） / 1、: an item of the unnumbered row above it."""
+    text = next((c for c in row.cells if isinstance(c, str) and c.strip()), "")
+    return re.match(r"\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d+[、.])",
+                    text) is not None
+
+
+def _part_of(row) -> bool:
+    """A 其中 row (indented, or beginning 其中): part of the row above, not an addend."""
+    text = next((c for c in row.cells if isinstance(c, str) and c.strip()), "")
+    return text.startswith(("\u3000", " ")) or text.lstrip("\u3000 ").startswith("其中")
+
+
+_TOTAL_HEAD = re.compile(r"合\s*计|小\s*计|总\s*计")
+
+
+def row_sum_sources(table: Table) -> dict[tuple[int, int], tuple[int, ...]]:
+    """For each row total (row, column) — a money column headed 合计/小计 — the columns of
+    that row it adds up: the header cells beside its own under the same parent header, each
+    by its own 小计 column where it has one (三公: 合计 = 出国 + 接待 + 车辆小计, 小计 = 购置 +
+    运行; 支出总表: 合计 = 基本支出 + 项目支出). Kept only where the figures agree exactly."""
+    kinds = [c.kind for c in table.columns]
+    placed = [p for p in place_header(table.header, table.width)
+              if not p.value and not re.fullmatch(r"\d+|栏\s*次", p.text.strip())]
+    leaves = {p.col: p for p in sorted(placed, key=lambda p: p.row) if p.colspan == 1}
+    totals = [j for j, p in leaves.items() if kinds[j] == "money" and _TOTAL_HEAD.search(p.text)]
+
+    def parent(p: Placed) -> Placed | None:
+        above = [q for q in placed if q.last_row < p.row and q.col <= p.col and p.last_col <= q.last_col]
+        return max(above, key=lambda q: q.row) if above else None
+
+    addends: dict[int, tuple[int, ...]] = {}
+    for j in totals:
+        me = leaves[j]
+        up = parent(me)
+        lo, hi = (up.col, up.last_col) if up else (0, table.width - 1)
+        cols: list[int] = []
+        for q in placed:
+            if q is me or q.row != me.row or q.col < lo or q.last_col > hi:
+                continue
+            if q.colspan == 1:  # (a 其中 column is part of the one before it)
+                cols += [q.col] if kinds[q.col] == "money" and \
+                    not q.text.strip().startswith("其中") else []
+                continue
+            inner = [t for t in totals if q.col <= t <= q.last_col and parent(leaves[t]) is q]
+            cols += inner[:1] or [c for c in range(q.col, q.last_col + 1) if kinds[c] == "money"
+                                  and c not in totals]
+        if len(cols) >= 2 or (len(cols) == 1 and up is not None):
+            addends[j] = tuple(sorted(cols))
+    out: dict[tuple[int, int], tuple[int, ...]] = {}
+    for i, row in enumerate(table.rows):
+        for j, adds in addends.items():
+            value = _figure(row.cells[j], table.columns[j].places)
+            figures = [_figure(row.cells[c], table.columns[c].places) for c in adds]
+            if value and any(figures) and sum((f or Decimal(0) for f in figures),
+                                              Decimal(0)) == value:
+                out[(i, j)] = adds
+    return out
+
+
+def row_sum_formula(row: int, cols: tuple[int, ...]) -> str:
+    """=SUM over the given 0-based columns of one 0-based sheet row."""
+    return "=SUM(" + ",".join(f"{column_letter(c)}{row + 1}" for c in cols) + ")"
 
 
 def column_letter(col: int) -> str:
