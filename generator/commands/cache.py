@@ -179,7 +179,7 @@ def skipped_outcome(path: str, out_dir: str, formats: tuple[str, ...],
     record = unchanged(path, out_dir, formats, options)
     if record is None:
         return None
-    from .jobs import Outcome
+    from .outcome import Outcome
     out = Path(out_dir)
     return Outcome(path, "skipped", 0.0, int(record.get("pages") or 0),
                    [str(out / name) for name in record["outputs"]], stored_problems(record))

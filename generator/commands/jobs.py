@@ -12,37 +12,18 @@ import signal
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..compute.tables import Disclosure
-from .exitcodes import STATUS_EXIT, Exit
+from .outcome import Outcome
 from ..pipeline import Checked, Result, run
-from ..problems import Location, Problem, error
+from ..problems import Location, error
 
 FORMATS = ("pdf", "xlsx", "html")
 # PDF variants (WeasyPrint's pdf_variant): archival PDF/A-3b, tagged PDF/UA-1 for screen readers.
 # A variant stands in `formats` in place of "pdf" (so a batch passes it on unchanged) and is
 # written as the .pdf.
 PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
-
-
-@dataclass
-class Outcome:
-    file: str
-    status: str  # ok | skipped | error | unreadable | output | timeout | crash (exitcodes.STATUS_EXIT)
-    seconds: float = 0.0
-    pages: int = 0
-    outputs: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # what `check --verbose` adds (所属单位, 内部往来抵消)
-    units: list[Outcome] = field(default_factory=list)  # the 所属单位 rendered with --units, one Outcome each
-    detail: str = ""  # the traceback of an internal error (shown with --debug)
-
-    @property
-    def exit_code(self) -> int:
-        return int(STATUS_EXIT.get(self.status, Exit.INTERNAL))
-
 
 
 class FileTimeout(BaseException):
