@@ -330,6 +330,8 @@ def render_cmd(
         None, "--pdf-variant", metavar="pdf/a-3b|pdf/ua-1",
         help="PDF 变体：pdf/a-3b（长期存档，带 XMP 声明）或 pdf/ua-1（带标签，供读屏软件）；默认普通 PDF"),
     force: bool = typer.Option(False, "--force", help="即使输入未变化也重新生成"),
+    verbose: bool = typer.Option(False, "-v", "--verbose",
+                                 help="另列出所属单位、内部往来抵消，以及 PDF 的排版方式（单进程或两核）及原因"),
 ) -> None:
     """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
     formats = _parse_formats(fmt)
@@ -361,7 +363,7 @@ def render_cmd(
                 typer.echo(format_problem(p))
             typer.echo(f"{names[0]}：{SKIPPED}（输出与输入一致；加 --force 可重新生成）")
         else:
-            _print_outcome(outcomes[0])
+            _print_outcome(outcomes[0], verbose=verbose)
             for path in outcomes[0].outputs:
                 typer.echo(f"已生成 {path}")
     else:

@@ -53,9 +53,36 @@ class PdfResult:
     records: list[logging.LogRecord] = field(default_factory=list)
     lengths: tuple[int, int] | None = None  # laid out on two cores: the first two parts' pages
     meanwhile: Any = None  # what `meanwhile` gave, when the other core ran it
+    how: str = ""  # how it was laid out, and why not on two cores (Chinese: `render --verbose`)
 
     def problems(self, file: str = "") -> list[Problem]:
         return [record_problem(r, file) for r in self.records]
+
+
+ONE_CORE = "PDF 单进程排版"
+
+
+def _two_cores(html: str, sheets: list[Any], hint: tuple[int, int] | None,
+               meanwhile: Callable[[], Any] | None, fonts: Any) -> tuple[PdfResult | None, str]:
+    """The PDF laid out on two cores (render/parallel.py), or None and why not. Every exception
+    on that path — a WeasyPrint that changed under the fence, a joined PDF that fails its
+    check — means the sequential render, which is always the reference."""
+    if not compat.INTERNALS:
+        return None, f"{ONE_CORE}：{compat.REASON}"
+    if not sheets:
+        return None, f"{ONE_CORE}（页面的样式表不能单独解析）"
+    if not two_cores.usable():
+        return None, f"{ONE_CORE}（两核排版只在有两个空闲核、单线程时使用）"
+    with held_records() as records:  # a fallback renders (and logs) again
+        try:
+            joined = two_cores.render(html, sheets, hint, pack_font_streams, meanwhile, fonts)
+        except Exception as exc:  # noqa: BLE001  — never a crash, never a wrong PDF
+            return None, f"{ONE_CORE}：两核排版出错（{type(exc).__name__}），已改用单进程排版"
+    if joined is None:
+        return None, f"{ONE_CORE}：两核排版的结果无法合并，已改用单进程排版"
+    release(records)
+    return PdfResult(joined.data, joined.pages, list(records), joined.lengths, joined.meanwhile,
+                     "PDF 两核排版"), ""
 
 
 def render_pdf_report(disclosure: Disclosure, pdf_variant: str | None = None,
@@ -69,14 +96,11 @@ def render_pdf_report(disclosure: Disclosure, pdf_variant: str | None = None,
     html = _INTER_TAG_SPACE.sub("><", render_html(disclosure)).strip()  # fewer text nodes
     fonts = font_configuration(html)
     html, sheets = _split_style(html)
-    if parallel and not pdf_variant and fetcher is None and sheets:
-        with held_records() as records:  # a fallback renders (and logs) again
-            joined = two_cores.render(html, sheets, hint, pack_font_streams, meanwhile, fonts) \
-                if two_cores.usable() else None
+    how = ONE_CORE
+    if parallel and not pdf_variant and fetcher is None:
+        joined, how = _two_cores(html, sheets, hint, meanwhile, fonts)
         if joined is not None:
-            release(records)
-            return PdfResult(joined.data, joined.pages, list(records), joined.lengths,
-                             joined.meanwhile)
+            return joined
     fetcher = fetcher or LocalFetcher()
     options: dict = {"pdf_variant": pdf_variant} if pdf_variant else {}
     with weasyprint_records() as records, collector_paused():
@@ -85,7 +109,7 @@ def render_pdf_report(disclosure: Disclosure, pdf_variant: str | None = None,
         data = rendered.write_pdf(finisher=pack_font_streams, **options)
         pages = len(rendered.pages)
         del rendered, document
-    return PdfResult(data, pages, list(records))
+    return PdfResult(data, pages, list(records), how=how)
 
 
 def render_pdf_pages(disclosure: Disclosure, pdf_variant: str | None = None,
