@@ -260,3 +260,18 @@ def test_the_check_passes_a_good_pdf_and_finds_each_fault(laid_out):
     fewer[marked].bookmarks = fewer[marked].bookmarks[1:]
     with pytest.raises(compat.CannotJoin, match="outline"):
         compat.check_joined(written, fewer, fonts)
+
+
+@slow
+def test_render_verbose_says_how_the_pdf_was_laid_out_and_why(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from generator.commands.cli import app
+    reason = compat.fence("70.1", compat.VERIFIED_PYDYF)
+    monkeypatch.setattr(compat, "INTERNALS", False)
+    monkeypatch.setattr(compat, "REASON", reason)
+    result = CliRunner().invoke(app, ["render", str(EXAMPLE_2025), "-o", str(tmp_path), "-f", "pdf", "-v"])
+    assert result.exit_code == 0, result.output
+    assert f"524-秦皇岛市海港区人民政府西港路街道办事处-2025：PDF 单进程排版：{reason}" in result.output
+    quiet = CliRunner().invoke(app, ["render", str(EXAMPLE_2025), "-o", str(tmp_path), "-f", "pdf", "--force"])
+    assert quiet.exit_code == 0 and "排版" not in quiet.output  # said only with --verbose
