@@ -481,6 +481,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_a_killed_batch_leaves_no_worker_behind(tmp_path, sig):
     if not LINUX or not Path("/proc/self/stat").is_file():
@@ -527,6 +528,7 @@ def test_a_killed_batch_leaves_no_worker_behind(tmp_path, sig):
 # ----------------------------------------------------------------------------- per-file time limit
 
 
+@pytest.mark.slow
 def test_a_slow_file_times_out_and_the_others_finish(tmp_path, capsys):
     broken = tmp_path / "broken.yaml"
     broken.write_text(replace_once(EX, "basic: 1505.72}", "basic: 1505.73}"), encoding="utf-8")
@@ -539,6 +541,7 @@ def test_a_slow_file_times_out_and_the_others_finish(tmp_path, capsys):
     assert not out.exists() or (list(out.iterdir()) == [])
 
 
+@pytest.mark.slow
 def test_a_slow_file_times_out_in_a_worker_too(tmp_path):
     if batch.default_start_method() != "fork":
         pytest.skip("workers are forked only on Linux")

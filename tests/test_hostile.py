@@ -785,6 +785,7 @@ def test_markup_and_formulas_are_plain_text_cells_in_xlsx(hostile, offline):
     assert offline == ([], [])
 
 
+@pytest.mark.slow
 def test_markup_prints_literally_in_pdf_and_nothing_is_fetched(hostile, offline):
     from generator.render.pdf import render_pdf
     if shutil.which("pdftotext") is None:
@@ -885,6 +886,7 @@ def _tree(out: Path) -> dict:
             if p.is_file() and p.relative_to(out).parts[0] != ".budgetgen"}
 
 
+@pytest.mark.slow
 def test_failed_render_keeps_the_previous_output(tmp_path, example_file, monkeypatch):
     out = tmp_path / "out"
     _render_with(monkeypatch, lambda fmt, d: b"GOOD 1")
@@ -904,6 +906,7 @@ def test_failed_render_keeps_the_previous_output(tmp_path, example_file, monkeyp
     assert [p.name for p in out.iterdir() if p.name != ".budgetgen"] == [target.parent.name]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("broken", ["write", "fsync", "exchange", "rename"])
 def test_interrupted_write_leaves_no_partial_or_temporary_file(tmp_path, example_file, monkeypatch, broken):
     from generator.render import output

@@ -229,6 +229,7 @@ def test_the_cut_follows_the_blocks_not_the_layout_name():
                           "</body></html>") is None  # no 目录: nothing to cut after
 
 
+@pytest.mark.slow
 @needs_two_cores
 def test_render_remembers_the_part_lengths_and_sequential_gives_the_same(tmp_path, monkeypatch):
     """Through render_file: PDF and workbook on two cores (the workbook made by the child while

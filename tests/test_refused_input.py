@@ -400,6 +400,7 @@ def _words_crossing_borders(pdf: Path) -> list[str]:
     return bad
 
 
+@pytest.mark.slow
 def test_text_that_cannot_wrap_stays_inside_its_cell(tmp_path):
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) is not installed")

@@ -75,6 +75,7 @@ def test_tr_directly_in_a_table_gets_a_tbody():
 # ----------------------------------------------------------------------------- log records
 
 
+@pytest.mark.slow
 def test_weasyprint_log_records_become_warnings(monkeypatch, tmp_path, weasyprint_warnings_expected):
     from generator.render import pdf
     real = pdf.pack_font_streams
