@@ -23,7 +23,7 @@ from .html import TEMPLATES
 
 compat.install_lazy_fonts()
 
-LOG = logging.getLogger(__name__)
+LOG = logging.getLogger("generator.render.pdf")  # the name pdflog.LOGGERS collects
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts",
              Path.home() / ".local/share/fonts")
 _INTER_TAG_SPACE = re.compile(r">\s+<")  # text is escaped, so only layout whitespace matches
