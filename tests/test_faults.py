@@ -208,11 +208,13 @@ def _kill_each_step(tmp_path: Path, extra_env: dict, may_be_absent: bool = False
     return killed_at
 
 
+@pytest.mark.slow
 def test_sigkill_at_every_commit_step_never_mixes_the_set(tmp_path):
     steps = _kill_each_step(tmp_path, {})
     assert len(steps) >= 5, steps  # staging, each file, fsync, the switch, clean-up
 
 
+@pytest.mark.slow
 def test_sigkill_at_every_step_without_an_atomic_exchange(tmp_path, monkeypatch):
     """The fallback for systems without renameat2: the old set is moved aside, then the new one
     in; a kill in between leaves no folder for an instant, and the next render puts it back."""
@@ -578,6 +580,7 @@ def _native_hang(path, out_dir, formats, **kwargs):
     return jobs.Outcome(path, "ok", 0.01)
 
 
+@pytest.mark.slow
 def test_a_worker_stuck_where_the_alarm_cannot_reach_is_stopped(monkeypatch):
     if batch.default_start_method() != "fork":
         pytest.skip("the stub reaches the workers only through fork")

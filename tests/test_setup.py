@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -44,10 +45,18 @@ def _copy_project(dest: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory):
+def fresh():
     """A clean copy of the project, set up by .ci/setup as a normal user with Debian's Python:
-    (project folder, environment used, the set-up's completed process)."""
-    base = tmp_path_factory.mktemp("debian")
+    (project folder, environment used, how to run as that user, the set-up's completed process).
+    (Not under pytest's tmp_path: its folders are root's alone.)"""
+    base = Path(tempfile.mkdtemp(prefix="budgetgen-debian-"))
+    try:
+        yield _set_up(base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _set_up(base: Path):
     project = _copy_project(base / "budgetgen")
     home, shims = base / "home", base / "shims"
     home.mkdir()
@@ -57,7 +66,8 @@ def fresh(tmp_path_factory):
         shim = shims / name
         shim.write_text(f"#!/bin/sh\necho \"$0 $*\" >> {log}\nexit 99\n", encoding="utf-8")
         shim.chmod(0o755)
-    env = {"PATH": f"{shims}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
+    env = {"PATH": f"{shims}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+           "PIP_NO_COMPILE": "1"}  # (bytecode is compiled on first import; the install is quicker)
     for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY",
                 "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CERT",
                 "PIP_DEFAULT_TIMEOUT", "SSL_CERT_FILE"):
