@@ -530,7 +530,6 @@ def test_a_killed_batch_leaves_no_worker_behind(tmp_path, sig):
 # ----------------------------------------------------------------------------- per-file time limit
 
 
-@pytest.mark.slow
 def test_a_slow_file_times_out_and_the_others_finish(tmp_path, capsys):
     broken = tmp_path / "broken.yaml"
     broken.write_text(replace_once(EX, "basic: 1505.72}", "basic: 1505.73}"), encoding="utf-8")

@@ -886,7 +886,6 @@ def _tree(out: Path) -> dict:
             if p.is_file() and p.relative_to(out).parts[0] != ".budgetgen"}
 
 
-@pytest.mark.slow
 def test_failed_render_keeps_the_previous_output(tmp_path, example_file, monkeypatch):
     out = tmp_path / "out"
     _render_with(monkeypatch, lambda fmt, d: b"GOOD 1")
@@ -906,7 +905,6 @@ def test_failed_render_keeps_the_previous_output(tmp_path, example_file, monkeyp
     assert [p.name for p in out.iterdir() if p.name != ".budgetgen"] == [target.parent.name]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("broken", ["write", "fsync", "exchange", "rename"])
 def test_interrupted_write_leaves_no_partial_or_temporary_file(tmp_path, example_file, monkeypatch, broken):
     from generator.render import output

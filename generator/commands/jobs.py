@@ -178,9 +178,8 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
                         files.append((fmt, early[fmt], 0))
                         continue
                     others = [f for f in formats if f in ("xlsx", "html")] if fmt == "pdf" else []
-                    data, pages, split, early, how = _render(fmt, d, two_cores, hints.get(stem), others)
-                    if how:
-                        notes.append(f"{stem}：{how}")
+                    data, pages, split, early = _render(fmt, d, two_cores, hints.get(stem), others,
+                                                        notes)
                     files.append(("pdf" if fmt in PDF_VARIANTS else fmt, data, pages))
                     if split:
                         lengths[stem] = split
@@ -210,22 +209,28 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
 
 
 def _render(fmt: str, disclosure: Disclosure, two_cores: bool = False,
-            hint: tuple[int, int] | None = None, others: tuple[str, ...] | list[str] = ()
-            ) -> tuple[bytes, int, tuple[int, int] | None, dict[str, bytes], str]:
+            hint: tuple[int, int] | None = None, others: tuple[str, ...] | list[str] = (),
+            notes: list[str] | None = None
+            ) -> tuple[bytes, int, tuple[int, int] | None, dict[str, bytes]]:
     """(bytes, PDF page count or 0, the part lengths of a PDF laid out on two cores, the bytes
-    of `others` when the other core rendered them meanwhile, how a PDF was laid out) for one
-    format (a PDF variant is a PDF). `others` are formats that are not PDFs."""
+    of `others` when the other core rendered them meanwhile) for one format (a PDF variant is
+    a PDF). `others` are formats that are not PDFs. How a PDF was laid out (and why not on two
+    cores) is added to `notes` (`render --verbose`)."""
     if fmt == "pdf" or fmt in PDF_VARIANTS:
         from ..render.pdf import render_pdf_report
         meanwhile = (lambda: {f: _render(f, disclosure)[0] for f in others}) if others else None
         result = render_pdf_report(disclosure, fmt if fmt in PDF_VARIANTS else None,
                                    parallel=two_cores, hint=hint, meanwhile=meanwhile)
-        return result.data, result.pages, result.lengths, result.meanwhile or {}, result.how
+        if notes is not None and result.how:
+            from ..render.output import output_stem
+            stem = output_stem(disclosure.department_code, disclosure.department_name, disclosure.year)
+            notes.append(f"{stem}：{result.how}")
+        return result.data, result.pages, result.lengths, result.meanwhile or {}
     if fmt == "xlsx":
         from ..render.xlsx import render_xlsx
-        return render_xlsx(disclosure), 0, None, {}, ""
+        return render_xlsx(disclosure), 0, None, {}
     from ..render.html import render_html
-    return render_html(disclosure).encode("utf-8"), 0, None, {}, ""
+    return render_html(disclosure).encode("utf-8"), 0, None, {}
 
 
 def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
@@ -244,7 +249,7 @@ def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
                 return Outcome(path, "output", time.perf_counter() - start, problems=problems)
         from ..render.pdflog import record_problem, weasyprint_records
         with weasyprint_records() as records:  # what WeasyPrint logs becomes warnings
-            data, pages, _, _, _ = _render(fmt, result.disclosure, two_cores=True)
+            data, pages, _, _ = _render(fmt, result.disclosure, two_cores=True)
         problems += [record_problem(r, path) for r in records]
         try:
             sys.stdout.buffer.write(data)
