@@ -275,3 +275,13 @@ def test_render_verbose_says_how_the_pdf_was_laid_out_and_why(tmp_path, monkeypa
     assert f"524-秦皇岛市海港区人民政府西港路街道办事处-2025：PDF 单进程排版：{reason}" in result.output
     quiet = CliRunner().invoke(app, ["render", str(EXAMPLE_2025), "-o", str(tmp_path), "-f", "pdf", "--force"])
     assert quiet.exit_code == 0 and "排版" not in quiet.output  # said only with --verbose
+
+
+@slow
+def test_an_exception_deciding_whether_to_use_two_cores_falls_back(xigang, sequential, monkeypatch):
+    def broken():
+        raise OSError("sched_getaffinity")
+
+    monkeypatch.setattr(parallel, "usable", broken)
+    result = pdf.render_pdf_report(xigang, parallel=True)
+    assert result.lengths is None and "OSError" in result.how and result.data == sequential.data

@@ -71,10 +71,10 @@ def _two_cores(html: str, sheets: list[Any], hint: tuple[int, int] | None,
         return None, f"{ONE_CORE}：{compat.REASON}"
     if not sheets:
         return None, f"{ONE_CORE}（页面的样式表不能单独解析）"
-    if not two_cores.usable():
-        return None, f"{ONE_CORE}（两核排版只在有两个空闲核、单线程时使用）"
     with held_records() as records:  # a fallback renders (and logs) again
         try:
+            if not two_cores.usable():
+                return None, f"{ONE_CORE}（两核排版只在有两个空闲核、单线程时使用）"
             joined = two_cores.render(html, sheets, hint, pack_font_streams, meanwhile, fonts)
         except Exception as exc:  # noqa: BLE001  — never a crash, never a wrong PDF
             return None, f"{ONE_CORE}：两核排版出错（{type(exc).__name__}），已改用单进程排版"
