@@ -321,6 +321,7 @@ def test_o_naming_a_special_file_is_refused_even_with_force(tmp_path, command):
     assert list(specials["folder"].iterdir()) == []
 
 
+@pytest.mark.slow
 def test_force_overwrites_a_regular_file_and_dash_is_standard_output(tmp_path):
     path = tmp_path / "dept.yaml"
     path.write_text("old", encoding="utf-8")

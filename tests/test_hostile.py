@@ -991,6 +991,7 @@ def test_file_with_errors_writes_nothing(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- the command line
 
+@pytest.mark.slow
 def test_cli_check_exit_codes_and_no_traceback(tmp_path):
     """One real process: the tag file is refused (1), the broken file unreadable (3), nothing ran."""
     marker = tmp_path / "pwned-cli"

@@ -210,6 +210,7 @@ def _wait_for(predicate, seconds: float = 60.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_watch_previews_on_save_and_renders_on_pause(tmp_path):
     """Through the CLI in its own process: the first preview, an error shown with its line as
     soon as it is saved (the preview kept), the fix previewed, then the workbook on the pause."""
@@ -244,6 +245,7 @@ def test_watch_previews_on_save_and_renders_on_pause(tmp_path):
         proc.wait(10)
 
 
+@pytest.mark.slow
 def test_quick_exit_keeps_exit_statuses_and_output(tmp_path):
     """`python -m generator` ends with os._exit (no interpreter teardown): the exit status and
     everything printed must be the same as the command gives in-process, through a pipe."""
