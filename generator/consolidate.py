@@ -32,9 +32,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 
 from .compute.figures import FISCAL
+from .inputs import outside as _outside
 from .loader import RawDoc
 from .model import (
     SOURCE_LABELS,
@@ -214,14 +215,6 @@ def _load_units(budget: Budget, doc: RawDoc, open_unit: OpenUnit,
     return units
 
 
-def _outside(text: str) -> bool:
-    """True for a path that leaves the department file's folder: absolute, a drive, or "..".
-    A file submitted to a finance bureau may not make it read (and echo in errors) other files."""
-    posix, windows = PurePosixPath(text), PureWindowsPath(text)
-    return (posix.is_absolute() or bool(windows.drive) or windows.is_absolute()
-            or ".." in posix.parts or ".." in windows.parts)
-
-
 def _belongs(budget: Budget, doc: RawDoc, unit: Budget, unit_doc: RawDoc,
              names: dict[tuple[str, str], tuple[str, Location]]) -> list[Problem]:
     """A unit file agrees with its department: year, layout, no units of its own, its own name."""
@@ -398,8 +391,13 @@ def _whole(budget: Budget, units: list[Budget], lines: list[_Line]) -> tuple[Bud
     }), origins
 
 
-def _items(blocks: list) -> dict[str, Decimal]:
-    return {k: sum((getattr(b, k) for b in blocks), ZERO) for k in ThreePublicItems.model_fields}
+def _items(blocks: list) -> dict[str, Decimal | None]:
+    """Item by item; an optional item (会议费, 培训费) no file gives stays not given."""
+    out: dict[str, Decimal | None] = {}
+    for k in ThreePublicItems.model_fields:
+        given = [getattr(b, k) for b in blocks if getattr(b, k) is not None]
+        out[k] = sum(given, ZERO) if given or ThreePublicItems.model_fields[k].default is not None else None
+    return out
 
 
 def _three_public(blocks: list[ThreePublic]) -> ThreePublic:

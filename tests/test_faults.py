@@ -230,6 +230,7 @@ def test_a_live_writer_s_staging_folder_is_not_removed(tmp_path):
     out.mkdir()
     live = out / f".{STEM}.abcd1234.new"
     live.mkdir()
+    (live / ".budgetgen-staging").write_text(f"budgetgen staging folder\n{STEM}\n", encoding="utf-8")
     fd = os.open(live, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -26,12 +26,14 @@ STAGE_OF = {
     "generator.yamltree": "load",
     "generator.yamlerrors": "load",
     "generator.loader": "load",
+    "generator.inputs": "load",  # which files a department is read from (the loader's path rules)
     "generator.messages": "model",
     "generator.schemafields": "model",
     "generator.model": "model",
     "generator.schema": "model",
     "generator.catalog": "model",
     "generator.layout": "model",
+    "generator.sentences": "model",  # a layout's sentence templates, checked as the layout loads
     "generator.consolidate": "compute",  # a 部门 = 本级 + 所属单位, summed with compute's figures
     "generator.compute": "compute",
     "generator.validate": "validate",
@@ -57,9 +59,11 @@ MODULES = _modules()
 
 
 def stage(module: str) -> str:
+    """The stage of a module: its own entry, else its package's (not the root package's: a new
+    module of the package root must be given its stage)."""
     name = module
-    while name not in STAGE_OF:
-        if "." not in name:
+    while name not in STAGE_OF or (name == "generator" and module != "generator"):
+        if "." not in name or name == "generator":
             raise AssertionError(f"{module} has no stage: add it to STAGE_OF")
         name = name.rsplit(".", 1)[0]
     return STAGE_OF[name]
@@ -80,10 +84,12 @@ def imports(module: str) -> dict[str, int]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            names = [target] + [f"{target}.{a.name}" for a in node.names]
+            # `from p import m` of a module m imports m (p, its package, is there already);
+            # of a name defined in p, it imports p
+            names = [f"{target}.{a.name}" if f"{target}.{a.name}" in MODULES else target
+                     for a in node.names]
         for name in names:
-            # `import generator.render.pdf` also runs generator.render and generator
-            while name and name not in MODULES:
+            while name and name not in MODULES:  # `import a.b.c` of a name: the module
                 name = name.rsplit(".", 1)[0] if "." in name else ""
             if name and name != module:
                 found.setdefault(name, node.lineno)

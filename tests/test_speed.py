@@ -140,13 +140,17 @@ def test_unchanged_department_is_skipped_and_force_renders(dept, tmp_path):
 
 
 @pytest.mark.parametrize("change", ["edit input", "edit output", "delete output", "other formats",
-                                    "unit file"])
+                                    "layout file"])
 def test_any_change_renders_again(dept, tmp_path, change):
     out = tmp_path / "out"
-    unit = tmp_path / "unit-a.yaml"
-    unit.write_text("a: 1\n", encoding="utf-8")
-    with dept.open("a", encoding="utf-8") as fh:
-        fh.write("# 所属单位文件：unit-a.yaml\n")
+    # the department's own layout, in a folder whose name has a space and full-width （）、
+    layouts = tmp_path / "版式 文件（河北）、2025"
+    layouts.mkdir()
+    layout = layouts / "我的 版式（2025）.yaml"
+    layout.write_text((ROOT / "generator" / "layouts" / "hebei-2025.yaml").read_text(encoding="utf-8"),
+                      encoding="utf-8")
+    dept.write_text(dept.read_text(encoding="utf-8").replace(
+        "edition: hebei-2025", f'edition: "{layouts.name}/{layout.name}"', 1), encoding="utf-8")
     assert _render(dept, "-o", out, "-f", "xlsx")[0] == 0
     assert "未变化，已跳过" in _render(dept, "-o", out, "-f", "xlsx")[1]
     [xlsx] = out.glob("*/*.xlsx")
@@ -161,7 +165,7 @@ def test_any_change_renders_again(dept, tmp_path, change):
     elif change == "other formats":
         fmt = "xlsx,html"
     else:
-        unit.write_text("a: 2\n", encoding="utf-8")
+        layout.write_text(layout.read_text(encoding="utf-8") + "# 改了版式\n", encoding="utf-8")
     code, text = _render(dept, "-o", out, "-f", fmt)
     assert code == 0 and "跳过" not in text and "已生成" in text
 

@@ -18,7 +18,10 @@ Faults: two files that would write the same output (same department code and yea
 refused before anything is written. Every file has a time limit (`timeout`, enforced in the
 worker with SIGALRM), so one file cannot stall the rest. Workers ask the kernel to kill them
 when the batch process dies (PR_SET_PDEATHSIG), so a SIGTERM or SIGKILL of the batch leaves no
-worker behind; a worker whose parent is already gone when it starts exits at once.
+worker behind; a worker whose parent is already gone when it starts exits at once. When no
+worker can be started at all (fork or spawn failing: EAGAIN under RLIMIT_NPROC, ENOMEM), the
+files are rendered one by one in the batch process; a retry that cannot get its fresh process
+is rendered here too.
 """
 from __future__ import annotations
 
@@ -39,18 +42,23 @@ DEFAULT_TIMEOUT = 600.0  # seconds per file; the largest file within the limits 
 _PR_SET_PDEATHSIG = 1
 
 
+def _options(units: bool, layout: str | None, draft: bool = False) -> dict:
+    from .jobs import options  # imported here: module import stays cheap for 'spawn'
+    return options(units, layout, draft)
+
+
 CPU_GRACE = 30.0  # seconds of CPU beyond the time limit before the kernel stops a worker
 _in_worker = False
 
 
 def _work(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None,
-          timeout: float | None = None):
+          timeout: float | None = None, draft: bool = False):
     """Runs in a worker: one file through the pipeline to its outputs (never raises)."""
     from .jobs import render_file  # imported here: module import stays cheap for 'spawn'
     if _in_worker:
         _cpu_backstop(timeout)
     return render_file(path, out_dir, formats, layout=layout, timeout=timeout,
-                       two_cores=not _in_worker)
+                       two_cores=not _in_worker, draft=draft)
 
 
 def _args(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None) -> tuple:
@@ -58,9 +66,9 @@ def _args(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None)
     return (path, out_dir, formats) + ((layout,) if layout else ())
 
 
-def _kwargs(timeout: float | None) -> dict:
-    """_work's keyword arguments: the time limit when there is one."""
-    return {"timeout": timeout} if timeout else {}
+def _kwargs(timeout: float | None, draft: bool = False) -> dict:
+    """_work's keyword arguments: the time limit when there is one, draft when asked."""
+    return ({"timeout": timeout} if timeout else {}) | ({"draft": True} if draft else {})
 
 
 def _cpu_backstop(timeout: float | None) -> None:
@@ -104,13 +112,13 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _work_units(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None,
-                timeout: float | None = None):
+                timeout: float | None = None, draft: bool = False):
     """`_work` for `render --units`: a department's 所属单位 are rendered too."""
     from .jobs import render_file
     if _in_worker:
         _cpu_backstop(timeout)
     return render_file(path, out_dir, formats, units=True, layout=layout, timeout=timeout,
-                       two_cores=not _in_worker)
+                       two_cores=not _in_worker, draft=draft)
 
 
 def _crashed(path: str, seconds: float, detail: str, died: bool = True,
@@ -196,13 +204,21 @@ class _Progress:
 # --------------------------------------------------------------------------- running
 
 
-def _run_serial(files, out_dir, formats, progress, units=False, layout=None, timeout=None) -> dict:
+class _Quiet:
+    """A progress that shows nothing (a retried file is counted by the caller)."""
+
+    def advance(self, outcome) -> None:
+        pass
+
+
+def _run_serial(files, out_dir, formats, progress, units=False, layout=None, timeout=None,
+                draft=False) -> dict:
     results = {}
     for i, path in enumerate(files):
         start = time.perf_counter()
         try:
             outcome = (_work_units if units else _work)(*_args(path, out_dir, formats, layout),
-                                                        **_kwargs(timeout))
+                                                        **_kwargs(timeout, draft))
         except Exception as exc:  # render_file never raises; a bug here must not stop the batch
             outcome = _crashed(path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
                                died=False, exc=exc)
@@ -241,18 +257,29 @@ def _executor(workers: int, method: str | None, formats=()) -> ProcessPoolExecut
 
 
 def _run_pool(files, out_dir, formats, workers, method, progress, units=False, layout=None,
-              timeout=None) -> dict:
+              timeout=None, draft=False) -> dict:
     results: dict = {}
     started = time.perf_counter()
     work = _work_units if units else _work
-    pool = _executor(workers, method, formats)
     broken: list[int] = []
+    pool: ProcessPoolExecutor | None = None
     try:
+        pool = _executor(workers, method, formats)
         # Submit everything before the progress bar starts its thread: with 'fork' the pool
         # starts all its workers at the first submit, while this process is single-threaded.
         futures: dict[Future, int] = {pool.submit(work, *_args(path, out_dir, formats, layout),
-                                                  **_kwargs(timeout)): i
+                                                  **_kwargs(timeout, draft)): i
                                       for i, path in enumerate(files)}
+    except OSError:  # no worker could be started (EAGAIN under RLIMIT_NPROC, ENOMEM): one core
+        for child in multiprocessing.active_children():  # the workers that did start, idle
+            child.terminate()
+            child.join()
+        if pool is not None:
+            with contextlib.suppress(Exception):
+                pool.shutdown(wait=False, cancel_futures=True)
+        with progress:
+            return _run_serial(files, out_dir, formats, progress, units, layout, timeout, draft)
+    try:
         with progress:
             pending = set(futures)
             while pending:
@@ -278,9 +305,12 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False, l
                 with progress.paused(), _executor(1, method, formats) as single:
                     try:
                         outcome = single.submit(work, *_args(files[i], out_dir, formats, layout),
-                                                **_kwargs(timeout)).result()
+                                                **_kwargs(timeout, draft)).result()
                     except BrokenProcessPool:
                         outcome = _crashed(files[i], time.perf_counter() - start, "进程被终止")
+                    except OSError:  # no fresh process to be had: this process renders it
+                        outcome = _run_serial([files[i]], out_dir, formats, _Quiet(), units,
+                                              layout, timeout, draft)[0]
                     except Exception as exc:
                         outcome = _crashed(files[i], time.perf_counter() - start,
                                            f"{type(exc).__name__}: {exc}", died=False)
@@ -329,8 +359,8 @@ def same_output(files: list[str], units: bool = False, layout: str | None = None
 def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
                  start_method: str | None = "auto", stream=None, progress_stream=None,
                  units: bool = False, layout: str | None = None, force: bool = False,
-                 timeout: float | None = DEFAULT_TIMEOUT) -> list:
-    """Render every file; print each file's problems and a summary table; return the Outcomes
+                 timeout: float | None = DEFAULT_TIMEOUT, draft: bool = False) -> list:
+    """Render every file (`draft`: unfinished files too, marked 草稿); print each file's problems and a summary table; return the Outcomes
     in the order of `files`. jobs == 1 runs in this process. The caller sets the exit status.
     Files unchanged since their outputs were written are skipped (cache.py) unless `force`;
     files that would write the same output as another are refused, skipped ones included."""
@@ -338,7 +368,7 @@ def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
     formats = tuple(formats)
     if start_method == "auto":
         start_method = default_start_method()
-    skipped = {} if force else _skipped(files, out_dir, formats, {"units": units, "layout": layout})
+    skipped = {} if force else _skipped(files, out_dir, formats, _options(units, layout, draft))
     known = {i: [(_stem_of(o, out_dir), files[i]) for o in outcome.outputs]
              for i, outcome in skipped.items()}
     refused = same_output(files, units, layout, known)
@@ -352,9 +382,10 @@ def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
         ran = {}
     elif workers == 1:
         with progress:
-            ran = _run_serial(rest, out_dir, formats, progress, units, layout, timeout)
+            ran = _run_serial(rest, out_dir, formats, progress, units, layout, timeout, draft)
     else:
-        ran = _run_pool(rest, out_dir, formats, workers, start_method, progress, units, layout, timeout)
+        ran = _run_pool(rest, out_dir, formats, workers, start_method, progress, units, layout, timeout,
+                        draft)
     results = dict(refused)
     results.update(skipped)
     results.update({todo[k]: outcome for k, outcome in ran.items()})

@@ -37,9 +37,12 @@ def import_command(
         typer.echo(f"{out} 已存在；如要覆盖请加 --force", err=True)
         raise typer.Exit(int(Exit.OUTPUT_FAILED))
     edition = None
+    layout_outside = False
     if layout and Path(layout).suffix in (".yaml", ".yml") and Path(layout).is_file():
-        # department.edition is read relative to the department file
+        # department.edition is read relative to the department file, and only from its folder
+        from ..inputs import outside
         edition = os.path.relpath(Path(layout).resolve(), out.resolve().parent)
+        layout_outside = outside(edition)
     result = import_workbook(book, layout=layout, unit=unit, year=year, edition=edition)
     for p in result.problems:
         typer.echo(format_problem(p))
@@ -64,7 +67,10 @@ def import_command(
         typer.echo(f"无法写入 {out}：{exc.strerror or exc}", err=True)
         raise typer.Exit(int(Exit.OUTPUT_FAILED)) from None
     typer.echo(f"已写出 {out}")
-    checked = run_text(result.text, str(out))
+    if layout_outside:
+        typer.echo(f"注意：版式文件 {layout} 不在 {out} 所在的文件夹中；department.edition 只能引用该文件夹中的"
+                   f"版式文件，检查和生成时请加 --layout {layout}，或把版式文件移到该文件夹并改写 edition")
+    checked = run_text(result.text, str(out), layout=layout if layout_outside else None)
     for p in checked.problems:
         typer.echo(format_problem(p))
     typer.echo(f"{out}：{summary(checked.problems)}")

@@ -1,7 +1,7 @@
 """`budgetgen watch dept.yaml`: a warm preview while the clerk edits.
 
 One process stays alive (its imports paid once): on every save of the department file (or a
-unit file it names) it checks the file again, prints every problem with its line, and rewrites
+unit file or layout file it reads) it checks the file again, prints every problem with its line, and rewrites
 the HTML preview (OUT/<stem>.html, well under a second for the 2025 example). The PDF and the
 workbook follow when the clerk pauses (no save for --pause seconds) or presses Enter. Ctrl-C
 stops. Saves are noticed by polling the files' size, time and content (no extra dependency,
@@ -34,15 +34,10 @@ def _state(paths: list[Path]) -> tuple:
 
 
 def _watched(path: Path) -> list[Path]:
-    from .cache import _NAMED_YAML
-    paths = [path]
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return paths
-    paths += [path.parent / n for n in sorted(set(_NAMED_YAML.findall(text)))
-              if (path.parent / n).is_file()]
-    return paths
+    """The files the render reads (inputs.sources: the department file, its layout file, every
+    unit file and its layout file) — the same set the skip-unchanged fingerprint covers."""
+    from ..inputs import sources
+    return sources(path)
 
 
 def _enter_pressed() -> bool:
@@ -65,6 +60,7 @@ class Preview:
     def __init__(self, path: Path, out: Path, formats: tuple[str, ...]) -> None:
         self.path, self.out, self.formats = path, out, formats
         self.ok = False
+        self.unfinished = False  # open items: the PDF and workbook are drafts, marked 草稿
 
     def preview(self) -> bool:
         """Check the file and rewrite the HTML preview; print problems. True when consistent."""
@@ -83,7 +79,12 @@ class Preview:
             _say(f"{self.path}：{tail}；预览未更新")
             self.ok = False
             return False
+        from ..validate.unfinished import is_unfinished
+        self.unfinished = any(is_unfinished(p) for p in result.problems)
         d = result.disclosure
+        if self.unfinished:
+            import dataclasses
+            d = dataclasses.replace(d, draft=True)
         dest = self.out / f"{output_stem(d.department_code, d.department_name, d.year)}.html"
         atomic_write(dest, render_html(d).encode("utf-8"))
         _say(f"{self.path}：{summary(result.problems)}；已更新预览 {dest}"
@@ -99,7 +100,7 @@ class Preview:
             return
         _say(f"正在生成 {', '.join(f.upper() for f in self.formats)} …")
         outcome = render_file(str(self.path), str(self.out), self.formats,
-                              skip_unchanged=not force)
+                              skip_unchanged=not force, draft=self.unfinished)
         if outcome.status == "skipped":
             from .cache import SKIPPED
             _say(f"{self.path}：{SKIPPED}")

@@ -32,7 +32,7 @@ def compute(budget: Budget, catalog: Catalog, layout: Layout | str | None = None
     if kind is None:
         kind = "单位预算" if budget.department.kind == "unit" else "部门预算"
     if layout is None:
-        layout = builtin(budget.department.edition)
+        layout = builtin(budget.department.edition, budget.department.year)
     fig = compute_figures(budget, catalog)
     ctx = Ctx(budget, catalog, layout, fig, kind=kind)
     schedules: list[Table] = []
@@ -59,5 +59,6 @@ def compute(budget: Budget, catalog: Catalog, layout: Layout | str | None = None
                  "three_public": fig.three_public_total, "procurement": fig.procurement_total,
                  "assets": fig.assets_total},
         schedule_labels=tuple(labels), parts=parts, intro=ctx.titled(ctx.fill(layout.intro)), unit=layout.unit,
+        problems=tuple(ctx.problems),
     )
     return disclosure, fig

@@ -39,8 +39,9 @@ def build_table(ctx: Ctx, spec, key: str) -> Table | None:
     """One table of the layout; the layout's rounding note goes under it when a printed amount
     differs from its exact value."""
     before = ctx.rounded
-    table = TABLE_BUILDERS[spec.kind](ctx, spec, key)
-    note = ctx.layout.rounding_note
-    if table is not None and note and ctx.rounded > before:
-        table = dataclasses.replace(table, notes_after=table.notes_after + (ctx.fill(note),))
+    with ctx.in_unit(spec.unit):
+        table = TABLE_BUILDERS[spec.kind](ctx, spec, key)
+        note = ctx.layout.rounding_note
+        if table is not None and note and ctx.rounded > before:
+            table = dataclasses.replace(table, notes_after=table.notes_after + (ctx.fill(note),))
     return table

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..catalog import Catalog, load_catalog
 from ..problems import Problem
 from .annex import Annex
-from .book import read_book
+from .book import Book, Sheet, read_book
 from .draft import IGNORED, Draft
 from .layouts import KIND_LABELS, KINDS, LayoutInfo, by_name, known_layouts
 from .recognise import classify, label_key, layout_scores
@@ -42,7 +42,8 @@ class ImportResult:
         return [(s, r, reason) for (s, r), (status, reason) in self.draft.ledger.items() if status == IGNORED]
 
 
-def _choose_layout(d: Draft, found, layouts: tuple[LayoutInfo, ...], wanted: str | None) -> LayoutInfo | None:
+def _choose_layout(d: Draft, found, layouts: tuple[LayoutInfo, ...], wanted: str | None,
+                   year: int | None = None) -> LayoutInfo | None:
     by_key = {lay.key: lay for lay in layouts}
     if wanted:
         chosen, why = by_name(wanted)
@@ -60,8 +61,14 @@ def _choose_layout(d: Draft, found, layouts: tuple[LayoutInfo, ...], wanted: str
     scores = layout_scores(found, layouts, labels)
     best = max(scores.values(), default=0)
     winners = [k for k, v in scores.items() if v == best]
+    family = {by_key[k].family for k in winners}
+    if len(winners) > 1 and len(family) == 1 and "" not in family and year is not None:
+        # one family's years print the same tables the import reads: the budget year decides
+        same = [k for k in winners if year in by_key[k].years]
+        winners = same or winners
     if len(winners) != 1:
-        d.error("导入-版式", "", f"无法从表题和固定行判断版式（{'、'.join(winners)} 同样吻合）：请用 --layout 指定")
+        d.error("导入-版式", "", f"无法从表题和固定行判断版式（{'、'.join(winners)} 同样吻合）：请用 --layout 指定"
+                + ("（或用 --year 指定预算年度）" if len(family) == 1 and "" not in family and year is None else ""))
         return None
     d.layout_origin = "由表题和固定行识别"
     return by_key[winners[0]]
@@ -77,7 +84,11 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
         return ImportResult(str(path), problems=problems, readable=False)
     d = Draft(str(path), sheets=[s.name for s in book.sheets])
     layouts = known_layouts()
-    found, annex, unknown, duplicates = classify(book, layouts)
+    hidden = [s for s in book.sheets if s.state != "visible"]
+    visible = Book(book.path, [s for s in book.sheets if s.state == "visible"], book.links)
+    found, annex, unknown, duplicates = classify(visible, layouts)
+    _hidden_sheets(d, hidden, found, annex, layouts)
+    _external_links(d, visible)
     for s in unknown:
         for r in range(len(s.rows)):
             if not s.is_blank_row(r):
@@ -87,10 +98,13 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
             if not f.sheet.is_blank_row(r):
                 d.mark(f.sheet, r, IGNORED, f"“{f.kind[6:]}”暂不导入")
     annex = [a for a in annex if not a.kind.startswith("other:")]
-    for f in duplicates:
+    for f in duplicates:  # which of the two holds the figures cannot be guessed
+        first = found[f.kind].sheet.name
+        d.error("导入-表", "", f"工作表“{first}”与“{f.sheet.name}”都是“{KIND_LABELS[f.kind]}”：无法确定导入哪一张；"
+                "请删除多余的一张后再导入")
         for r in range(len(f.sheet.rows)):
             if not f.sheet.is_blank_row(r):
-                d.mark(f.sheet, r, IGNORED, f"与工作表“{found[f.kind].sheet.name}”是同一张表，只导入第一张")
+                d.mark(f.sheet, r, IGNORED, f"与工作表“{first}”是同一张表")
     names = "、".join(s.name for s in book.sheets) or "（无）"
     for kind in REQUIRED:
         if kind not in found:
@@ -98,7 +112,7 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
     for kind in KINDS:
         if kind not in found and kind not in REQUIRED:
             d.warning("导入-表", "", f"工作簿中没有“{KIND_LABELS[kind]}”，其中的数字无法核对")
-    lay = _choose_layout(d, found, layouts, layout)
+    lay = _choose_layout(d, found, layouts, layout, year)
     result = ImportResult(str(path), draft=d)
     if lay is None or d.blocked:
         d.account(book.sheets)
@@ -123,6 +137,51 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
     if not d.blocked:
         result.text = write_yaml(d)
     return result
+
+
+_STATES = {"hidden": "隐藏的工作表", "veryHidden": "深度隐藏的工作表（在 Excel 中无法直接取消隐藏）"}
+MAX_LINK_WARNINGS = 20
+
+
+def _hidden_sheets(d: Draft, hidden: list[Sheet], found: dict, annex: list, layouts) -> None:
+    """Hidden sheets are never imported, and never passed over in silence: one that carries a
+    table (a twin of a visible sheet, or the only copy) stops the import naming it; one that
+    carries anything else is named in a warning."""
+    if not hidden:
+        return
+    theirs, their_annex, unknown, twins = classify(Book("", hidden), layouts)
+    annex_kinds = {a.kind: a.sheet.name for a in annex}
+    for hit in list(theirs.values()) + twins + their_annex:
+        state = _STATES.get(hit.sheet.state, "隐藏的工作表")
+        label = KIND_LABELS.get(hit.kind, hit.kind.removeprefix("other:"))
+        visible = found[hit.kind].sheet.name if hit.kind in found else annex_kinds.get(hit.kind)
+        if visible is not None:
+            d.error("导入-隐藏表", "", f"工作表“{hit.sheet.name}”是{state}，与工作表“{visible}”都是“{label}”："
+                    "隐藏的表不导入，两张表无法确定以哪一张为准；请删除多余的一张后再导入")
+        else:
+            d.error("导入-隐藏表", "", f"工作表“{hit.sheet.name}”是{state}，其中有“{label}”：隐藏的表不导入；"
+                    "请在 Excel 中取消隐藏后再导入，或删除它")
+        _ignore(d, hit.sheet, "隐藏的工作表")
+    for sheet in unknown:
+        d.warning("导入-隐藏表", "", f"工作表“{sheet.name}”是{_STATES.get(sheet.state, '隐藏的工作表')}，未读取")
+        _ignore(d, sheet, "隐藏的工作表")
+
+
+def _ignore(d: Draft, sheet: Sheet, reason: str) -> None:
+    for r in range(len(sheet.rows)):
+        if not sheet.is_blank_row(r):
+            d.mark(sheet, r, IGNORED, reason)
+
+
+def _external_links(d: Draft, book: Book) -> None:
+    """A value a formula takes from another workbook is that workbook's value when this one was
+    last saved: imported all the same, but said, cell by cell."""
+    cells = [(s, r, c, f) for s in book.sheets for (r, c), f in sorted(s.external.items())]
+    for s, r, c, formula in cells[:MAX_LINK_WARNINGS]:
+        d.warning("导入-外部链接", s.ref(r, c), f"值来自另一个工作簿的链接（公式“{formula}”）：导入的是本工作簿"
+                  "上次保存时的缓存值，可能已过时；请打开被链接的工作簿更新后再导入，或核对这个数")
+    if len(cells) > MAX_LINK_WARNINGS:
+        d.warning("导入-外部链接", "", f"另有{len(cells) - MAX_LINK_WARNINGS}个单元格的值来自其他工作簿的链接")
 
 
 def _department(d: Draft, sched: Schedules, year: int | None) -> None:

@@ -1,9 +1,14 @@
-"""Reading a workbook into plain cells: .xlsx/.xlsm with openpyxl, .xls with xlrd.
+"""Reading a workbook into plain cells: .xlsx/.xlsm with a bounded streaming reader
+(xlsxread.py), .xls with xlrd (rows kept ragged, the same limits).
 
 Every cell becomes a `Cell` holding text, a Decimal (numbers never stay floats: a double's
 shortest repr is its decimal text) or None, plus whether it is a formula whose cached value is
 missing (a workbook saved by a program that does not calculate). Merged ranges are kept so a
-header's group label can be spread over the columns it covers.
+header's group label can be spread over the columns it covers. Only cells with a value are
+read; a sheet whose values reach beyond MAX_ROWS × MAX_COLS, or a workbook with more than
+MAX_CELLS of them, is refused with a message naming the sheet and the cell or range. Each
+sheet keeps its state (hidden, very hidden) and the cells whose formula refers to another
+workbook, for the importer to refuse or name.
 """
 from __future__ import annotations
 
@@ -13,9 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..problems import Location, Problem, error
+from .xlsxread import MAX_AREA, MAX_BOOK_AREA, MAX_CELLS, MAX_COLS, MAX_ROWS, MAX_SHEETS, Refused
 
 MAX_BYTES = 50 * 1024 * 1024
-MAX_UNPACKED = 400 * 1024 * 1024  # an .xlsx is a zip: refuse one that would unpack to more
 
 
 @dataclass(frozen=True)
@@ -41,11 +46,17 @@ class Sheet:
     name: str
     rows: list[list[Cell]]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r1, c1, r2, c2 (incl.)
+    state: str = "visible"  # "hidden" | "veryHidden": never imported silently
+    external: dict[tuple[int, int], str] = field(default_factory=dict)  # (r, c) → formula naming another workbook
     _anchors: dict[tuple[int, int], tuple[int, int]] | None = field(default=None, repr=False)
+    _width: tuple[int, int] | None = field(default=None, repr=False)  # (rows, width) when computed
 
     @property
     def width(self) -> int:
-        return max((len(r) for r in self.rows), default=0)
+        """The longest row's length (computed once: the readers ask for it row by row)."""
+        if self._width is None or self._width[0] != len(self.rows):
+            self._width = (len(self.rows), max((len(r) for r in self.rows), default=0))
+        return self._width[1]
 
     def cell(self, r: int, c: int) -> Cell:
         if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
@@ -86,6 +97,7 @@ class Sheet:
 class Book:
     path: str
     sheets: list[Sheet]
+    links: list[str] = field(default_factory=list)  # the other workbooks it links to
 
 
 def _number(value: float) -> Decimal:
@@ -109,70 +121,141 @@ def _plain(value: object) -> str | Decimal | None:
     return text if text.strip() else None
 
 
-class Refused(Exception):
-    """A workbook that is refused before it is parsed (the message says why, in Chinese)."""
+def _dense(cells: dict[tuple[int, int], Cell], nrows: int) -> list[list[Cell]]:
+    """Rows of cells from the cells that exist (rows as long as their last value)."""
+    rows: list[list[Cell]] = [[] for _ in range(nrows)]
+    for (r, c), cell in cells.items():  # in the order of the file: row by row, as a rule
+        row = rows[r]
+        if len(row) == c:
+            row.append(cell)
+        elif len(row) < c:
+            row.extend([EMPTY] * (c - len(row)))
+            row.append(cell)
+        else:
+            row[c] = cell
+    return rows
 
 
-def _guard_xlsx(path: Path) -> None:
-    import zipfile
-    with zipfile.ZipFile(path) as z:
-        unpacked = sum(i.file_size for i in z.infolist())
-        if unpacked > MAX_UNPACKED:
-            raise Refused(f"工作簿解压后有 {unpacked // 1024 // 1024} MB，不像一份部门预算（可能是压缩炸弹），拒绝读取")
-        for name in z.namelist():
-            if name.endswith((".xml", ".rels")):
-                with z.open(name) as fh:
-                    head = fh.read(4096)
-                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    raise Refused(f"工作簿中的 {name} 含有 DOCTYPE/ENTITY 声明（Excel 从不写这种内容，"
-                                  "可能是“十亿笑声”之类的攻击文件），拒绝读取")
+def _cell(value: object, formula: str) -> Cell:
+    if formula:
+        return Cell(_plain(value), formula)
+    if type(value) is float:
+        return Cell(Decimal(repr(value)))
+    if type(value) is int:
+        return Cell(Decimal(value))
+    return Cell(_plain(value))
 
 
 def _read_xlsx(path: Path) -> Book:
-    import openpyxl  # type: ignore[import-untyped]
-    _guard_xlsx(path)
-    values = openpyxl.load_workbook(path, data_only=True)
-    formulas = openpyxl.load_workbook(path, data_only=False)
+    from .xlsxread import read_xlsx
+    raw = read_xlsx(str(path))
     sheets = []
-    for ws in values.worksheets:
-        fs = formulas[ws.title]
-        rows: list[list[Cell]] = []
-        for row_v, row_f in zip(ws.iter_rows(), fs.iter_rows()):
-            cells = []
-            for cv, cf in zip(row_v, row_f):
-                raw = cf.value
-                formula = raw if cf.data_type == "f" and cv.value is None else ""
-                cells.append(Cell(_plain(cv.value), str(formula) if formula else ""))
-            rows.append(cells)
-        merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
-                  for m in ws.merged_cells.ranges]
-        sheets.append(Sheet(ws.title, rows, merged))
-    return Book(str(path), sheets)
+    for rs in raw.sheets:
+        cells = {at: _cell(value, formula) for at, (value, formula) in rs.cells.items()}
+        rs.cells = {}
+        sheets.append(Sheet(rs.name, _dense(cells, rs.rows), rs.merged, rs.state, dict(rs.external)))
+    return Book(str(path), sheets, raw.links)
+
+
+_XLS_STATES = {1: "hidden", 2: "veryHidden"}
+# BIFF records that are one cell each, and the two that hold many (MULRK, MULBLANK)
+_XLS_CELL_RECORDS = {0x0203, 0x027E, 0x00FD, 0x0204, 0x0205, 0x0006, 0x0201, 0x00D6}
+MAX_XLS_CELLS = 1_000_000  # cell records, blanks included: what bounds xlrd's time (~2.5 µs each)
+MAX_XLS_RECORDS = 3_000_000
+
+
+def _prescan_xls(path: Path) -> None:
+    """Count the cell records of an .xls before xlrd parses a sheet: xlrd reads every record
+    of a sheet, blank ones included, so this count bounds its time. xlrd's compound-document
+    reader is used only to find the Workbook stream; when it cannot be, xlrd's own errors
+    speak for the file."""
+    import struct
+    try:
+        from xlrd.compdoc import CompDoc  # type: ignore[import-untyped]
+        doc = CompDoc(path.read_bytes(), logfile=_Discard())
+        stream = doc.get_named_stream("Workbook") or doc.get_named_stream("Book")
+    except Exception:  # noqa: BLE001 — not ours to judge: xlrd reports a damaged file
+        return
+    if not stream:
+        return
+    cells = records = pos = 0
+    size = len(stream)
+    unpack = struct.Struct("<HH").unpack_from
+    while pos + 4 <= size:
+        kind, length = unpack(stream, pos)
+        if kind in _XLS_CELL_RECORDS:
+            cells += 1
+        elif kind == 0x00BD:  # MULRK: 6 bytes a cell
+            cells += max(0, (length - 6) // 6)
+        elif kind == 0x00BE:  # MULBLANK: 2 bytes a cell
+            cells += max(0, (length - 6) // 2)
+        records += 1
+        if cells > MAX_XLS_CELLS or records > MAX_XLS_RECORDS:
+            raise Refused(f"工作簿有超过 {MAX_XLS_CELLS} 个单元格记录（含空白单元格），不像一份部门预算，拒绝读取")
+        pos += 4 + length
+
+
+class _Discard:
+    def write(self, text: str) -> int:
+        return len(text)
 
 
 def _read_xls(path: Path) -> Book:
     import xlrd  # type: ignore[import-untyped]
-    wb = xlrd.open_workbook(str(path), formatting_info=True)
+    from .xlsxread import col_letters
+    _prescan_xls(path)
+    wb = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True, ragged_rows=True,
+                            logfile=_Discard())
+    if wb.nsheets > MAX_SHEETS:
+        raise Refused(f"工作簿有超过 {MAX_SHEETS} 张工作表，不像一份部门预算，拒绝读取")
     sheets = []
-    for sh in wb.sheets():
-        rows = []
+    count = area = 0
+    limit = f"（最多 {MAX_ROWS} 行、{MAX_COLS} 列）"
+    number, date, boolean, text = (xlrd.XL_CELL_NUMBER, xlrd.XL_CELL_DATE, xlrd.XL_CELL_BOOLEAN,
+                                   xlrd.XL_CELL_TEXT)
+    for index in range(wb.nsheets):
+        sh = wb.sheet_by_index(index)
+        cells: dict[tuple[int, int], Cell] = {}
+        nrows = ncols = 0
         for r in range(sh.nrows):
-            cells = []
-            for c in range(sh.ncols):
-                x = sh.cell(r, c)
-                if x.ctype == xlrd.XL_CELL_NUMBER:
-                    cells.append(Cell(_number(x.value)))
-                elif x.ctype == xlrd.XL_CELL_DATE:
-                    cells.append(Cell(_plain(xlrd.xldate.xldate_as_datetime(x.value, wb.datemode))))
-                elif x.ctype == xlrd.XL_CELL_BOOLEAN:
-                    cells.append(Cell(_plain(bool(x.value))))
-                elif x.ctype == xlrd.XL_CELL_TEXT:
-                    cells.append(Cell(_plain(x.value)))
+            for c, (kind, value) in enumerate(zip(sh.row_types(r), sh.row_values(r))):
+                if kind == number:
+                    cell = Cell(_number(value))
+                elif kind == date:
+                    cell = Cell(_plain(xlrd.xldate.xldate_as_datetime(value, wb.datemode)))
+                elif kind == boolean:
+                    cell = Cell(_plain(bool(value)))
+                elif kind == text:
+                    cell = Cell(_plain(value))
                 else:
-                    cells.append(EMPTY)
-            rows.append(cells)
-        merged = [(r1, c1, r2 - 1, c2 - 1) for r1, r2, c1, c2 in sh.merged_cells]
-        sheets.append(Sheet(sh.name, rows, merged))
+                    continue
+                if cell.value is None:
+                    continue
+                if r >= MAX_ROWS or c >= MAX_COLS:
+                    raise Refused(f"工作表“{sh.name}”的单元格 {col_letters(c)}{r + 1} 有内容，超出了一张预算表的"
+                                  f"合理范围{limit}：请删除多余的单元格后再导入")
+                count += 1
+                if count > MAX_CELLS:
+                    raise Refused(f"工作簿有超过 {MAX_CELLS} 个有内容的单元格，不像一份部门预算，拒绝读取")
+                cells[(r, c)] = cell
+                nrows, ncols = max(nrows, r + 1), max(ncols, c + 1)
+        if nrows * ncols > MAX_AREA:
+            raise Refused(f"工作表“{sh.name}”的内容范围 A1:{col_letters(ncols - 1)}{nrows} 有 {nrows * ncols} 个单元格，"
+                          f"超过了一张预算表的合理大小（{MAX_AREA} 个）：请删除多余的行列后再导入")
+        area += nrows * ncols
+        if area > MAX_BOOK_AREA:
+            raise Refused(f"各工作表的内容范围合计超过 {MAX_BOOK_AREA} 个单元格（到工作表“{sh.name}”为止），"
+                          "不像一份部门预算：请删除多余的行列或工作表后再导入")
+        merged = []
+        for r1, r2, c1, c2 in sh.merged_cells:
+            if r2 - 1 >= MAX_ROWS or c2 - 1 >= MAX_COLS:
+                raise Refused(f"工作表“{sh.name}”的合并单元格 {col_letters(c1)}{r1 + 1}:{col_letters(c2 - 1)}{r2} "
+                              f"超出了一张预算表的合理范围{limit}：请取消这个合并或删除多余的行列后再导入")
+            if r1 < nrows and c1 < ncols:
+                merged.append((r1, c1, min(r2, nrows) - 1, min(c2, ncols) - 1))
+        sheets.append(Sheet(sh.name, _dense(cells, nrows), merged,
+                            _XLS_STATES.get(getattr(sh, "visibility", 0), "visible")))
+        wb.unload_sheet(index)
     return Book(str(path), sheets)
 
 
@@ -200,6 +283,8 @@ def read_book(path: str | Path) -> tuple[Book | None, list[Problem]]:
             return _read_xls(p), []
     except Refused as exc:
         return None, [error("导入-文件", str(exc), where)]
+    except MemoryError:
+        return None, [error("导入-文件", "工作簿太大，读取时内存不足，不像一份部门预算，拒绝读取", where)]
     except Exception as exc:  # noqa: BLE001 — a damaged file: say so instead of a traceback
         return None, [error("导入-文件", f"工作簿已损坏或不是 Excel 文件，无法读取（{type(exc).__name__}：{exc}）",
                             where)]

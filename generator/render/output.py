@@ -2,13 +2,20 @@
 
 A department's outputs (PDF, XLSX, HTML of one render) are one set. They live together in a
 folder named like the files (``out/524-名称-2025/524-名称-2025.pdf``). A render writes the new
-set into a hidden staging folder beside it (``.524-名称-2025.XXXX.new``), fsyncs every file and
-the folder, then switches the staging folder and the published one in one step
+set into ``set/`` inside a hidden staging folder beside it (``.524-名称-2025.XXXXXXXX.new``, a
+random part and a marker file ``.budgetgen-staging`` naming the stem), fsyncs every file and
+the folder, then switches ``set/`` and the published folder in one step
 (renameat2 RENAME_EXCHANGE on Linux; elsewhere two renames, so for an instant the folder is
 absent, but never mixed). Whatever fails before the switch — a full disk, a file-size limit, a
 permission, a kill — leaves the previous complete set untouched; the staging folder is removed
 at once, or, after a kill, by the next render into the same output folder (a staging folder is
 locked with flock while its writer lives, so only dead writers' folders are removed).
+
+Only what is provably budgetgen's is ever removed: a real folder (not a link) whose name is
+``.<stem>.<8 random characters>.new`` or ``.old``, holding the marker file with that same stem.
+Anything else in the output folder — a clerk's ``.notes.old``, a folder named ``.new``, a file
+or a link named like a staging folder, a look-alike without the marker — is left exactly as it
+was.
 
 Single files (`new`, `roll`, `schema`) go through `write_file`: a temporary file in the same
 folder, fsync, rename. Special files (devices, FIFOs, sockets), symlinks and folders are never
@@ -278,18 +285,18 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _replace_by_two_renames(staging: Path, target: Path, out_dir: Path, stem: str) -> None:
-    """Without an atomic exchange: move the old set aside into a locked `.old` folder, move the
-    new one in; if that fails, or the process is killed in between, the old set goes back
-    (here, or by the next render's `_remove_stale`)."""
-    old = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".old", dir=out_dir))
+def _replace_by_two_renames(ready: Path, target: Path, out_dir: Path, stem: str) -> None:
+    """Without an atomic exchange: move the old set aside into a locked, marked `.old` folder,
+    move the new one (`ready`) in; if that fails, or the process is killed in between, the old
+    set goes back (here, or by the next render's `_remove_stale`)."""
+    old = _make_staging(out_dir, stem, ".old")
     fd = os.open(old, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         _lock(fd)
         os.rename(target, old / "set")
         _step("moved old set aside")
         try:
-            os.rename(staging, target)
+            os.rename(ready, target)
         except BaseException:
             os.rename(old / "set", target)
             raise
@@ -311,43 +318,76 @@ def _lock(fd: int, blocking: bool = True) -> bool:
         return False
 
 
-def _staging_names(out_dir: Path, stem: str) -> list[Path]:
-    prefix = f".{stem}."
+MARKER = ".budgetgen-staging"  # inside every staging folder: proof that it is budgetgen's
+_MARKER_TEXT = "budgetgen staging folder\n{stem}\n"
+# tempfile's random part: 8 characters of [a-z0-9_]
+_STAGING_NAME = re.compile(r"\.(?P<stem>.+)\.(?P<random>[a-z0-9_]{8})\.(?P<kind>new|old)")
+
+
+def _make_staging(out_dir: Path, stem: str, suffix: str) -> Path:
+    """A new staging folder `.<stem>.<random>.new|.old` with its marker file inside."""
+    path = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=suffix, dir=out_dir))
+    try:
+        _write_new(path / MARKER, _MARKER_TEXT.format(stem=stem).encode("utf-8"))
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    return path
+
+
+def staging_stem(out_dir: Path, name: str) -> str | None:
+    """The stem of `out_dir/name` when it is provably one of budgetgen's staging folders — a
+    real folder named `.<stem>.<random>.new|.old` holding the marker file (a regular file, not
+    a link) that names the same stem; else None (not ours: never touched)."""
+    m = _STAGING_NAME.fullmatch(name)
+    if m is None or "/" in m["stem"] or m["stem"] in (".", ".."):
+        return None
+    path = out_dir / name
+    try:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            return None
+        fd = os.open(path / MARKER, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        text = os.read(fd, 1024)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if text != _MARKER_TEXT.format(stem=m["stem"]).encode("utf-8"):
+        return None
+    return m["stem"]
+
+
+def _remove_stale(out_dir: Path) -> None:
+    """Remove staging folders whose writer is gone (they are not locked any more); only
+    folders that are provably budgetgen's (`staging_stem`)."""
     try:
         names = os.listdir(out_dir)
     except OSError:
-        return []
-    return [out_dir / n for n in names
-            if n.startswith(prefix) and (n.endswith(".new") or n.endswith(".old"))]
-
-
-def _remove_stale(out_dir: Path, stem: str | None = None) -> None:
-    """Remove staging folders whose writer is gone (they are not locked any more)."""
-    if stem is None:
+        return
+    for name in names:
+        stem = staging_stem(out_dir, name)
+        if stem is None:
+            continue
+        path = out_dir / name
         try:
-            entries = [out_dir / n for n in os.listdir(out_dir)
-                       if n.startswith(".") and (n.endswith(".new") or n.endswith(".old"))]
-        except OSError:
-            return
-    else:
-        entries = _staging_names(out_dir, stem)
-    for path in entries:
-        try:
-            st = os.lstat(path)
-            if not stat.S_ISDIR(st.st_mode):
-                continue
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
             continue
         try:
             if _lock(fd, blocking=False):
                 # a kill between the two renames of the fallback: put the previous set back
-                name = path.name
-                target = out_dir / name[1:name.rindex(".", 0, len(name) - 4)]
-                if name.endswith(".old") and (path / "set").is_dir() and not os.path.lexists(target):
+                target = out_dir / stem
+                if name.endswith(".old") and os.path.isdir(path / "set") \
+                        and not os.path.islink(path / "set") and not os.path.lexists(target):
                     with contextlib.suppress(OSError):
                         os.rename(path / "set", target)
-                shutil.rmtree(path, ignore_errors=True)
+                if staging_stem(out_dir, name) == stem:  # still ours after the lock was taken
+                    shutil.rmtree(path, ignore_errors=True)
         finally:
             os.close(fd)
 
@@ -426,48 +466,43 @@ def commit_set(out_dir: Path | str, stem: str, files: dict[str, bytes]) -> list[
             _lock(dir_fd)  # serialize creating and cleaning staging folders in this folder
             try:
                 _remove_stale(out_dir)  # every dead writer's leftovers, any department
-                staging = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".new", dir=out_dir))
+                staging = _make_staging(out_dir, stem, ".new")
                 lock_fd = os.open(staging, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
                 _lock(lock_fd)
+                ready: Path = staging / "set"
+                os.mkdir(ready, 0o755)
             finally:
                 if fcntl is not None:
                     fcntl.flock(dir_fd, fcntl.LOCK_UN)
             _step("staging")
         for name, data in names.items():
             with _os_errors(out_dir / stem / name):
-                _write_new(staging / name, data)
+                _write_new(ready / name, data)
             _step(f"write {name}")
         with _os_errors(target):
-            os.chmod(staging, 0o755)
-            _fsync_dir(staging)
+            os.chmod(ready, 0o755)
+            _fsync_dir(ready)
             _step("fsync")
-            ready: Path = staging
             with _signals_deferred():
                 if os.path.lexists(target):
                     _check_published(target, set(names))
                     if not _exchange(ready, target):
                         _replace_by_two_renames(ready, target, out_dir, stem)
-                        staging = None
                 else:
                     try:
                         os.rename(ready, target)
-                        staging = None
                     except OSError as exc:  # another writer published it meanwhile
                         if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                             raise
                         _check_published(target, set(names))
                         if not _exchange(ready, target):
                             _replace_by_two_renames(ready, target, out_dir, stem)
-                            staging = None
                 _step("switched")
                 _fsync_dir(out_dir)
-    except BaseException:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-            staging = None
-        raise
     finally:
-        if staging is not None:  # after an exchange: the previous set, now unused
+        # the staging folder (still marked: after an exchange it holds the previous set, after
+        # a failure the unfinished one) goes; after a kill the next render removes it
+        if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         if lock_fd >= 0:
             os.close(lock_fd)

@@ -223,9 +223,17 @@ def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
     length_a, length_b = hint or (len(parts_.a), len(parts_.b))
     start_b = length_a + 1
     fonts = fonts or compat.FontConfiguration()
-    reader, writer = os.pipe()
     guess_c = start_b + length_b
-    pid = os.fork()
+    try:  # no pipe or no child (EAGAIN under RLIMIT_NPROC, ENOMEM, EMFILE): one core does it all
+        reader, writer = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        return None
     if pid == 0:  # pragma: no cover — the child (its work is checked through the parent)
         os.close(reader)
         _child(writer, parts_, sheets, start_b, guess_c, meanwhile, fonts)
