@@ -108,10 +108,10 @@ def fork_probe(html: str, sheets: list, blocks: list, out: Path, t_seq: float) -
     groups = [blks[:toc + 1], blks[toc + 1:-1], blks[-1:]]
     import gc
 
-    from generator.render import pdf
+    from generator.render import weasy
     gc.collect()
     gc.freeze()  # the earlier documents out of the collector's sight, as before a batch's fork
-    pdf._UNCOLLECTED = False
+    weasy._UNCOLLECTED = False
     t = time.perf_counter()
     first_len = 2  # cover + 目录: its length is known from the run above
     pid = os.fork()

@@ -29,24 +29,28 @@ def main() -> int:
     ap.add_argument("file", nargs="?", default=str(ROOT / "inputs" / "524-xigang-2025.yaml"))
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--no-sheet-cache", action="store_true")
+    ap.add_argument("--idle", action="store_true",
+                    help="take the two-core path whatever else runs (as if two cores were free)")
     args = ap.parse_args()
     on = set(STEPS[1:STEPS.index(args.step) + 1]) if args.step != "all" else set(STEPS)
     sys.path.insert(0, str(ROOT))
     if "import" not in on:
         import weasyprint  # noqa: F401  the ordinary import, before compat's
-    from generator.render import compat, pdf
+    from generator.render import compat, parallel, pdf, weasy
+    if args.idle:
+        parallel.others_running = lambda: 0  # type: ignore[assignment]
     if "gc" not in on:
         pdf.collector_paused = contextlib.nullcontext  # type: ignore[assignment]
+        weasy.collector_paused = contextlib.nullcontext  # type: ignore[assignment]
     if "expat" not in on:
         compat._xml_tree = lambda html: None  # type: ignore[assignment]
     if args.no_sheet_cache:
-        pdf._SHEETS.clear = None  # type: ignore[assignment]
-        real = pdf._sheet
+        real = weasy._sheet
 
         def fresh(key, text):
-            pdf._SHEETS.pop(text, None)
+            weasy._SHEETS.pop(text, None)
             return real(key, text)
-        pdf._sheet = fresh  # type: ignore[assignment]
+        weasy._sheet = fresh  # type: ignore[assignment]
     from generator.commands.jobs import render_file
     out = tempfile.mkdtemp(prefix="budgetgen-steps-")
     for _ in range(args.batch):

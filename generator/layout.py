@@ -29,7 +29,8 @@ from pydantic import (
 
 from . import sentences
 from .loader import RawDoc, load_file
-from .model import ProcurementFund, Source, ThreePublicItems
+from .messages import pydantic_message
+from .model import CHOICE_LABELS, ProcurementFund, Source, ThreePublicItems
 from .problems import Location, Problem, error, warning
 
 from .inputs import LAYOUT_DIR, LAYOUT_SUFFIXES, outside
@@ -684,7 +685,6 @@ def _walk(loc: tuple, data: Any) -> tuple[tuple, str]:
 
 
 def _message(err: Any) -> str:
-    from .model import _message as model_message
     kind = err["type"]
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
@@ -697,7 +697,7 @@ def _message(err: Any) -> str:
         return "只能用字母、数字、“-”、“_”、“.”"
     if kind == "extra_forbidden":
         return f"未知的键“{err['loc'][-1]}”（可能拼写有误；可用的键见 docs/layouts.md）"
-    return model_message(err).replace("' or '", "'或'")
+    return pydantic_message(err, CHOICE_LABELS).replace("' or '", "'或'")
 
 
 def build_layout(doc: RawDoc) -> tuple[Layout | None, list[Problem]]:

@@ -3,14 +3,13 @@
 Bytes become text here (UTF-8, or an unambiguous GBK file, with located problems for anything
 else); the text becomes the tree in generator/yamltree.py (a Composer and a Constructor over the
 parser's events: no tag executed, no alias expanded, every scalar kept as typed); a file that is
-not YAML gets a hint in Chinese saying what to fix. Duplicate keys, anchors and aliases, explicit
+not YAML gets a hint in Chinese saying what to fix (yamlerrors.py). Duplicate keys, anchors and aliases, explicit
 tags, complex keys, oversized or over-deep files, control characters and undecodable bytes are
 all reported as located problems.
 """
 from __future__ import annotations
 
 import codecs
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from .problems import Location, Problem, error, warning
 from .yamltree import BAD_CHAR as _BAD_CHAR
 from .yamltree import MAX_DEPTH, MAX_NODES, MAX_REPORTED, MAX_TEXT, NO_DOCUMENT, Stop, build_tree
 from .yamltree import char_name as _char_name
+from .yamlerrors import yaml_problem
 
 # libyaml is much faster; marks are the same
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -127,84 +127,6 @@ def _text_position(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-# --------------------------------------------------------------------------- YAML errors
-
-_YAML_HINTS = (
-    ("'\\t'", "YAML 不允许用制表符（Tab）缩进，请改用空格"),
-    ("mapping values are not allowed", "此处不能出现“键: 值”：检查缩进，或给含冒号的文字加引号"),
-    ("could not find expected ':'", "缺少冒号“:”，或缩进不一致"),
-    ("did not find expected key", "缩进不一致，或列表项“- ”与键混用"),
-    ("did not find expected '-' indicator", "列表项缩进不一致"),
-    ("found undefined tag handle", "不允许的标签（!…）"),
-    ("found unknown escape character", "双引号文字中有无效的转义“\\”，可改用单引号"),
-    ("expected <block end>", "缩进不一致"),
-    ("did not find expected node content", "此处缺少内容，或有多余的括号"),
-    ("did not find expected <document start>", "文件结束标记“...”之后还有内容"),
-    ("duplicate %YAML directive", "重复的 %YAML 指令"),
-    ("invalid Unicode character escape", "双引号文字中的“\\u…”或“\\x…”转义不是有效的字符，请直接写出文字"),
-)
-_QUOTE_START = re.compile(r"""^\s*(?:-\s+)*(?:[^\s#'"\[{][^#]*?:\s+)?(["'])""")
-
-
-def _unclosed_quote(lines: list[str], before: int) -> tuple[int, int] | None:
-    """(line, column) of a quoted value that opens on a line and does not close on it, searching
-    lines before `before` (0-based). A quoted text may legally run over several lines, and then
-    the parser fails far below the real mistake."""
-    for n in range(min(before, len(lines)) - 1, -1, -1):
-        m = _QUOTE_START.match(lines[n])
-        if not m:
-            continue
-        quote, rest = m.group(1), lines[n][m.end():]
-        closed = (re.search(r'(?<!\\)(?:\\\\)*"', rest) if quote == '"'
-                  else re.search(r"'(?!')", rest.replace("''", "")))
-        if closed:
-            return None
-        if any(quote in line for line in lines[n + 1:before]):
-            return None  # it closes before the error: a quoted text over several lines, not a slip
-        return n + 1, m.start(1) + 1
-    return None
-
-
-def _yaml_problem(exc: yaml.YAMLError, file: str, text: str) -> Problem:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    cmark = getattr(exc, "context_mark", None)
-    loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
-    detail = str(getattr(exc, "problem", None) or exc)
-    context = str(getattr(exc, "context", None) or "")
-    lines = text.split("\n")
-    here = lines[mark.line] if mark and mark.line < len(lines) else ""
-    hint = next((h for key, h in _YAML_HINTS if key in detail), None)
-    opened = f"第{cmark.line + 1}行第{cmark.column + 1}列" if cmark else "前面"
-    if "did not find expected ',' or '}'" in detail:
-        hint = f"{opened}的花括号“{{”没有闭合（或两项之间缺少逗号）"
-    elif "did not find expected ',' or ']'" in detail:
-        hint = f"{opened}的方括号“[”没有闭合（或两项之间缺少逗号）"
-    elif "found unexpected end of stream" in detail:
-        hint = (f"{opened}开始的引号没有闭合" if "quoted scalar" in context
-                else "文件意外结束：引号或括号没有闭合")
-    elif (mark is not None and "quoted scalar" not in context
-          and (quote := _unclosed_quote(lines, mark.line)) is not None):
-        hint = f"第{quote[0]}行第{quote[1]}列开始的引号没有闭合（引号内的文字一直延续到了这里）"
-    elif mark is not None and mark.column < len(here) and here[mark.column] == "\t":
-        hint = _YAML_HINTS[0][1]
-    elif "cannot start any token" in detail:
-        ch = here[mark.column] if mark is not None and mark.column < len(here) else ""
-        hint = f"此处的“{ch}”不能用在文字开头（以 @、`、%、| 等开头的文字请加引号）" if ch \
-            else "此处有无法识别的字符"
-    # a full-width colon （：）or "key:value" without a space, on this line or the one above,
-    # is the usual cause of "mapping values" / "expected key" errors
-    if mark is not None and hint and ("键" in hint or "缩进" in hint or "冒号" in hint):
-        for n in (mark.line, mark.line - 1):
-            if 0 <= n < len(lines) and re.match(r"^\s*(- )?[A-Za-z_]+\s*：", lines[n]):
-                hint = f"第{n + 1}行的冒号是全角“：”，键后面应为半角冒号加空格（“: ”）"
-                break
-            if 0 <= n < len(lines) and re.match(r"^\s*(- )?[A-Za-z_]+:[^\s]", lines[n]):
-                hint = f"第{n + 1}行的冒号后面缺少空格（应写作“键: 值”）"
-                break
-    msg = f"YAML 语法错误：{hint}" if hint else f"YAML 语法错误：此处无法解析（{detail}）"
-    return error("YAML语法", msg, loc)
-
-
 def load_text(text: str, file: str = "<input>", encoding: str = "utf-8") -> tuple[RawDoc | None, list[Problem]]:
     if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         return None, [error("文件过大", f"文件超过上限{MAX_BYTES}字节（一个部门的预算文件通常只有几十KB）",
@@ -222,7 +144,7 @@ def load_text(text: str, file: str = "<input>", encoding: str = "utf-8") -> tupl
     try:
         data, marks, key_marks, docs, problems = build_tree(text, file, _Loader)
     except yaml.YAMLError as exc:
-        return None, [_yaml_problem(exc, file, text)]
+        return None, [yaml_problem(exc, file, text)]
     except Stop as stop:
         return None, list(stop.args[0])
     if data is NO_DOCUMENT or (data is None and docs <= 1 and not problems):

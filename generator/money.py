@@ -85,6 +85,8 @@ def parse_amount(raw, *, places: int = 2, allow_negative: bool = False, what: st
 
 def _why_not(text: str, body: str, what: str) -> str:
     """The Chinese message for text that is not a plain number: say what to write instead."""
+    if text in ("-", "－", "—", "–", "--"):
+        return f"{what}“{text}”：金额为零请写 0（或留空），不要用“-”表示零（从 Excel 复制来的零的写法）"
     half = body.translate(_FULLWIDTH)
     if half != body and _PLAIN.fullmatch(half.lstrip("-")):
         return f"{what}“{text}”含全角数字，请改用半角数字（如 {text.translate(_FULLWIDTH)}）"

@@ -4,9 +4,10 @@ Two small stages over the parser's events, as `yaml.compose` and a constructor w
 
 - `_Composer` (a yaml.composer.Composer fed by the C parser's event stream) builds the node graph
   and refuses what must never be expanded or trusted: an alias is recorded and becomes an empty
-  node (a "billion laughs" file costs one node per alias), a collection nested deeper than
-  MAX_DEPTH or carrying a foreign tag is skipped unread, more than MAX_NODES nodes or a second
-  document stop the reading.
+  node (a "billion laughs" file costs one node per alias), a collection carrying a foreign tag
+  is skipped unread; a collection nested deeper than MAX_DEPTH, more than MAX_NODES nodes or a
+  second document stop the reading (the depth before any parser's own limit: libyaml of
+  PyYAML 6.0.4 stops at 1000 levels).
 - `_Constructor` turns the nodes into dict / list / str / None: every scalar stays the text the
   clerk typed (money is parsed to Decimal later, never through float), no tag is ever executed,
   duplicate keys, merge keys and complex keys are refused, and each node's (line, column) is
@@ -25,6 +26,7 @@ from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .problems import Location, Problem, error, warning
+from .yamlerrors import kind_of
 
 MAX_NODES = 100_000  # a real department file has ~1,500 YAML nodes
 MAX_DEPTH = 64
@@ -170,7 +172,7 @@ class _Composer(Composer):
         if self.depth < MAX_DEPTH:
             return False
         self.problems.add("YAML嵌套", f"嵌套超过{MAX_DEPTH}层，远超输入格式所需", event.start_mark)
-        return True
+        raise Stop
 
     def compose_sequence_node(self, anchor: Any) -> SequenceNode:
         start = self.get_event()
@@ -333,7 +335,7 @@ def _thousands(node: MappingNode, text: str) -> list[tuple[Node, Node, str | Non
     return out
 
 
-def build_tree(text: str, file: str, loader: Any) -> tuple[Any, dict[Path, Mark], dict[Path, Mark], int, list[Problem]]:
+def build_tree(text: str, file: str, loader: Any, retry: bool = True) -> tuple[Any, dict[Path, Mark], dict[Path, Mark], int, list[Problem]]:
     """(tree, marks, key marks, number of documents, problems). Raises Stop when the file is
     refused as a whole, and yaml.YAMLError when it is not YAML."""
     problems = _Problems(file)
@@ -345,6 +347,20 @@ def build_tree(text: str, file: str, loader: Any) -> tuple[Any, dict[Path, Mark]
         root = composer.compose_stream()
     except Stop:
         raise Stop(problems.summarized()) from None
+    except yaml.YAMLError as exc:
+        if problems.counts.get("YAML嵌套"):  # the parser's own depth limit (libyaml of PyYAML
+            raise Stop(problems.summarized()) from None  # ≥ 6.0.4), met while skipping what
+        mark = getattr(exc, "problem_mark", None)        # the composer refused already
+        if retry and mark is not None and kind_of(str(getattr(exc, "problem", "")),
+                                                  str(getattr(exc, "context", ""))) == "nesting":
+            # libyaml's scanner, looking ahead, met its limit before the composer saw MAX_DEPTH
+            # levels: the text up to there is read again, and the composer stops it at
+            # MAX_DEPTH — the same message at the same place with any PyYAML
+            try:
+                build_tree(text[:mark.index], file, loader, retry=False)
+            except yaml.YAMLError:
+                pass  # (the cut text's own end): the message below, from the parser's error
+        raise
     finally:
         parser.dispose()
         if collecting:

@@ -188,6 +188,7 @@ def test_jobs_must_be_a_whole_number_not_below_zero(tmp_path, value):
 # --------------------------------------------------------------------------- the report
 
 
+@pytest.mark.slow
 def test_render_report_for_scripts(tmp_path):
     bad, broken = _bad(tmp_path), _broken(tmp_path)
     out, report = tmp_path / "out", tmp_path / "report.json"

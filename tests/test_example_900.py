@@ -198,6 +198,7 @@ def test_other_funds_counted_once_in_every_rule():
     assert {"项目-合计", "项目-功能科目", "项目-支出计划", "采购-项目预算"} <= found
 
 
+@pytest.mark.slow
 def test_renders_all_nine_schedules(tmp_path, qingshan):
     out = render_file(str(PATH), str(tmp_path), ("pdf", "xlsx"))
     assert out.status == "ok", out.problems

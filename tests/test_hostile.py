@@ -17,7 +17,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import tracemalloc
 from decimal import Decimal
 from pathlib import Path
@@ -448,21 +447,21 @@ def laughs(levels: int = 9, width: int = 9) -> str:
 
 
 def measured(fn):
+    """(what fn returned, the peak of memory allocated meanwhile). How long the refusals take is
+    measured in benchmarks/refusals.py, not here."""
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         value = fn()
     finally:
-        elapsed = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    return value, elapsed, peak
+    return value, peak
 
 
 def test_billion_laughs_is_refused_quickly_in_bounded_memory(tmp_path):
     path = write(tmp_path, laughs().encode())
-    r, elapsed, peak = measured(lambda: run(path))
-    assert elapsed < 2 and peak < 100 * 1024 * 1024
+    r, peak = measured(lambda: run(path))
+    assert peak < 100 * 1024 * 1024  # 9 levels of 9: expanded, 387 million strings
     aliases = [p for p in r.problems if p.rule == "YAML别名"]
     assert len(aliases) == 10  # one per anchor, each saying where it is used
     expect(aliases[0], "YAML别名", (2, 5), "不支持锚点与别名：此处定义了锚点“&a0”，第3行共9处用“*a0”引用",
@@ -497,26 +496,23 @@ def test_six_megabyte_file_is_refused_quickly_without_reading_it_all(tmp_path):
     with open(path, "wb") as fh:
         fh.write(EX.encode())
         fh.write(b"# " + b"x" * (6 * 1024 * 1024) + b"\n")
-    r, elapsed, peak = measured(lambda: run(path))
-    assert elapsed < 2 and peak < 100 * 1024 * 1024
+    r, peak = measured(lambda: run(path))
+    assert peak < 2 * 1024 * 1024  # refused by its size: the 6 MB are never read
     expect(only(r, "文件过大"), "文件过大", None, "超过上限", file=str(path))
     assert not r.readable
 
 
 def test_six_megabyte_text_is_refused_quickly():
     text = EX + "# " + "数" * (2 * 1024 * 1024) + "\n"  # 6 MB in UTF-8
-    r, elapsed, peak = measured(lambda: run_text(text, NAME))
-    assert elapsed < 2 and peak < 100 * 1024 * 1024
+    r, peak = measured(lambda: run_text(text, NAME))
+    assert peak < 100 * 1024 * 1024
     expect(only(r, "文件过大"), "文件过大", None, "超过上限")
 
 
 def test_too_many_nodes_under_the_size_limit_is_refused_quickly():
     extra = "".join(f"k{i}: v\n" for i in range(loader.MAX_NODES))  # ~1 MB of tiny keys
     text = EX + extra
-    start = time.perf_counter()
-    run_text(text, NAME)
-    assert time.perf_counter() - start < 2  # timed without tracemalloc, which slows allocation
-    r, _, peak = measured(lambda: run_text(text, NAME))
+    r, peak = measured(lambda: run_text(text, NAME))
     assert peak < 100 * 1024 * 1024
     p = only(r, "文件过大")
     expect(p, "文件过大", None, f"超过{loader.MAX_NODES}个条目")
@@ -526,8 +522,12 @@ def test_too_many_nodes_under_the_size_limit_is_refused_quickly():
 
 def test_deep_nesting_is_refused_without_recursion():
     text = EX + "glossary: " + "[" * 5000 + "]" * 5000 + "\n"
-    r, elapsed, _ = measured(lambda: run_text(text, NAME))
-    assert elapsed < 2
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(300)  # well above the stack of a render's frames, far below 5,000
+    try:
+        r = run_text(text, NAME)
+    finally:
+        sys.setrecursionlimit(limit)
     line = EX.count("\n") + 1
     expect(only(r, "YAML嵌套"), "YAML嵌套", (line, 11 + loader.MAX_DEPTH - 1), "嵌套超过64层")
 
@@ -785,6 +785,7 @@ def test_markup_and_formulas_are_plain_text_cells_in_xlsx(hostile, offline):
     assert offline == ([], [])
 
 
+@pytest.mark.slow
 def test_markup_prints_literally_in_pdf_and_nothing_is_fetched(hostile, offline):
     from generator.render.pdf import render_pdf
     if shutil.which("pdftotext") is None:
@@ -990,6 +991,7 @@ def test_file_with_errors_writes_nothing(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- the command line
 
+@pytest.mark.slow
 def test_cli_check_exit_codes_and_no_traceback(tmp_path):
     """One real process: the tag file is refused (1), the broken file unreadable (3), nothing ran."""
     marker = tmp_path / "pwned-cli"

@@ -18,6 +18,8 @@ import pytest
 
 from conftest import EXAMPLE_2023, ROOT
 
+pytestmark = pytest.mark.slow  # builds the wheel, installs it and renders the example
+
 SHIPPED = ("pyproject.toml", "README.md", "generator", "templates", "schemas")
 
 

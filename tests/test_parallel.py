@@ -16,6 +16,7 @@ from generator.render import compat, parallel, pdf
 from generator.render.compat import CannotJoin, FontUse, merged_fonts
 
 ROOT = Path(__file__).resolve().parent.parent
+OTHERS_RUNNING = parallel.others_running  # (the autouse fixture below replaces it)
 
 
 def _may_use_two_cores() -> bool:
@@ -53,6 +54,7 @@ def _seq(cache: dict, name: str, layout: str | None = None) -> tuple[object, pdf
     return disclosure, cache[key]
 
 
+@pytest.mark.slow
 @needs_two_cores
 @pytest.mark.parametrize("name, layout, lengths", [
     ("524-xigang-2025.yaml", None, (2, 10)),       # B from page 3, C from page 13 (odd)
@@ -73,6 +75,7 @@ def test_two_cores_give_the_sequential_bytes(sequential, name, layout, lengths):
         assert again.data == seq.data and again.lengths == par.lengths
 
 
+@pytest.mark.slow
 @needs_two_cores
 def test_a_wrong_guess_of_the_middle_part_lays_the_last_out_again(sequential):
     disclosure, seq = _seq(sequential, "524-xigang-2025.yaml")
@@ -82,6 +85,7 @@ def test_a_wrong_guess_of_the_middle_part_lays_the_last_out_again(sequential):
         assert par.data == seq.data
 
 
+@pytest.mark.slow
 @needs_two_cores
 def test_a_wrong_guess_of_the_first_part_falls_back(sequential):
     disclosure, seq = _seq(sequential, "524-xigang-2025.yaml")
@@ -92,6 +96,7 @@ def test_a_wrong_guess_of_the_first_part_falls_back(sequential):
     assert result.lengths is None and result.data == seq.data
 
 
+@pytest.mark.slow
 @needs_two_cores
 def test_a_child_that_dies_means_the_sequential_render(sequential, monkeypatch):
     disclosure, seq = _seq(sequential, "524-xigang-2025.yaml")
@@ -107,6 +112,7 @@ def test_a_child_that_dies_means_the_sequential_render(sequential, monkeypatch):
     assert result.lengths is None and result.data == seq.data
 
 
+@pytest.mark.slow
 @needs_two_cores
 def test_what_cannot_be_joined_means_the_sequential_render(sequential, monkeypatch):
     disclosure, seq = _seq(sequential, "524-xigang-2025.yaml")
@@ -119,6 +125,7 @@ def test_what_cannot_be_joined_means_the_sequential_render(sequential, monkeypat
     assert result.lengths is None and result.data == seq.data
 
 
+@pytest.mark.slow
 @needs_two_cores
 def test_a_missing_glyph_is_rendered_sequentially_and_warned_once(weasyprint_warnings_expected):
     """A character no font has gets an id only its own process knows: no join; WeasyPrint's
@@ -177,8 +184,31 @@ def test_not_used_when_switched_off_busy_or_internals_differ(monkeypatch):
     assert not parallel.usable()
 
 
-def test_others_running_is_read_from_the_kernel():
-    assert parallel.others_running() >= 0  # this test itself is the one running task it skips
+@pytest.mark.parametrize("loadavg, others", [
+    ("0.52 0.58 0.59 1/187 31022\n", 0),  # only this process runs
+    ("2.10 1.80 1.20 3/190 31022\n", 2),
+    ("9.00 9.00 9.00 12/400 31022\n", 11),
+    ("0.00 0.00 0.00 0/150 1\n", 0),  # never below zero
+    ("garbage\n", 0),  # unreadable: as if idle (the fork is then still guarded by the join)
+])
+def test_others_running_is_read_from_the_kernel(monkeypatch, tmp_path, loadavg, others):
+    import builtins
+    fake = tmp_path / "loadavg"
+    fake.write_text(loadavg, encoding="ascii")
+    real_open = builtins.open
+    monkeypatch.setattr(builtins, "open", lambda path, *a, **k: real_open(
+        fake if path == "/proc/loadavg" else path, *a, **k))
+    assert OTHERS_RUNNING() == others
+
+
+def test_others_running_is_zero_without_proc(monkeypatch):
+    import builtins
+
+    def refuse(path, *args, **kwargs):
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(builtins, "open", refuse)
+    assert OTHERS_RUNNING() == 0
 
 
 def test_the_cut_follows_the_blocks_not_the_layout_name():
@@ -199,6 +229,7 @@ def test_the_cut_follows_the_blocks_not_the_layout_name():
                           "</body></html>") is None  # no 目录: nothing to cut after
 
 
+@pytest.mark.slow
 @needs_two_cores
 def test_render_remembers_the_part_lengths_and_sequential_gives_the_same(tmp_path, monkeypatch):
     """Through render_file: PDF and workbook on two cores (the workbook made by the child while

@@ -29,8 +29,9 @@ from generator.render.pdf import LocalFetcher, render_pdf
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = {"524": ROOT / "inputs" / "524-xigang-2025.yaml",
             "612": ROOT / "inputs" / "612-nanguan-2023.yaml"}
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                reason="pdftotext (poppler-utils) is not installed")
+pytestmark = [pytest.mark.slow,  # every test here reads rendered PDFs
+              pytest.mark.skipif(shutil.which("pdftotext") is None,
+                                 reason="pdftotext (poppler-utils) is not installed")]
 
 EXPECTED_ROWS = {
     "524": {

@@ -54,6 +54,7 @@ def pdftotext(data: bytes, first: int | None = None, last: int | None = None) ->
 
 # ----------------------------------------------------------------------------- fonts
 
+@pytest.mark.slow
 def test_body_text_is_set_in_fandolfang(pdfs):
     from pypdf import PdfReader
     for item in pdfs.values():
@@ -75,6 +76,7 @@ def test_font_warning_names_the_style_and_the_fallback():
     assert "黑体" in w.message and w.found == "系统默认字体"
 
 
+@pytest.mark.slow
 def test_render_warns_when_a_face_is_missing(tmp_path, monkeypatch):
     from generator.commands import jobs
     from generator.render import fontcheck
@@ -98,6 +100,7 @@ def test_title_phrases():
         ["3、", "社区党组织服务群众专项经费（RY）", "绩效目标表"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key,name,year", [("524", "秦皇岛市海港区人民政府西港路街道办事处", 2025),
                                            ("612", "秦皇岛市山海关区南关街道办事处", 2023)])
 def test_titles_break_between_phrases(pdfs, key, name, year):
@@ -155,6 +158,7 @@ def _stranded_cells(pdf_bytes: bytes) -> list[tuple[int, str]]:
     return out
 
 
+@pytest.mark.slow
 def test_no_table_cell_ends_with_a_lone_character(pdfs):
     for key, item in pdfs.items():
         assert _stranded_cells(item["pdf"]) == [], key
@@ -167,6 +171,7 @@ def test_numbered_heading_lines():
     assert lead_level("（一）宣传贯彻执行党的路线方针政策和党中央、上级党组织的决议，讨论和决定本街道工作中的重大问题") == ""
 
 
+@pytest.mark.slow
 def test_project_tables_share_pages(pdfs):
     d = pdfs["524"]["disclosure"]
     text = pdftotext(pdfs["524"]["pdf"]).split("\f")
@@ -175,6 +180,7 @@ def test_project_tables_share_pages(pdfs):
     assert len(pages) <= (len(d.projects) + 1) // 2 + 1, pages  # ten tables on six pages at most
 
 
+@pytest.mark.slow
 def test_a_continued_table_says_so(pdfs):
     """表三 with its rows three times over runs onto a second page: that page says
     "表名（续表）" and the unit above the repeated header; the first page does not."""
@@ -288,6 +294,7 @@ def _qpdf_check(path) -> str:
     return subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True, check=False).stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not shutil.which("qpdf"), reason="qpdf is installed by .ci/setup")
 def test_pdf_variants_from_the_cli(tmp_path):
     from pypdf import PdfReader
@@ -312,6 +319,7 @@ def test_pdf_variants_from_the_cli(tmp_path):
     assert bad.returncode == 2 and "pdf/a-3b" in bad.stderr
 
 
+@pytest.mark.slow
 def test_document_date_comes_from_published():
     from pypdf import PdfReader
     text = replace_once(example_text("2023"), "  year: 2023\n", "  year: 2023\n  published: 2023-02-14\n")

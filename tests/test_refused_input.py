@@ -14,7 +14,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -53,9 +52,7 @@ def cli(*args, timeout=60) -> subprocess.CompletedProcess:
 def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path):
     fifo = tmp_path / "dept.yaml"
     os.mkfifo(fifo)
-    start = time.monotonic()
-    proc = cli("check", fifo, timeout=30)
-    assert time.monotonic() - start < 20
+    proc = cli("check", fifo, timeout=120)  # (a read of the FIFO would wait for ever)
     assert proc.returncode != 0 and "命名管道" in proc.stdout and "不是普通文件" in proc.stdout
 
 
@@ -121,9 +118,15 @@ def test_a_huge_file_is_refused_before_it_is_read(tmp_path):
     big = tmp_path / "big.yaml"
     with open(big, "wb") as fh:  # sparse: 50 GB that would take minutes to read
         fh.truncate(50 * 1024 ** 3)
-    start = time.monotonic()
-    raw, problems = read_input(big)
-    assert raw is None and "超过上限" in problems[0].message and time.monotonic() - start < 2
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        raw, problems = read_input(big)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert raw is None and "超过上限" in problems[0].message
+    assert peak < 1024 * 1024  # refused by its size: not a byte of it held
 
 
 # ----------------------------------------------------------------------------- pasted separators
@@ -260,7 +263,6 @@ def _many(n: int, template: str) -> str:
 
 
 def test_work_limits_are_refused_up_front_with_the_limit_named():
-    start = time.monotonic()
     lines = _many(model.MAX_EXPENDITURE_LINES + 1, "  - {{code: 2010301, basic: 0.01}}\n")
     located(EX.replace("expenditure:\n", "expenditure:\n" + lines, 1), "expenditure:", "至多2000项")
     projects = _many(model.MAX_PROJECTS + 1, "  - {{name: 项目{i}, amount: 0.01}}\n")
@@ -268,7 +270,6 @@ def test_work_limits_are_refused_up_front_with_the_limit_named():
     rows = _many(model.MAX_INDICATORS_PER_PROJECT + 1, "      - [产出指标, 数量指标, 指标{i}, 说明, 1, 依据]\n")
     text = EX.replace("    indicators:\n", "    indicators:\n" + rows, 1)
     located(text, "indicators:", "至多200项")
-    assert time.monotonic() - start < 60
 
 
 def test_total_indicator_rows_are_limited():
@@ -399,6 +400,7 @@ def _words_crossing_borders(pdf: Path) -> list[str]:
     return bad
 
 
+@pytest.mark.slow
 def test_text_that_cannot_wrap_stays_inside_its_cell(tmp_path):
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) is not installed")

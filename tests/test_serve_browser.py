@@ -48,8 +48,9 @@ def find_chromium() -> str | None:
 
 
 CHROMIUM = find_chromium()
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found: install Debian's chromium-headless-shell "
-                                "(or chromium) — bash .ci/setup does — or set BUDGETGEN_CHROMIUM")
+pytestmark = [pytest.mark.slow,  # a real browser lays out every page
+              pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found: install Debian's chromium-headless-shell "
+                                 "(or chromium) — bash .ci/setup does — or set BUDGETGEN_CHROMIUM")]
 
 
 class Server:

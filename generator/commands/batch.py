@@ -125,7 +125,7 @@ def _crashed(path: str, seconds: float, detail: str, died: bool = True,
              exc: BaseException | None = None):
     import traceback
 
-    from .jobs import Outcome
+    from .outcome import Outcome
     from ..problems import Location, error
     what = (f"生成进程意外退出（{detail}）；可能是内存不足或程序错误" if died
             else f"生成时出错（{detail}）")
@@ -329,7 +329,8 @@ def same_output(files: list[str], units: bool = False, layout: str | None = None
     the batch (same code and year; compared as a case-insensitive file system would); with
     `units`, the 所属单位's outputs count too. The same file reached twice is not a clash.
     `known` gives the (stem, source) pairs of files already known (unchanged, skipped)."""
-    from .jobs import Outcome, output_names
+    from .jobs import output_names
+    from .outcome import Outcome
     from ..problems import Location, error
     from ..render.output import same_name_key
     groups: dict[str, dict[int, str]] = {}  # name → {input index: the source file writing it}

@@ -326,7 +326,7 @@ def skipped_outcome(path: str, out_dir: str, formats: tuple[str, ...],
     record = unchanged(path, out_dir, formats, options)
     if record is None:
         return None
-    from .jobs import Outcome
+    from .outcome import Outcome
     out = Path(out_dir)
     pages = record.get("pages")
     return Outcome(path, "skipped", 0.0, pages if isinstance(pages, int) and pages > 0 else 0,

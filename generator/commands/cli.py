@@ -428,6 +428,8 @@ def render_cmd(
     draft: bool = typer.Option(False, "--draft",
                                help="生成草稿：有未完成事项（占位文字、待复核、缺增减原因、空白部分）也生成，"
                                     "每页印“草稿”；不加时这样的文件不生成"),
+    verbose: bool = typer.Option(False, "-v", "--verbose",
+                                 help="另列出所属单位、内部往来抵消，以及 PDF 的排版方式（单进程或两核）及原因"),
 ) -> None:
     """检查并生成 PDF / XLSX / HTML；有错误或未完成事项的文件不生成（草稿加 --draft），其余照常生成。"""
     formats = _parse_formats(fmt)
@@ -468,7 +470,7 @@ def render_cmd(
                 typer.echo(format_problem(p))
             typer.echo(f"{names[0]}：{SKIPPED}（输出与输入一致；加 --force 可重新生成）")
         else:
-            _print_outcome(outcomes[0])
+            _print_outcome(outcomes[0], verbose=verbose)
             for path in outcomes[0].outputs:
                 typer.echo(f"已生成 {path}")
     else:

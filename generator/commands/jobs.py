@@ -12,11 +12,10 @@ import signal
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..compute.tables import Disclosure
-from .exitcodes import STATUS_EXIT, Exit
+from .outcome import Outcome
 from ..pipeline import Checked, Result, run
 from ..problems import Location, Problem, error
 
@@ -25,24 +24,6 @@ FORMATS = ("pdf", "xlsx", "html")
 # A variant stands in `formats` in place of "pdf" (so a batch passes it on unchanged) and is
 # written as the .pdf.
 PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
-
-
-@dataclass
-class Outcome:
-    file: str
-    status: str  # ok | skipped | error | unreadable | output | timeout | crash (exitcodes.STATUS_EXIT)
-    seconds: float = 0.0
-    pages: int = 0
-    outputs: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # what `check --verbose` adds (所属单位, 内部往来抵消)
-    units: list[Outcome] = field(default_factory=list)  # the 所属单位 rendered with --units, one Outcome each
-    detail: str = ""  # the traceback of an internal error (shown with --debug)
-
-    @property
-    def exit_code(self) -> int:
-        return int(STATUS_EXIT.get(self.status, Exit.INTERNAL))
-
 
 
 class FileTimeout(BaseException):
@@ -210,6 +191,7 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         rendered = []
         hints = part_lengths(path, out_dir) if two_cores else {}
         lengths: dict[str, tuple[int, int]] = {}
+        notes: list[str] = []  # how each PDF was laid out (`render --verbose`)
         with weasyprint_records() as records:  # what WeasyPrint logs becomes warnings
             for file, _, _, d in parts:
                 assert d is not None  # every part of an ok result is computed
@@ -221,7 +203,8 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
                         files.append((fmt, early[fmt], 0))
                         continue
                     others = [f for f in formats if f in ("xlsx", "html")] if fmt == "pdf" else []
-                    data, pages, split, early = _render(fmt, d, two_cores, hints.get(stem), others)
+                    data, pages, split, early = _render(fmt, d, two_cores, hints.get(stem), others,
+                                                        notes)
                     files.append(("pdf" if fmt in PDF_VARIANTS else fmt, data, pages))
                     if split:
                         lengths[stem] = split
@@ -242,7 +225,7 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         remember(path, out_dir, formats, written, main.pages, problems,
                  options(units, layout, draft), lengths)
         return Outcome(path, "ok", time.perf_counter() - start, main.pages,
-                       written, problems, _notes(result), subs)
+                       written, problems, _notes(result) + notes, subs)
     except OutputError as exc:
         return Outcome(path, "output", time.perf_counter() - start,
                        problems=[error("输出", str(exc), Location(path))])
@@ -259,16 +242,22 @@ def _drafted(disclosure: Disclosure | None, draft: bool) -> Disclosure | None:
 
 
 def _render(fmt: str, disclosure: Disclosure, two_cores: bool = False,
-            hint: tuple[int, int] | None = None, others: tuple[str, ...] | list[str] = ()
+            hint: tuple[int, int] | None = None, others: tuple[str, ...] | list[str] = (),
+            notes: list[str] | None = None
             ) -> tuple[bytes, int, tuple[int, int] | None, dict[str, bytes]]:
     """(bytes, PDF page count or 0, the part lengths of a PDF laid out on two cores, the bytes
     of `others` when the other core rendered them meanwhile) for one format (a PDF variant is
-    a PDF). `others` are formats that are not PDFs."""
+    a PDF). `others` are formats that are not PDFs. How a PDF was laid out (and why not on two
+    cores) is added to `notes` (`render --verbose`)."""
     if fmt == "pdf" or fmt in PDF_VARIANTS:
         from ..render.pdf import render_pdf_report
         meanwhile = (lambda: {f: _render(f, disclosure)[0] for f in others}) if others else None
         result = render_pdf_report(disclosure, fmt if fmt in PDF_VARIANTS else None,
                                    parallel=two_cores, hint=hint, meanwhile=meanwhile)
+        if notes is not None and result.how:
+            from ..render.output import output_stem
+            stem = output_stem(disclosure.department_code, disclosure.department_name, disclosure.year)
+            notes.append(f"{stem}：{result.how}")
         return result.data, result.pages, result.lengths, result.meanwhile or {}
     if fmt == "xlsx":
         from ..render.xlsx import render_xlsx

@@ -3,13 +3,11 @@ JSON summary of a render (`render --report`) for scripts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import __version__
 from ..problems import Problem, Severity
-
-if TYPE_CHECKING:
-    from .jobs import Outcome
+from .outcome import Outcome
 
 
 def format_problem(p: Problem) -> str:

@@ -20,6 +20,7 @@ from ..layout import (
 from ..layout import Section as SectionSpec
 from ..problems import Location, error
 from .annex import assets_table, institutions_table, project_groups, project_tables
+from .builders import build_table
 from .context import Ctx
 from .sentences import build_context
 from .tables import Heading, Paragraph, ProjectTable, Section, Table
@@ -188,7 +189,6 @@ def _text(ctx: Ctx, item: TextItem) -> list:
 def _content(ctx: Ctx, items) -> list:
     """A list of layout content items → blocks. Numbered subsections count only the ones
     printed (a subsection whose content is empty is left out, heading and all)."""
-    from . import build_table
     blocks: list = []
     n = 0
     for item in items:

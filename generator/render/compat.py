@@ -16,9 +16,16 @@ Everything here has a public path that gives the same output, only slower or hun
 - `object_bytes`: pydyf's serialisation of one PDF object (`pydyf._to_bytes`). Public path:
   the same rules written out here.
 
-INTERNALS is True only for the WeasyPrint and pydyf series the tests ran with (TESTED); on any
-other version — or with BUDGETGEN_COMPAT=public in the environment — the public paths are
-used. tests/test_compat.py renders both ways and compares the pages.
+INTERNALS is True only on the exact WeasyPrint and pydyf releases the suite was verified with
+(VERIFIED_WEASYPRINT, VERIFIED_PYDYF) and only when every internal name used here is present
+(INTERNAL_NAMES); on anything else — a bug-fix release included — or with
+BUDGETGEN_COMPAT=public in the environment, the public paths are used and REASON says why (in
+Chinese: `render --verbose` prints it). A newer WeasyPrint can so only make budgetgen slower,
+never wrong. The two-core path (parallel.py) is further guarded at run time: any exception on it
+means the sequential render, and the joined PDF is checked before its bytes are written
+(check_joined: every page's fonts present and embedded, page count, outline).
+tests/test_compat.py renders both ways, and simulates drift (a missing attribute, a renamed
+function, a patch that no longer applies) to see the fallback.
 """
 from __future__ import annotations
 
@@ -31,8 +38,10 @@ from typing import Any
 
 import pydyf  # pure Python; does not import WeasyPrint
 
-TESTED_WEASYPRINT = "70"  # major version of the series the tests ran with
-TESTED_PYDYF = "0.13"  # minor series
+# the exact releases the suite (tests/test_compat.py, tests/test_parallel.py) was verified with;
+# moving them is a decision: run the whole suite on the new release first (docs/parallel-layout.md)
+VERIFIED_WEASYPRINT = "70.0"
+VERIFIED_PYDYF = "0.13.0"
 
 
 def import_weasyprint() -> Any:
@@ -63,14 +72,58 @@ URLFetcherResponse: Any = weasyprint.urls.URLFetcherResponse
 FontConfiguration: Any = weasyprint.text.fonts.FontConfiguration
 
 
+# every internal name used below: (module, dotted attribute)
+INTERNAL_NAMES = (
+    ("weasyprint", "_find_base_url"),
+    ("weasyprint", "HTML._ua_stylesheets"),
+    ("weasyprint", "HTML.render"),
+    ("weasyprint.document", "Document.copy"),
+    ("weasyprint.document", "Page.paint"),
+    ("weasyprint.pdf", "build_fonts_dictionary"),
+    ("weasyprint.pdf.stream", "Stream"),
+    ("weasyprint.pdf.stream", "Font"),
+    ("weasyprint.pdf.fonts", "Font.clean"),
+    ("weasyprint.text.fonts", "get_hb_object_data"),
+    ("pydyf", "_to_bytes"),
+    ("pydyf", "PDF"),
+)
+PUBLIC = "只用 WeasyPrint 的公开接口单进程排版（较慢，输出正确）"
+
+
 def internals_usable(weasyprint_version: str, pydyf_version: str) -> bool:
-    """True for the tested series: WeasyPrint 70.x with pydyf 0.13.x."""
-    return (weasyprint_version.split(".")[0] == TESTED_WEASYPRINT
-            and ".".join(pydyf_version.split(".")[:2]) == TESTED_PYDYF)
+    """True only for the exact releases verified (a bug-fix release is not)."""
+    return weasyprint_version == VERIFIED_WEASYPRINT and pydyf_version == VERIFIED_PYDYF
 
 
-INTERNALS = (os.environ.get("BUDGETGEN_COMPAT", "") != "public"
-             and internals_usable(weasyprint.__version__, pydyf.__version__))
+def missing_internals() -> list[str]:
+    """The internal names of INTERNAL_NAMES this WeasyPrint or pydyf does not have."""
+    import importlib
+    missing = []
+    for module_name, dotted in INTERNAL_NAMES:
+        try:
+            value: Any = importlib.import_module(module_name)
+            for part in dotted.split("."):
+                value = getattr(value, part)
+        except (ImportError, AttributeError):
+            missing.append(f"{module_name}.{dotted}")
+    return missing
+
+
+def fence(weasyprint_version: str, pydyf_version: str, mode: str = "") -> str:
+    """Why the internals are not used here (Chinese, for `--verbose`), or "" when they are."""
+    if mode == "public":
+        return f"环境变量 BUDGETGEN_COMPAT=public：{PUBLIC}"
+    if not internals_usable(weasyprint_version, pydyf_version):
+        return (f"WeasyPrint {weasyprint_version}、pydyf {pydyf_version} 不是验证过的版本"
+                f"（WeasyPrint {VERIFIED_WEASYPRINT}、pydyf {VERIFIED_PYDYF}）：{PUBLIC}")
+    missing = missing_internals()
+    if missing:
+        return f"WeasyPrint 缺少 budgetgen 用到的内部接口（{'、'.join(missing)}）：{PUBLIC}"
+    return ""
+
+
+REASON = fence(weasyprint.__version__, pydyf.__version__, os.environ.get("BUDGETGEN_COMPAT", ""))
+INTERNALS = not REASON
 
 
 # --------------------------------------------------------------------------- HTML
@@ -363,19 +416,83 @@ def merged_fonts(parts: list[list[FontUse]], objects: dict[int, Any]) -> dict[in
 def write_joined(first: Any, pages: list[RecordedPage], fonts: dict[int, Any],
                  finisher: Any) -> bytes:
     """One PDF of recorded pages, with `first`'s metadata and the given fonts dictionary
-    (merged_fonts) in place of the one painting would have built."""
+    (merged_fonts) in place of the one painting would have built. CannotJoin when the fonts
+    dictionary was not the one given (the patch of build_fonts_dictionary did not apply) or the
+    PDF fails check_joined."""
     import weasyprint.pdf as wpdf
     document = first.copy([ForeignPage(p) for p in pages])
     original = wpdf.build_fonts_dictionary
+    built: list[Any] = []
 
     def build(pdf: Any, _unused: dict, *args: Any) -> Any:
-        return original(pdf, fonts, *args)
+        built.append(original(pdf, fonts, *args))
+        return built[-1]
+
+    def finish(document: Any, pdf: Any) -> None:
+        if finisher is not None:
+            finisher(document, pdf)
+        if len(built) != 1:
+            raise CannotJoin("the fonts dictionary was not built from the joined fonts")
+        check_joined(pdf, pages, built[0])
 
     wpdf.build_fonts_dictionary = build
     try:
-        return document.write_pdf(finisher=finisher)
+        return document.write_pdf(finisher=finish)
     finally:
         wpdf.build_fonts_dictionary = original
+
+
+_TF = re.compile(rb"/([^\s/\[\]<>()]+)\s+[-+0-9.]+\s+Tf")
+
+
+def _op_bytes(op: Any) -> bytes:
+    return op if isinstance(op, bytes) else str(op).encode("latin-1", "replace")
+
+
+def check_joined(pdf: Any, pages: list[RecordedPage], fonts_dictionary: Any) -> None:
+    """The joined PDF (pydyf's objects, just before they are written) against what its parts
+    recorded; CannotJoin on any difference: as many pages as recorded; every font a page's
+    content stream selects is in the fonts dictionary with its font file embedded (a page
+    without its fonts shows nothing, and no viewer says why); as many outline entries as the
+    pages' bookmarks."""
+    by_number = {o.number: o for o in pdf.objects if getattr(o, "number", None) is not None}
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, (bytes, str)):
+            text = _op_bytes(value)
+            return by_number.get(int(text.split()[0])) if text.endswith(b" 0 R") else None
+        return value
+
+    written = pdf.pages["Count"]
+    if written != len(pages) or len(pdf.page_references) != len(pages):
+        raise CannotJoin(f"{written} pages written, {len(pages)} recorded")
+    embedded: dict[str, bool] = {}
+    for name, reference in fonts_dictionary.items():
+        font = resolve(reference)
+        descendants = resolve(font.get("DescendantFonts")) if font is not None else None
+        descendant = resolve(descendants[0]) if descendants else None
+        descriptor = resolve(descendant.get("FontDescriptor")) if descendant is not None else None
+        file = None
+        if descriptor is not None:
+            file = resolve(descriptor.get("FontFile2") or descriptor.get("FontFile3")
+                           or descriptor.get("FontFile"))
+        embedded[str(name)] = file is not None and any(len(_op_bytes(part)) for part in file.stream)
+    for number, page in enumerate(pages, 1):
+        used = {m.decode("latin-1") for m in _TF.findall(b"\n".join(map(_op_bytes, page.ops)))}
+        absent = sorted(name for name in used if not embedded.get(name))
+        if absent:
+            raise CannotJoin(f"page {number}: fonts {absent} missing or not embedded")
+    outline = resolve(pdf.catalog.get("Outlines"))
+    entries, stack = 0, [resolve(outline.get("First"))] if outline is not None else []
+    while stack:
+        item = stack.pop()
+        if item is None:
+            continue
+        entries += 1
+        stack += [resolve(item.get("First")), resolve(item.get("Next"))]
+    bookmarks = sum(len(page.bookmarks) for page in pages)
+    if entries != bookmarks:
+        raise CannotJoin(f"{entries} outline entries written, {bookmarks} bookmarks recorded")
 
 
 # =========================================================================== tagged PDF (issue 27)

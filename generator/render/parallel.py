@@ -36,7 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import compat, parts
+from . import compat, parts, weasy
+from .html import TEMPLATES
 from .parts import Block
 
 MIN_CPUS = 2
@@ -116,11 +117,9 @@ def split(markup: str) -> Split | None:
 def _lay_out(markup: str, sheets: list[Any], extra_css: str, fonts: Any = None) -> Any:
     """A laid-out document (the caller pauses the collector around all layouts); `fonts`: a
     FontConfiguration the process's layouts share (fonts found and loaded once)."""
-    from . import pdf
-    from .html import TEMPLATES
-    document, ua = compat.make_html(markup, str(TEMPLATES) + "/", pdf.LocalFetcher(),
-                                    pdf._ua_sheet())
-    return document.render(stylesheets=ua + sheets + [pdf.CSS(string=extra_css)],
+    document, ua = compat.make_html(markup, str(TEMPLATES) + "/", weasy.LocalFetcher(),
+                                    weasy._ua_sheet())
+    return document.render(stylesheets=ua + sheets + [weasy.CSS(string=extra_css)],
                            font_config=fonts)
 
 
@@ -218,7 +217,6 @@ def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
     part, while this process joins the PDF; its result is Joined.meanwhile (None when the
     child could not: the caller runs it). `fonts`: the FontConfiguration to lay out with
     (pdf.font_configuration)."""
-    from .pdf import collector_paused
     parts_ = split(markup)
     if parts_ is None:
         return None
@@ -241,7 +239,7 @@ def render(markup: str, sheets: list[Any], hint: tuple[int, int] | None = None,
         _child(writer, parts_, sheets, start_b, guess_c, meanwhile, fonts)
     os.close(writer)
     try:
-        with os.fdopen(reader, "rb") as pipe, collector_paused():
+        with os.fdopen(reader, "rb") as pipe, weasy.collector_paused():
             doc_c = _lay_out(parts_.markup(parts_.c), sheets, parts.start_css(guess_c), fonts)
             pages_c, uses_c, fonts_c = compat.record_pages(doc_c)
             _, anchors_b, c_by_child = _receive(pipe, "laid")

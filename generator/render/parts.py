@@ -19,8 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import compat
+from . import compat, weasy
 from .compat import _VOID
+from .html import TEMPLATES, render_html
 
 _BODY = re.compile(r"(<body[^>]*>)(.*)(</body>)", re.DOTALL)
 
@@ -84,18 +85,14 @@ def toc_css(pages_of: dict[str, int]) -> str:
 
 def document_markup(disclosure: Any) -> tuple[str, list[Any]]:
     """The markup and user stylesheets a render lays out (as pdf.render_pdf_report does)."""
-    from . import pdf
-    from .html import render_html
-    html = pdf._INTER_TAG_SPACE.sub("><", render_html(disclosure)).strip()
-    return pdf._split_style(html)
+    html = weasy._INTER_TAG_SPACE.sub("><", render_html(disclosure)).strip()
+    return weasy._split_style(html)
 
 
 def lay_out(markup: str, sheets: list[Any], extra_css: str = "") -> Any:
     """A laid-out WeasyPrint document of the markup, with `extra_css` as a user stylesheet."""
-    from . import pdf
-    from .html import TEMPLATES
-    extra = [pdf.CSS(string=extra_css)] if extra_css else []
-    with pdf.collector_paused():
-        document, ua = compat.make_html(markup, str(TEMPLATES) + "/", pdf.LocalFetcher(),
-                                        pdf._ua_sheet())
+    extra = [weasy.CSS(string=extra_css)] if extra_css else []
+    with weasy.collector_paused():
+        document, ua = compat.make_html(markup, str(TEMPLATES) + "/", weasy.LocalFetcher(),
+                                        weasy._ua_sheet())
         return document.render(stylesheets=ua + sheets + extra)

@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from ...model import _CHOICE_LABELS
+from ...model import CHOICE_LABELS
 from .session import field_id
 
 
@@ -110,7 +110,7 @@ def _scalar(s: dict[str, Any], path: tuple, value: Any, label: str, key: str | i
     if kind == "choice":
         keys = [v for v in s["enum"] if isinstance(v, str) and v and (v.isascii() or v in ("万元", "元"))]
         described = str(s.get("description", ""))
-        options = [(k, _described(k, described) or _CHOICE_LABELS.get(k, k)) for k in keys]
+        options = [(k, _described(k, described) or CHOICE_LABELS.get(k, k)) for k in keys]
         if text and text not in keys:
             options.insert(0, (text, text))
         node["options"] = options
