@@ -330,9 +330,24 @@ def render_cmd(
         None, "--pdf-variant", metavar="pdf/a-3b|pdf/ua-1",
         help="PDF 变体：pdf/a-3b（长期存档，带 XMP 声明）或 pdf/ua-1（带标签，供读屏软件）；默认普通 PDF"),
     force: bool = typer.Option(False, "--force", help="即使输入未变化也重新生成"),
+    executor: str = typer.Option("local", "--executor", metavar="local|dask://HOST:PORT",
+                                 help="在哪里生成：local（本机，-j 个进程，默认）或 dask://主机:8786"
+                                      "（Dask 集群，每个部门一个任务；需 pip install 'budgetgen[dask]'，"
+                                      "见 docs/dask.md）"),
+    send_back: bool = typer.Option(False, "--send-back",
+                                   help="与 --executor dask:// 同用：工作节点把结果传回本机、由本机写入输出目录"
+                                        "（工作节点看不到共享输出目录时）"),
 ) -> None:
     """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
     formats = _parse_formats(fmt)
+    from .dask_batch import scheduler_address
+    try:
+        address = scheduler_address(executor)
+    except ValueError:
+        raise typer.BadParameter(f"只能是 local 或 dask://主机:端口，收到：{executor}",
+                                 param_hint="--executor") from None
+    if send_back and address is None:
+        raise typer.BadParameter("--send-back 只能与 --executor dask://… 同用", param_hint="--send-back")
     if pdf_variant is not None:
         if pdf_variant.lower() not in PDF_VARIANTS:
             raise typer.BadParameter(f"只能是 {' 或 '.join(PDF_VARIANTS)}，收到：{pdf_variant}",
@@ -352,7 +367,8 @@ def render_cmd(
         prepare_out_dir(out)
     except OutputError as exc:
         raise _output_refused(exc) from None
-    if len(names) == 1:
+    manifest = None
+    if len(names) == 1 and address is None:
         outcomes = [render_file(names[0], str(out), formats, units, layout=layout,
                                 skip_unchanged=not force)]
         if outcomes[0].status == "skipped":  # the warnings of the render it skipped, again
@@ -366,8 +382,16 @@ def render_cmd(
                 typer.echo(f"已生成 {path}")
     else:
         from .batch import render_batch
-        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units,
-                                layout=layout, force=force, timeout=timeout)
+        from .dask_batch import ClusterError
+        from .manifest import Manifest
+        manifest = Manifest(out, formats, {"units": units, "layout": layout})
+        try:
+            outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units,
+                                    layout=layout, force=force, timeout=timeout, executor=address,
+                                    send_back=send_back, manifest=manifest)
+        except ClusterError as exc:
+            _err(f"错误：{exc}")
+            raise typer.Exit(int(Exit.USAGE)) from None
         if _STATE["debug"]:
             for o in outcomes:
                 if o.detail:
@@ -375,6 +399,9 @@ def render_cmd(
     code = _exit_code(outcomes)
     if report is not None:
         from .report import batch_report
+        if manifest is not None:  # the batch's report is built from its manifest lines
+            from .manifest import outcomes as recorded
+            outcomes = recorded(manifest.path, manifest.batch, names) or outcomes
         _write(report, json.dumps(batch_report(outcomes, str(out), code), ensure_ascii=False,
                                   indent=2).encode("utf-8") + b"\n")
     raise typer.Exit(code)
