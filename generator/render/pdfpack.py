@@ -13,10 +13,17 @@ WeasyPrint also embeds one subset per font *description*: 仿宋 text at weight 
 level-3 headings) draws FandolFang-Regular's own outlines, yet gets a second subset repeating
 them. Subsets of one font program (same CFF name, tables and private dicts, no glyph id with
 two different programs) are merged into one stream their descriptors share.
+
+Where it is exact, a CID-keyed CFF subset is embedded bare (/FontFile3 /CIDFontType0C) rather
+than in its OpenType wrapper, whose tables a PDF viewer does not use (`bare_cff`). Page content
+streams lose precision nobody sees — numbers rounded to 1/100 px (`round_numbers`) — and the
+thousands of table-border segments WeasyPrint strokes one by one, each in its own saved state,
+are stroked as one path per run of equal state (`merge_strokes`): the same pixels.
 """
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from typing import Any
 
@@ -159,17 +166,124 @@ def _share_font_programs(pdf: pydyf.PDF, descriptors: list[pydyf.Dictionary]) ->
             stream.compress = False
 
 
+def bare_cff(raw: bytes) -> bytes | None:
+    """The CFF table of a CFF-flavoured OpenType font when it can be embedded bare, as
+    /FontFile3 /CIDFontType0C (ISO 32000 §9.9): a CID-keyed CFF whose charset maps every glyph
+    id to the same CID (WeasyPrint's subsets keep glyph ids and write them as CIDs, Identity),
+    so a viewer finds the same glyph through either container. None otherwise. The OpenType
+    wrapper's tables (cmap, hmtx, vmtx, name, OS/2 …) are not needed in a PDF: the widths are
+    in /W, the text's Unicode in /ToUnicode."""
+    if raw[:4] != b"OTTO":
+        return None
+    font = TTFont(io.BytesIO(raw), recalcBBoxes=False, recalcTimestamp=False)
+    if "CFF " not in font:
+        return None
+    top = font["CFF "].cff.topDictIndex[0]
+    if not hasattr(top, "ROS"):
+        return None
+    charset = top.charset
+    if any(name != f"cid{gid:05d}" for gid, name in enumerate(charset) if gid):
+        return None
+    return bytes(font.reader["CFF "])
+
+
+_DECIMAL = re.compile(rb"(?<![\w.])(-?\d+)\.(\d{3,})")
+
+
+def _rounded(match: re.Match[bytes]) -> bytes:
+    """A decimal with more than two places rounded to two (WeasyPrint's user unit is the CSS
+    px, 0.75 pt: 0.005 px is 1/500 mm, far below any printer's or screen's dot)."""
+    whole, places = match.group(1), match.group(2)
+    value = round(float(whole + b"." + places), 2)
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return b"0" if text in ("-0", "") else text.encode("ascii")
+
+
+def round_numbers(data: bytes) -> bytes:
+    """A page content stream with its operands rounded to two decimals (`_rounded`); left
+    alone when it holds a literal string or an inline image, where digits are not operands
+    (WeasyPrint writes text as hex strings)."""
+    if b"(" in data or b"BI" in data:
+        return data
+    return _DECIMAL.sub(_rounded, data)
+
+
+# One border segment as WeasyPrint strokes it: its own saved state, stroke alpha, colour, width,
+# one line. Table cells give thousands of them (5 866 in the 2025 example).
+_SEGMENT = re.compile(rb"q\nq\n(/[A-Za-z0-9.]+) gs\n([-\d. ]+ RG\n[\d.]+ w\n)"
+                      rb"([-\d.]+ [-\d.]+ m\n[-\d.]+ [-\d.]+ l\n)S\nQ\nQ\n")
+
+
+def merge_strokes(data: bytes, opaque: set[str]) -> bytes:
+    """Runs of border segments stroked one after another in the same state (an opaque stroke
+    alpha, colour and width) become one path of several subpaths stroked once: the same
+    pixels — each subpath is capped as before, no joins are added, and an opaque stroke
+    painted twice over an overlap looks as painted once. Anything else is left as it is."""
+    out: list[bytes] = []
+    at = 0
+    run_state: tuple[bytes, bytes] | None = None
+    run_end = -1
+    for match in _SEGMENT.finditer(data):
+        name, state, line = match.group(1), match.group(2), match.group(3)
+        if name.decode("ascii")[1:] not in opaque:
+            continue
+        if run_state == (name, state) and match.start() == run_end:
+            out.append(line)
+        else:
+            if run_state is not None:
+                out.append(b"S\nQ\n")
+            out.append(data[at:match.start()])
+            out.append(b"q\n" + name + b" gs\n" + state + line)
+            run_state = (name, state)
+        at = run_end = match.end()
+    if run_state is not None:
+        out.append(b"S\nQ\n")
+    out.append(data[at:])
+    return b"".join(out)
+
+
+def _opaque_stroke_states(pdf: pydyf.PDF) -> set[str]:
+    """Names of the ExtGStates that only set an opaque stroke (WeasyPrint's {'CA': 1})."""
+    names = set()
+    for obj in pdf.objects:
+        states = obj.get("ExtGState") if isinstance(obj, pydyf.Dictionary) else None
+        if not isinstance(states, dict):
+            continue
+        for name, state in states.items():
+            if isinstance(state, dict) and set(state) == {"CA"} and state["CA"] == 1:
+                names.add(str(name))
+    return names
+
+
+def _pack_page_contents(pdf: pydyf.PDF) -> None:
+    """Page content streams: border segments merged (`merge_strokes`), numbers rounded."""
+    opaque = _opaque_stroke_states(pdf)
+    for obj in pdf.objects:
+        if not isinstance(obj, pydyf.Dictionary) or obj.get("Type") != "/Page" or "Contents" not in obj:
+            continue
+        stream = pdf.objects[int(object_bytes(obj["Contents"]).split()[0])]
+        if not isinstance(stream, pydyf.Stream) or "Filter" in stream.extra:
+            continue
+        data = b"\n".join(object_bytes(item) for item in stream.stream)
+        stream.stream = [round_numbers(merge_strokes(data, opaque))]
+
+
 def pack_font_streams(document: Any, pdf: pydyf.PDF) -> None:
-    """WeasyPrint finisher: subsets of one font merged, then Flate + PNG predictors for every
-    /FontFile3 (OpenType) stream."""
+    """WeasyPrint finisher: subsets of one font merged, embedded as bare CFF where that is
+    exact (`bare_cff`), then Flate + PNG predictors for every /FontFile3 stream."""
     descriptors = [obj for obj in pdf.objects if isinstance(obj, pydyf.Dictionary)
                    and obj.get("Type") == "/FontDescriptor" and "FontFile3" in obj]
     _share_font_programs(pdf, descriptors)
+    _pack_page_contents(pdf)
     for obj in descriptors:
         stream = pdf.objects[int(object_bytes(obj["FontFile3"]).split()[0])]
         if not isinstance(stream, pydyf.Stream) or "Filter" in stream.extra:
             continue
         raw = b"\n".join(object_bytes(item) for item in stream.stream)
+        cff = bare_cff(raw) if "CIDSet" not in obj else None
+        if cff is not None:
+            raw = cff
+            stream.extra["Subtype"] = "/CIDFontType0C"
         stream.stream = [zlib.compress(png_mixed(raw), 9)]
         stream.compress = False
         stream.extra["Filter"] = "/FlateDecode"
