@@ -179,3 +179,16 @@ def test_a_batch_interrupted_half_way_renders_only_the_rest(cluster, tmp_path, w
     for name, inode in kept.items():  # what the first run published was not written again
         assert (out / name).stat().st_ino == inode
     assert len(outputs(out)) == 4
+
+
+def test_results_sent_back_are_published_by_the_client(cluster, tmp_path):
+    address, _ = cluster
+    files = [str(variant(tmp_path, "a.yaml", "941")), str(variant(tmp_path, "b.yaml", "942"))]
+    out = tmp_path / "out"
+    outcomes = batch.render_batch(files, str(out), ("xlsx",), send_back=True,
+                                  executor=address.replace("dask://", "tcp://"))
+    assert [o.status for o in outcomes] == ["ok", "ok"]
+    assert all(Path(p).is_file() for o in outcomes for p in o.outputs)
+    # the client wrote the skip-unchanged records: a local re-run skips both
+    again = batch.render_batch(files, str(out), ("xlsx",), 1)
+    assert [o.status for o in again] == ["skipped", "skipped"]
