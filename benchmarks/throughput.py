@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shlex
 import statistics
 import subprocess
@@ -32,13 +33,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def run(cmd: str) -> float:
+def run(cmd: str) -> tuple[float, float]:
+    """(wall, CPU of the command's processes) — the CPU misses the Dask workers."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     code = subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                           check=False).returncode
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if code:
         print(f"exit {code}: {cmd}", file=sys.stderr)
-    return time.perf_counter() - start
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> int:
@@ -60,23 +65,29 @@ def main() -> int:
                     "render --executor dask:// (2 workers)": f"{render} --executor {address}"}
         run(commands["render --executor dask:// (2 workers)"])  # warm the workers
         times: dict[str, list[float]] = {name: [] for name in commands}
+        cpus: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.n):
             for name, cmd in commands.items():
-                times[name].append(run(cmd))
+                wall, cpu = run(cmd)
+                times[name].append(wall)
+                cpus[name].append(cpu)
         load = os.getloadavg()[0]
         single = Path(tmp) / "single"
         subprocess.run([sys.executable, "-m", "generator", "render", str(ROOT / "inputs" / "524-xigang-2025.yaml"),
                         "-o", str(single), "-f", "pdf"], stdout=subprocess.DEVNULL, check=False)
-        pdf = next(single.rglob("*.pdf"), None)
-    first = statistics.median(times[f"{args.files} × baseline"])
-    print(f"load {load:.2f}; {args.n} alternating rounds; wall-time medians")
-    print("| command | wall (s) | min–max | ratio to the baseline |")
-    print("|---|---:|---:|---:|")
+        size = sum(p.stat().st_size for p in single.rglob("*.pdf"))
+    first = f"{args.files} × baseline"
+    w0, c0 = statistics.median(times[first]), statistics.median(cpus[first])
+    print(f"load {load:.2f}; {args.n} alternating rounds; medians (CPU: the measured command's own "
+          "processes, not the Dask workers)")
+    print("| command | wall (s) | min–max | wall ratio | CPU (s) | CPU ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name, values in times.items():
-        m = statistics.median(values)
-        print(f"| {name} | {m:.2f} | {min(values):.2f}–{max(values):.2f} | {m / first:.2f} |")
-    if pdf is not None:
-        print(f"PDF of the 2025 example: {pdf.stat().st_size} bytes ({pdf.stat().st_size / 1024:.0f} KB)")
+        w, c = statistics.median(values), statistics.median(cpus[name])
+        dask = "dask" in name
+        print(f"| {name} | {w:.2f} | {min(values):.2f}–{max(values):.2f} | {w / w0:.2f} | "
+              f"{'—' if dask else f'{c:.2f}'} | {'—' if dask else f'{c / c0:.2f}'} |")
+    print(f"PDF of the 2025 example: {size} bytes ({size / 1024:.0f} KB)")
     return 0
 
 

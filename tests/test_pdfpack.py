@@ -17,9 +17,9 @@ def seg(a: bytes, b: bytes, state: bytes = b"/A1 gs\n0 0 0 RG\n0.8 w\n") -> byte
     return b"q\nq\n" + state + a + b" m\n" + b + b" l\nS\nQ\nQ\n"
 
 
-def test_numbers_are_rounded_to_two_places_and_nothing_else_changes():
+def test_numbers_are_cut_to_two_places_and_nothing_else_changes():
     data = b"1 0 0 -1 361.071354 168.416 Tm\n/F1 21.333008 Tf\n[<0001>0] TJ\n-0.0004 w\n0.75 0 0 0.75 0 0 cm\n"
-    assert round_numbers(data) == (b"1 0 0 -1 361.07 168.42 Tm\n/F1 21.33 Tf\n[<0001>0] TJ\n0 w\n"
+    assert round_numbers(data) == (b"1 0 0 -1 361.07 168.41 Tm\n/F1 21.33 Tf\n[<0001>0] TJ\n-0.00 w\n"
                                    b"0.75 0 0 0.75 0 0 cm\n")
     literal = b"BT (1.23456) Tj ET\n1.23456 w\n"  # a literal string: digits may be text
     assert round_numbers(literal) == literal
@@ -39,9 +39,16 @@ def test_border_segments_of_one_state_become_one_path():
     assert apart.count(b"S\n") == 2 and b"0 0 1 rg\n" in apart
 
 
-def test_bare_cff_only_for_a_cid_keyed_cff_font():
+def test_bare_cff_only_for_a_cid_keyed_cff_font_with_glyph_ids_as_cids():
     assert bare_cff(b"\x00\x01\x00\x00" + bytes(100)) is None  # TrueType
     assert bare_cff(b"%PDF") is None
+    assert bare_cff(b"OTTO" + bytes(8)) is None  # no CFF table
+    from generator.render.pdfpack import _identity_charset
+    assert _identity_charset(bytes([2, 0, 1, 0, 4]), 0, 6)  # format 2: CIDs 1–5 for glyphs 1–5
+    assert not _identity_charset(bytes([2, 0, 2, 0, 4]), 0, 6)  # starts at CID 2
+    assert _identity_charset(bytes([1, 0, 1, 1, 0, 3, 2]), 0, 6)  # format 1: 1–2, 3–5
+    assert _identity_charset(bytes([0, 0, 1, 0, 2]), 0, 3)  # format 0
+    assert not _identity_charset(bytes([0, 0, 2, 0, 1]), 0, 3)
 
 
 @pytest.mark.slow

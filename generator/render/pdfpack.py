@@ -166,46 +166,117 @@ def _share_font_programs(pdf: pydyf.PDF, descriptors: list[pydyf.Dictionary]) ->
             stream.compress = False
 
 
+def _index(data: bytes, at: int) -> tuple[list[bytes], int]:
+    """A CFF INDEX at `at`: its items and the offset after it."""
+    count = int.from_bytes(data[at:at + 2], "big")
+    if count == 0:
+        return [], at + 2
+    size = data[at + 2]
+    offsets = [int.from_bytes(data[at + 3 + i * size:at + 3 + (i + 1) * size], "big")
+               for i in range(count + 1)]
+    base = at + 2 + (count + 1) * size
+    return [data[base + a:base + b] for a, b in zip(offsets, offsets[1:])], base + offsets[-1]
+
+
+def _top_dict(data: bytes) -> dict[int, list[float]]:
+    """The CFF Top DICT: operator (two-byte ones as 1200 + n) → operands."""
+    _, at = _index(data, data[2])  # Name INDEX, after the header
+    tops, _ = _index(data, at)
+    d, out, operands, i = tops[0], {}, [], 0
+    while i < len(d):
+        b = d[i]
+        if b <= 21:
+            op = 1200 + d[i + 1] if b == 12 else b
+            i += 2 if b == 12 else 1
+            out[op], operands = operands, []
+        elif b == 28:
+            operands.append(int.from_bytes(d[i + 1:i + 3], "big", signed=True))
+            i += 3
+        elif b == 29:
+            operands.append(int.from_bytes(d[i + 1:i + 5], "big", signed=True))
+            i += 5
+        elif b == 30:  # a real: nibbles up to 0xf; its value is not needed here
+            i += 1
+            while i < len(d) and (d[i] & 0x0F) != 0x0F and (d[i] >> 4) != 0x0F:
+                i += 1
+            operands.append(0.0)
+            i += 1
+        elif b <= 246:
+            operands.append(b - 139)
+            i += 1
+        elif b <= 250:
+            operands.append((b - 247) * 256 + d[i + 1] + 108)
+            i += 2
+        elif b <= 254:
+            operands.append(-(b - 251) * 256 - d[i + 1] - 108)
+            i += 2
+        else:
+            raise ValueError("reserved DICT byte")
+    return out
+
+
+def _identity_charset(data: bytes, at: int, glyphs: int) -> bool:
+    """The charset at `at` gives glyph id g the CID g, for every glyph (formats 0, 1, 2)."""
+    fmt, pos, expect = data[at], at + 1, 1
+    if fmt == 0:
+        return data[pos:pos + 2 * (glyphs - 1)] == b"".join(
+            g.to_bytes(2, "big") for g in range(1, glyphs))
+    if fmt not in (1, 2):
+        return False
+    width = 1 if fmt == 1 else 2
+    while expect < glyphs:
+        first = int.from_bytes(data[pos:pos + 2], "big")
+        left = int.from_bytes(data[pos + 2:pos + 2 + width], "big")
+        if first != expect:
+            return False
+        expect += left + 1
+        pos += 2 + width
+    return expect == glyphs
+
+
 def bare_cff(raw: bytes) -> bytes | None:
     """The CFF table of a CFF-flavoured OpenType font when it can be embedded bare, as
     /FontFile3 /CIDFontType0C (ISO 32000 §9.9): a CID-keyed CFF whose charset maps every glyph
     id to the same CID (WeasyPrint's subsets keep glyph ids and write them as CIDs, Identity),
     so a viewer finds the same glyph through either container. None otherwise. The OpenType
     wrapper's tables (cmap, hmtx, vmtx, name, OS/2 …) are not needed in a PDF: the widths are
-    in /W, the text's Unicode in /ToUnicode."""
+    in /W, the text's Unicode in /ToUnicode. Read without decompiling the font (fontTools would
+    build 63 000 glyph names for a Noto CJK subset)."""
     if raw[:4] != b"OTTO":
         return None
-    font = TTFont(io.BytesIO(raw), recalcBBoxes=False, recalcTimestamp=False)
-    if "CFF " not in font:
+    tables = int.from_bytes(raw[4:6], "big")
+    for i in range(tables):
+        entry = raw[12 + 16 * i:28 + 16 * i]
+        if entry[:4] == b"CFF ":
+            offset, length = int.from_bytes(entry[8:12], "big"), int.from_bytes(entry[12:16], "big")
+            break
+    else:
         return None
-    top = font["CFF "].cff.topDictIndex[0]
-    if not hasattr(top, "ROS"):
+    data = raw[offset:offset + length]
+    try:
+        top = _top_dict(data)
+        if 1230 not in top or 15 not in top or 17 not in top:  # ROS, charset, CharStrings
+            return None
+        glyphs = int.from_bytes(data[int(top[17][0]):int(top[17][0]) + 2], "big")
+        if not _identity_charset(data, int(top[15][0]), glyphs):
+            return None
+    except (IndexError, ValueError):
         return None
-    charset = top.charset
-    if any(name != f"cid{gid:05d}" for gid, name in enumerate(charset) if gid):
-        return None
-    return bytes(font.reader["CFF "])
+    return bytes(data)
 
 
-_DECIMAL = re.compile(rb"(?<![\w.])(-?\d+)\.(\d{3,})")
-
-
-def _rounded(match: re.Match[bytes]) -> bytes:
-    """A decimal with more than two places rounded to two (WeasyPrint's user unit is the CSS
-    px, 0.75 pt: 0.005 px is 1/500 mm, far below any printer's or screen's dot)."""
-    whole, places = match.group(1), match.group(2)
-    value = round(float(whole + b"." + places), 2)
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return b"0" if text in ("-0", "") else text.encode("ascii")
+_DECIMAL = re.compile(rb"(?<![\w.])(-?\d+\.\d\d)\d+")
 
 
 def round_numbers(data: bytes) -> bytes:
-    """A page content stream with its operands rounded to two decimals (`_rounded`); left
-    alone when it holds a literal string or an inline image, where digits are not operands
-    (WeasyPrint writes text as hex strings)."""
+    """A page content stream with its operands cut to two decimals (WeasyPrint's user unit is
+    the CSS px, 0.75 pt: 0.01 px is 1/400 mm, far below any printer's or screen's dot; cut,
+    not rounded, so the substitution runs without a Python call per number). Left alone when
+    it holds a literal string or an inline image, where digits are not operands (WeasyPrint
+    writes text as hex strings)."""
     if b"(" in data or b"BI" in data:
         return data
-    return _DECIMAL.sub(_rounded, data)
+    return _DECIMAL.sub(rb"\1", data)
 
 
 # One border segment as WeasyPrint strokes it: its own saved state, stroke alpha, colour, width,
