@@ -182,7 +182,9 @@ def _top_dict(data: bytes) -> dict[int, list[float]]:
     """The CFF Top DICT: operator (two-byte ones as 1200 + n) → operands."""
     _, at = _index(data, data[2])  # Name INDEX, after the header
     tops, _ = _index(data, at)
-    d, out, operands, i = tops[0], {}, [], 0
+    d, i = tops[0], 0
+    out: dict[int, list[float]] = {}
+    operands: list[float] = []
     while i < len(d):
         b = d[i]
         if b <= 21:
