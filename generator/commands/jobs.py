@@ -80,7 +80,8 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 def _thread_time_limit(seconds: float) -> Iterator[None]:
     """FileTimeout raised in this (non-main) thread after `seconds`, through the C API's
     PyThreadState_SetAsyncExc (signals reach the main thread only). Like SIGALRM it is seen
-    between bytecodes, and it is repeated every half second until the block is left."""
+    between bytecodes, and it is repeated every 1/20 s until the block is left (one raised
+    where it is swallowed — a finalizer, a callback — is raised again)."""
     import ctypes
     target = ctypes.c_ulong(threading.get_ident())
     left = threading.Event()
@@ -90,7 +91,7 @@ def _thread_time_limit(seconds: float) -> Iterator[None]:
             return
         while not left.is_set():
             ctypes.pythonapi.PyThreadState_SetAsyncExc(target, ctypes.py_object(FileTimeout))
-            left.wait(0.5)
+            left.wait(0.05)
 
     timer = threading.Thread(target=fire, name="budgetgen-time-limit", daemon=True)
     timer.start()
