@@ -192,3 +192,17 @@ def test_results_sent_back_are_published_by_the_client(cluster, tmp_path):
     # the client wrote the skip-unchanged records: a local re-run skips both
     again = batch.render_batch(files, str(out), ("xlsx",), 1)
     assert [o.status for o in again] == ["skipped", "skipped"]
+
+
+def test_a_department_with_its_units_is_one_task_and_matches_a_local_batch(cluster, tmp_path):
+    """--units: the 所属单位 are rendered in the department's task; the same files, byte for byte."""
+    address, _ = cluster
+    files = [str(INPUTS / "730-shixian-nongye-2025.yaml"), str(INPUTS / "612-nanguan-2023.yaml")]
+    local = batch.render_batch(files, str(tmp_path / "local"), ("xlsx",), 1, units=True)
+    remote = batch.render_batch(files, str(tmp_path / "dask"), ("xlsx",), units=True,
+                                executor=address.replace("dask://", "tcp://"))
+    assert [o.status for o in remote] == ["ok", "ok"]
+    assert remote[0].units and [len(u.outputs) for u in remote[0].units] == [len(u.outputs) for u in local[0].units]
+    a, b = outputs(tmp_path / "local"), outputs(tmp_path / "dask")
+    assert sorted(a) == sorted(b) and len(a) > 2
+    assert all(a[name] == b[name] for name in a)
