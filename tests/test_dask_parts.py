@@ -63,3 +63,13 @@ def _inside_limit() -> str:
     assert total == 499500
     threading.Event().wait(0.5)  # past the limit, outside the block: no late FileTimeout
     return "ok"
+
+
+def test_without_distributed_the_batch_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed → ImportError
+    result = CliRunner().invoke(app, ["render", str(EXAMPLE), "-o", str(tmp_path), "-f", "xlsx",
+                                      "--executor", "dask://127.0.0.1:1"])
+    assert result.exit_code == 2
+    assert "pip install 'budgetgen[dask]'" in result.output
+    assert not [p for p in tmp_path.iterdir() if p.name != ".budgetgen"]  # nothing rendered
