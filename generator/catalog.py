@@ -38,7 +38,8 @@ def cn_number(n: int) -> str:
 
 @dataclass(frozen=True)
 class FunctionClass:
-    """A row of the 收支总表's expenditure side: a 类, or (code None) a layout row like 人行科目."""
+    """A row of the 收支总表's expenditure side: a 类 of the catalog, or (code None) a row a
+    layout's form adds after them (its `extra_rows`, such as 人行科目)."""
     seq: int
     code: str | None
     name: str
@@ -69,7 +70,7 @@ class Entry:
 
 @dataclass(frozen=True)
 class Catalog:
-    function_classes: tuple[FunctionClass, ...]  # the 类 and the layout rows, in row order
+    function_classes: tuple[FunctionClass, ...]  # the 类, in row order
     function_names: dict  # code (3/5/7 digits) → name
     economic_classes: dict  # code (3) → EconomicClass
     economic_names: dict  # code (3/5) → name
@@ -194,7 +195,6 @@ def _item(value: Any) -> tuple[str, str | None, bool]:
 class _Table:
     """A catalog file's content after its base and amendments are applied."""
     classes: list = field(default_factory=list)
-    layout_rows: list = field(default_factory=list)
     names: dict = field(default_factory=dict)
     funds: dict = field(default_factory=dict)
     unconfirmed: set = field(default_factory=set)
@@ -229,8 +229,6 @@ def _load_table(directory: Path, stem: str, year: int, depth: int = 0) -> _Table
             table.names[str(c["code"])] = str(c["name"])
             if c.get("fund"):
                 table.funds[str(c["code"])] = c["fund"]
-    if data.get("layout_rows") is not None:
-        table.layout_rows = [str(r) for r in data["layout_rows"]]
     _apply(table, data.get("items") or {})
     amend = data.get("amend") or {}
     _apply(table, amend.get("add") or {})
@@ -284,8 +282,7 @@ def _load(year: int, directory: str) -> Catalog:
         _apply(ec, raw.get("items") or {})
         ec.sources.append(f"{raw.get('title', '部门预算支出经济分类科目')}（{raw.get('document', '文号未注明')}）")
         edata_classes = ec.classes
-    rows = [(str(c["code"]), str(c["name"])) for c in fn.classes] + [(None, r) for r in fn.layout_rows]
-    classes = tuple(FunctionClass(i + 1, code, name) for i, (code, name) in enumerate(rows))
+    classes = tuple(FunctionClass(i + 1, str(c["code"]), str(c["name"])) for i, c in enumerate(fn.classes))
     eclasses = {str(c["code"]): EconomicClass(str(c["code"]), str(c["name"]), str(c["kind"]))
                 for c in edata_classes}
     enames = {k: v.name for k, v in eclasses.items()}

@@ -398,8 +398,13 @@ def _whole(budget: Budget, units: list[Budget], lines: list[_Line]) -> tuple[Bud
     }), origins
 
 
-def _items(blocks: list) -> dict[str, Decimal]:
-    return {k: sum((getattr(b, k) for b in blocks), ZERO) for k in ThreePublicItems.model_fields}
+def _items(blocks: list) -> dict[str, Decimal | None]:
+    """Item by item; an optional item (会议费, 培训费) no file gives stays not given."""
+    out: dict[str, Decimal | None] = {}
+    for k in ThreePublicItems.model_fields:
+        given = [getattr(b, k) for b in blocks if getattr(b, k) is not None]
+        out[k] = sum(given, ZERO) if given or ThreePublicItems.model_fields[k].default is not None else None
+    return out
 
 
 def _three_public(blocks: list[ThreePublic]) -> ThreePublic:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -26,9 +27,10 @@ from pydantic import (
     model_validator,
 )
 
+from . import sentences
 from .loader import RawDoc, load_file
 from .model import ProcurementFund, Source, ThreePublicItems
-from .problems import Location, Problem, error
+from .problems import Location, Problem, error, warning
 
 LAYOUT_DIR = Path(__file__).resolve().parent / "layouts"
 LAYOUT_SUFFIXES = (".yaml", ".yml")
@@ -46,6 +48,7 @@ FUND_GROUPS = {
 MEASURES = ("basic", "project", "operating", "remit", "subsidy")
 PROCUREMENT_FUNDS = tuple(f.value for f in ProcurementFund)
 THREE_PUBLIC_ITEMS = tuple(ThreePublicItems.model_fields)
+Unit = Literal["万元", "元"]
 INDICATOR_COLUMNS = ("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据")
 
 # Placeholders a text template may use. {资金:a+b} sums 资金来源 (or groups), {占比:名称} is a
@@ -69,6 +72,9 @@ def template_fields(text: str) -> list[tuple[str, str | None]]:
 def check_template(text: str, allowed: set[str] | None = None) -> str:
     """Raise ValueError (Chinese) for an unknown placeholder or a stray brace."""
     allowed = PLACEHOLDERS if allowed is None else allowed
+    if sentences.is_template(text):
+        raise ValueError("这里只做查找替换，只能用 {占位符}；带 {{ }} 或 {% %} 的句子模板请写成内容项 "
+                         "{template: …}（见 docs/layouts.md“句子模板”）")
     for name, arg in template_fields(text):
         if name == "资金":
             for part in (arg or "").split("+"):
@@ -189,6 +195,7 @@ class _Table(_Strict):
     landscape: bool = False
     empty_note: str | None = None  # printed when the table has no rows
     notes: list[str] = []  # 注 lines under the table
+    unit: Unit | None = None  # this table's amounts and {单位}; default the layout's `unit`
 
     @field_validator("meta")
     @classmethod
@@ -202,6 +209,9 @@ class SummaryTable(_Table):
     """收支总表: income rows on the left, expenditure by function class on the right."""
     kind: Literal["summary"]
     income_rows: list[FundRow] = Field(min_length=1)
+    # rows the province's form prints after the 类 on the expenditure side (Hebei: 人行科目);
+    # they are this layout's rows, not 类 of the catalog, and carry no amount
+    extra_rows: list[Annotated[str, Field(min_length=1)]] = []
 
 
 class FunctionTable(_Table):
@@ -224,6 +234,7 @@ class FunctionTable(_Table):
 class FiscalSummaryTable(_Table):
     """财政拨款收支总表."""
     kind: Literal["fiscal_summary"]
+    extra_rows: list[Annotated[str, Field(min_length=1)]] = []  # as in the 收支总表
 
 
 class EconomicTable(_Table):
@@ -236,6 +247,9 @@ class ThreePublicTable(_Table):
     kind: Literal["three_public"]
     rows: list[ThreePublicRow] = []
     across: list[ThreePublicRow] = []
+    # a 机关运行经费 row (or column, across) after the 三公 items, labelled so (Shanghai's
+    # “三公”经费和机关运行经费预算表); its amount is the 公用经费 of 一般公共预算基本支出
+    operating: str | None = None
 
     @model_validator(mode="after")
     def _one(self):
@@ -328,7 +342,18 @@ BLOCKS = {
     "assets": "国有资产说明与固定资产表",
     "glossary": "名词解释",
     "other": "其他需要说明的事项",
+    "composition": "单位构成（部门文件 composition）",
 }
+# blocks whose wording a layout may replace with `template:` (a sentence template over the
+# context of generator/sentences.py); the others print the clerk's own paragraphs or a table
+TEMPLATE_BLOCKS = ("versus_prior", "operating", "three_public", "assets", "projects",
+                   "special_funds", "composition")
+
+
+def check_sentence(text: str, block: str = "") -> str:
+    """A Jinja2 sentence template, checked (sentences.TemplateProblem when refused)."""
+    sentences.check(text, block)
+    return text
 
 
 def _check_block(v: str) -> str:
@@ -361,6 +386,18 @@ class TextItem(_Strict):
         return check_template(v)
 
 
+class TemplateItem(_Strict):
+    """Paragraphs from a Jinja2 sentence template (conditions, lists; see generator/sentences.py):
+    a blank line of its output separates paragraphs; no output, no paragraph."""
+    template: Annotated[str, Field(min_length=1)]
+    indent: bool = True
+
+    @field_validator("template")
+    @classmethod
+    def _checked(cls, v: str) -> str:
+        return check_sentence(v)
+
+
 class BlockItem(_Strict):
     """A block of generated text (see BLOCKS)."""
     block: str
@@ -368,11 +405,32 @@ class BlockItem(_Strict):
     numbering: str = "（{一}）"  # performance: its three headings
     level: int = Field(2, ge=2, le=3)
     table: bool = True  # assets: with the table
+    template: str | None = None  # the block's wording (TEMPLATE_BLOCKS), instead of the default
+    headings: list[Template] | None = Field(None, min_length=3, max_length=3)  # performance
 
     @field_validator("block")
     @classmethod
     def _known(cls, v: str) -> str:
         return _check_block(v)
+
+    @model_validator(mode="after")
+    def _wording(self):
+        if self.template is not None:
+            if self.block not in TEMPLATE_BLOCKS:
+                raise sentences.TemplateProblem(
+                    f"内容块“{self.block}”的文字不能用 template 改写；可改写的有：{'、'.join(TEMPLATE_BLOCKS)}",
+                    key="block")
+            try:
+                sentences.check(self.template, self.block)
+            except sentences.TemplateProblem as exc:
+                exc.key = "template"
+                raise
+        if self.headings is not None:
+            if self.block != "performance":
+                raise ValueError("headings 只用于 performance 块（三个小标题）")
+            for heading in self.headings:
+                check_template(heading)
+        return self
 
     @field_validator("numbering")
     @classmethod
@@ -390,8 +448,8 @@ def _content_tag(v: Any) -> str:
     if isinstance(v, str):
         return "name"
     if isinstance(v, dict):
-        for key, tag in (("text", "text"), ("block", "block"), ("table", "table"),
-                         ("heading", "sub")):
+        for key, tag in (("text", "text"), ("block", "block"), ("template", "template"),
+                         ("table", "table"), ("heading", "sub")):
             if key in v:
                 return tag
         return "unknown"
@@ -419,10 +477,10 @@ class Subsection(_Strict):
 
 BlockName = Annotated[str, AfterValidator(_check_block)]
 
-Content = Annotated[Annotated[BlockName, Tag("name")] | Annotated[TextItem, Tag("text")] | Annotated[BlockItem, Tag("block")] | Annotated[TableItem, Tag("table")] | Annotated[Subsection, Tag("sub")],
+Content = Annotated[Annotated[BlockName, Tag("name")] | Annotated[TextItem, Tag("text")] | Annotated[TemplateItem, Tag("template")] | Annotated[BlockItem, Tag("block")] | Annotated[TableItem, Tag("table")] | Annotated[Subsection, Tag("sub")],
                     Discriminator(_content_tag, custom_error_type="content_kind",
                                   custom_error_message="内容项应为内容块名、{block: …}、{text: …}、"
-                                  "{table: …} 或 {heading: …, content: […]}")]
+                                  "{template: …}、{table: …} 或 {heading: …, content: […]}")]
 Subsection.model_rebuild()
 
 
@@ -458,13 +516,65 @@ class Parts(_Strict):
         return check_template(v)
 
 
+class TextAmounts(_Strict):
+    """How the 情况说明 prints amounts (the tables are not affected)."""
+    decimals: int | None = Field(None, ge=0, le=4)  # default: the layout's `decimals`
+    zero: str | None = None  # how a zero prints, e.g. "0" for “0万元”; default like any amount
+    trim: bool = False  # drop trailing zeros of the decimals: 2752.80 → 2752.8, 0.00 → 0
+
+
+DEFAULT_INCOME_SOURCES = (
+    ("一般公共预算拨款收入", ["general"]), ("政府性基金预算拨款收入", ["gov_fund"]),
+    ("国有资本经营预算拨款收入", ["soe"]), ("财政专户管理资金收入", ["special_account"]),
+    ("事业收入", ["institution"]), ("事业单位经营收入", ["operating"]), ("上级补助收入", ["superior"]),
+    ("附属单位上缴收入", ["affiliate"]), ("其他收入", ["other"]), ("上年结转结余", ["carryover"]))
+
+
+# the tables 《地方预决算公开操作规程》（财预〔2016〕143号）asks of a 部门预算 disclosure: (name, a
+# regular expression its title matches)
+REQUIRED_TABLES = [
+    ("部门收支总表", r"^(部门预算)?收支总表$"),
+    ("部门收入总表", r"收入总表$"),
+    ("部门支出总表", r"^(部门预算)?支出总表$"),
+    ("财政拨款收支总表", r"财政拨款收支总表$"),
+    ("一般公共预算支出表", r"一般公共预算(财政拨款)?支出表$"),
+    ("一般公共预算基本支出表", r"一般公共预算(财政拨款)?基本支出表$"),
+    ("一般公共预算“三公”经费支出表", r"[“\"]三公[”\"]经费(支出)?(预算)?表$"),
+    ("政府性基金预算支出表", r"政府性?基金预算(财政拨款)?支出表$"),
+]
+
+
+class Inspection(_Strict):
+    """What the 预决算公开检查 asks of a disclosure in this layout (docs/inspector-rules.md)."""
+    required_tables: list[tuple[Annotated[str, Field(min_length=1)], Annotated[str, Field(min_length=1)]]] = \
+        REQUIRED_TABLES  # (name, title pattern)
+    # projects whose 预算数 is at least this many 万元 need a 绩效目标 (goals, indicators and a 满意度
+    # row); null: the layout asks for none
+    goals_from: Decimal | None = Field(Decimal(0), ge=0)
+
+    @field_validator("required_tables")
+    @classmethod
+    def _patterns(cls, v: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        for name, pattern in v:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"required_tables 中“{name}”的表题模式无效：{exc}") from None
+        return v
+
+
 class Layout(_Strict):
     """One disclosure layout, as read from its file."""
     model_config = ConfigDict(extra="forbid", frozen=True, title="budgetgen 版式文件")
     key: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     name: str = Field(min_length=1)
     follows: list[str] = []  # the published documents this layout reproduces
-    unit: Literal["万元", "元"] = "万元"
+    # the family a key such as `beijing` names, and the budget years this file is for: the
+    # family's file whose `years` hold the department file's year is the one used
+    family: str = Field("", pattern=r"^([A-Za-z0-9][A-Za-z0-9_.-]*)?$")
+    years: list[Annotated[int, Field(ge=2000, le=2100)]] = []
+    unit: Unit = "万元"  # the tables' unit (a table may set its own)
+    text_unit: Unit | None = None  # the 情况说明's amounts; default `unit`
     decimals: int = Field(2, ge=0, le=4)
     rounding_note: str | None = None
     order: Literal["tables_first", "text_first"] = "tables_first"
@@ -482,6 +592,14 @@ class Layout(_Strict):
     # order, the layout's word by the unit's in the layout's own texts (titles, headings,
     # prose, notes), never in what the department file typed (names, duties, goals)
     unit_wording: list[tuple[Annotated[str, Field(min_length=1)], str]] = [("部门预算", "单位预算")]
+    text_amounts: TextAmounts = TextAmounts()
+    # the income sources the text's 收入列表 lists, in order, zeros included
+    income_sources: list[FundRow] = Field(
+        [FundRow(label=label, funds=funds) for label, funds in DEFAULT_INCOME_SOURCES], min_length=1)
+    # fill-in words of this layout's own starter texts: a department file holding one is
+    # unfinished (check warns, render refuses without --draft)
+    placeholders: list[Annotated[str, Field(min_length=1)]] = []
+    inspection: Inspection = Inspection()
 
     @field_validator("title", "intro", "special_funds")
     @classmethod
@@ -504,9 +622,38 @@ class Layout(_Strict):
             raise ValueError(f"节的 key 重复：{'、'.join(twice)}（每节的 key 应不同）")
         return v
 
+    @model_validator(mode="after")
+    def _family(self):
+        if bool(self.family) != bool(self.years):
+            raise ValueError("family 与 years 应同时写：family 是版式系列名（如 beijing），"
+                             "years 是本文件适用的预算年度（如 [2026]）")
+        return self
+
     @property
     def table_count(self) -> int:
         return len(self.tables)
+
+    @property
+    def units(self) -> str:
+        """The units the document prints, as a short phrase: 万元, or 表：元；说明：万元."""
+        tables = list(dict.fromkeys(t.unit or self.unit for t in self.tables))
+        text = self.text_unit or self.unit
+        if tables == [text]:
+            return text
+        return f"表：{'、'.join(tables)}；说明：{text}"
+
+    def three_public_items(self) -> set[str]:
+        """Every 三公 item a table of this layout prints (top level or inside the text)."""
+        specs: list[Any] = list(self.tables)
+        todo: list[Any] = [c for s in self.sections for c in s.content]
+        while todo:
+            item = todo.pop()
+            if isinstance(item, TableItem):
+                specs.append(item.table)
+            elif isinstance(item, Subsection):
+                todo += item.content
+        return {i for t in specs if isinstance(t, ThreePublicTable) for r in t.rows + t.across
+                for i in r.items}
 
 
 # --------------------------------------------------------------------------- loading
@@ -564,14 +711,59 @@ def _message(err: Any) -> str:
 def build_layout(doc: RawDoc) -> tuple[Layout | None, list[Problem]]:
     """Validate a loaded layout file; every mistake becomes a located problem (规则“版式”)."""
     try:
-        return Layout.model_validate(doc.data), []
+        layout = Layout.model_validate(doc.data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
             path, label = _walk(tuple(err["loc"]), doc.data)
             where = doc.locate_key(path) if err["type"] == "extra_forbidden" else doc.locate(path)
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, sentences.TemplateProblem):
+                if cause.key:  # raised by the item's model validator: its loc ends at the union tag
+                    if path and path[-1] == "block" and tuple(err["loc"])[-1] == "block":
+                        path, label = path[:-1], label.removesuffix(".block")
+                    path, label = path + (cause.key,), f"{label}.{cause.key}"
+                where = template_location(doc, path, cause)
             problems.append(error("版式", f"版式文件 {label}：{_message(err)}", where))
         return None, problems
+    _record_templates(doc, doc.data, ())
+    return layout, []
+
+
+def _record_templates(doc: RawDoc, node: Any, path: tuple) -> None:
+    """Remember where each sentence template stands, for problems found when it runs."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _record_templates(doc, value, path + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _record_templates(doc, value, path + (i,))
+    elif isinstance(node, str) and sentences.is_template(node):
+        sentences.WHERE[node] = doc.locate(path)
+
+
+def template_location(doc: RawDoc, path: tuple, problem: sentences.TemplateProblem) -> Location:
+    """Where a line and column inside a template stand in the layout file: the template's own
+    mark, moved down its lines (a block scalar `|` starts on the next line) and along the line."""
+    start = doc.locate(path)
+    if not start.line or (problem.line <= 1 and not problem.column):
+        return start
+    try:
+        lines = Path(doc.file).read_text(encoding=doc.encoding).split("\n")
+        first = lines[start.line - 1][start.column - 1:]
+    except (OSError, UnicodeError, IndexError):
+        return start
+    column = max(problem.column, 1)
+    if first[:1] in ("|", ">"):
+        line = start.line + problem.line
+        if line > len(lines):
+            return start
+        indent = len(lines[line - 1]) - len(lines[line - 1].lstrip(" "))
+        return Location(doc.file, line, indent + column)
+    quote = 1 if first[:1] in ("'", '"') else 0
+    if problem.line <= 1:
+        return Location(doc.file, start.line, start.column + quote + column - 1)
+    return Location(doc.file, start.line + problem.line - 1, column)
 
 
 @lru_cache(maxsize=32)
@@ -593,12 +785,67 @@ def load_layout_file(path: str | Path) -> tuple[Layout | None, list[Problem]]:
     return layout, list(problems)
 
 
-def resolve(name: str, base: Path | None, where: Location, what: str = "department.edition"
-            ) -> tuple[Layout | None, list[Problem]]:
-    """A layout by built-in key or by path (relative to `base`, the department file's folder).
-    An unknown name is reported at `where`; a bad file at its own lines."""
+def builtin_families() -> dict[str, list[Layout]]:
+    """Built-in layouts by family (a key such as `beijing`), each family's files by first year."""
+    out: dict[str, list[Layout]] = {}
+    for key in builtin_keys():
+        path = builtin_path(key)
+        layout = load_layout_file(path)[0] if path else None
+        if layout is not None and layout.family:
+            out.setdefault(layout.family, []).append(layout)
+    for layouts in out.values():
+        layouts.sort(key=lambda lay: min(lay.years))
+    return out
+
+
+def for_year(layouts: list[Layout], year: int | None) -> Layout:
+    """The layout of a family for a budget year: the one whose years hold it; else the latest
+    one for an earlier year; else the earliest."""
+    if year is not None:
+        for layout in layouts:
+            if year in layout.years:
+                return layout
+        earlier = [lay for lay in layouts if max(lay.years) < year]
+        if earlier:
+            return max(earlier, key=lambda lay: max(lay.years))
+    return layouts[-1] if year is None else layouts[0]
+
+
+def _years(layout: Layout) -> str:
+    return "、".join(f"{y}" for y in sorted(layout.years)) + "年度"
+
+
+def year_problems(layout: Layout, year: int | None, asked: str, where: Location,
+                  what: str) -> list[Problem]:
+    """A warning when the file's budget year is not one the layout is for, naming the layout
+    used and (when the family has one) the layout for that year."""
+    if year is None or not layout.years or year in layout.years:
+        return []
+    better = ""
+    siblings = builtin_families().get(layout.family, [])
+    right = [lay for lay in siblings if year in lay.years]
+    if right:
+        better = f"；{year}年度请用 {right[0].key}（或写 {layout.family}，按年度自动选择）"
+    elif layout.family and asked == layout.family:
+        better = f"；版式系列“{layout.family}”没有{year}年度的版式"
+    return [warning("版式", f"{what}：部门文件为{year}年度，所用版式 {layout.key}（{layout.name}）"
+                    f"适用于{_years(layout)}{better}", where, expected=f"{year}年度的版式",
+                    found=layout.key)]
+
+
+def resolve(name: str, base: Path | None, where: Location, what: str = "department.edition",
+            year: int | None = None) -> tuple[Layout | None, list[Problem]]:
+    """A layout by built-in key, by family (`beijing`: the family's file for `year`) or by path
+    (relative to `base`, the department file's folder). An unknown name is reported at `where`;
+    a bad file at its own lines; a layout not made for `year` is a warning at `where`."""
     name = name.strip()
-    path = builtin_path(name) if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) else None
+    plain = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) is not None
+    path = builtin_path(name) if plain else None
+    if path is None and plain:
+        family = builtin_families().get(name)
+        if family:
+            chosen = for_year(family, year)
+            return chosen, year_problems(chosen, year, name, where, what)
     if path is None:
         candidate = Path(name)
         if not candidate.is_absolute() and base is not None:
@@ -607,7 +854,7 @@ def resolve(name: str, base: Path | None, where: Location, what: str = "departme
         if candidate.suffix in LAYOUT_SUFFIXES and candidate.is_file():
             path = candidate
         else:
-            keys = "、".join(builtin_keys())
+            keys = "、".join(builtin_keys() + sorted(builtin_families()))
             if candidate.suffix not in LAYOUT_SUFFIXES and looks_like_file:
                 hint = f"版式文件“{name}”应以 .yaml 或 .yml 结尾"
             elif looks_like_file:
@@ -615,7 +862,10 @@ def resolve(name: str, base: Path | None, where: Location, what: str = "departme
             else:
                 hint = f"“{name}”不是内置版式（可选：{keys}）；版式文件请写路径，如 layouts/my.yaml"
             return None, [error("版式", f"{what}：{hint}", where, expected=keys, found=name)]
-    return load_layout_file(path)
+    layout, problems = load_layout_file(path)
+    if layout is not None:
+        problems += year_problems(layout, year, name, where, what)
+    return layout, problems
 
 
 def layout_schema() -> dict:
@@ -626,9 +876,13 @@ def layout_schema() -> dict:
     return schema
 
 
-def builtin(key: str) -> Layout:
-    """A built-in layout by key (raises ValueError with the problems when it does not load)."""
+def builtin(key: str, year: int | None = None) -> Layout:
+    """A built-in layout by key, or by family for `year` (raises ValueError with the problems
+    when it does not load)."""
     path = builtin_path(key)
+    family = builtin_families().get(key) if path is None else None
+    if family:
+        return for_year(family, year)
     if path is None:
         raise ValueError(f"未知的版式“{key}”：可选 {'、'.join(builtin_keys())}")
     layout, problems = load_layout_file(path)

@@ -277,12 +277,16 @@ class Department(_Strict):
     code: Text = Field(max_length=MAX_CODE_CHARS, description="部门编码，如 524")
     name: Name = Field(min_length=1, description="部门全称")
     year: Year = Field(ge=2000, le=2100, description="预算年度")
-    edition: Name = Field(min_length=1, description="版式：内置版式名（hebei-2025、hebei-2023、beijing-2025，"
+    edition: Name = Field(min_length=1, description="版式：内置版式名（hebei-2025、beijing-2026、shanghai-2025 等，或系列名 hebei、beijing、shanghai：按预算年度选用；"
                           "见 budgetgen layouts）或版式文件路径（相对于本文件）")
     unit: Literal["万元", "元"] = Field("万元", description="本文件中金额的单位：万元（默认）或元")
     published: DateText = Field("", description="公开日期（YYYY-MM-DD）：PDF 与工作簿的创建日期；不写则 PDF 不记日期")
     kind: Literal["department", "unit"] = Field(
         "department", description="公开的是：department 部门预算（默认）或 unit 单位预算（所属单位单独公开）")
+    staff: int | None = Field(None, ge=0, le=1000000, description="人数（编制或实有，可选）：用于检查人均基本支出是否合理")
+    nature: Literal["", "行政", "参公", "事业", "企业", "其他"] = Field(
+        "", description="单位类型：行政、参公（参照公务员法管理）、事业、企业、其他；机关运行经费只对行政、参公单位列示。"
+                        "不写时按机构设置（institutions）第一行的单位性质")
 
 
 class Institution(_Strict):
@@ -319,6 +323,10 @@ class ThreePublicItems(_Strict):
     vehicle_purchase: Money = Field(ZERO, description="公务用车购置费")
     vehicle_operation: Money = Field(ZERO, description="公务用车运行维护费")
     reception: Money = Field(ZERO, description="公务接待费")
+    # rows some provinces' 三公 tables add (Jiangsu, Shaanxi): given only where the layout prints
+    # them; never part of the 三公 total
+    meeting: Money | None = Field(None, description="会议费（版式的“三公”经费表列示会议费时填写；不计入“三公”经费合计）")
+    training: Money | None = Field(None, description="培训费（版式的“三公”经费表列示培训费时填写；不计入“三公”经费合计）")
 
 
 class ThreePublic(ThreePublicItems):
@@ -408,9 +416,41 @@ class Assets(_Strict):
 
 
 class PriorReasons(_Strict):
+    total: Text = Field("", description="收支总额增减原因")
     basic: Text = Field("", description="基本支出增减原因")
     project: Text = Field("", description="项目支出增减原因")
     three_public: Text = Field("", description="“三公”经费增减原因")
+
+
+def _count(raw):
+    """A count of people, written as digits (40), not 40.0, +40 or 040."""
+    text = _text(raw).strip()
+    if not re.fullmatch(r"[0-9]{1,7}", text):
+        raise ValueError(f"人数“{text}”应为不带小数的整数，如 40")
+    return int(text)
+
+
+Count = Annotated[int, BeforeValidator(_count), WithJsonSchema(
+    {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 9999999},
+               {"type": "string", "pattern": r"^\s*[0-9]{1,7}\s*$"}],
+     "description": "人数（整数）", "errorMessage": "人数应为不带小数的整数，如 40"})]
+
+
+class PriorItem(_Strict):
+    """One 三公 item last year: its budget and why this year's differs."""
+    amount: GivenMoney = Field(description="上年预算数")
+    reason: Text = Field("", description="增减原因（本年与上年不同时应写）")
+
+
+class ThreePublicPrior(_Strict):
+    """上年“三公”经费，逐项（可只写有数的项）。"""
+    overseas: PriorItem | None = Field(None, description="因公出国（境）费")
+    overseas_research: PriorItem | None = Field(None, description="其中：教学科研人员因公出国（境）费")
+    vehicle_purchase: PriorItem | None = Field(None, description="公务用车购置费")
+    vehicle_operation: PriorItem | None = Field(None, description="公务用车运行维护费")
+    reception: PriorItem | None = Field(None, description="公务接待费")
+    meeting: PriorItem | None = Field(None, description="会议费（版式列示时）")
+    training: PriorItem | None = Field(None, description="培训费（版式列示时）")
 
 
 class PriorYear(_Strict):
@@ -420,6 +460,24 @@ class PriorYear(_Strict):
     three_public: GivenMoney | None = Field(
         None, description="上年财政拨款“三公”经费预算；省略则说明中不写“三公”经费与上年的比较（从不按0比较）")
     reasons: PriorReasons = Field(PriorReasons(), description="比上年增减的原因（写入说明）")
+    three_public_items: ThreePublicPrior | None = Field(
+        None, description="上年“三公”经费逐项（每项写上年数与增减原因）；写了则说明逐项比较，"
+                          "与上年合计同写时两者应相等")
+
+
+class CompositionUnit(_Strict):
+    """A unit the department's budget comprises (单位构成)."""
+    name: Name = Field(min_length=1, description="单位名称")
+    nature: Text = Field("", description="单位性质，如 行政单位、参照公务员法管理事业单位、事业单位")
+    staff: Count | None = Field(None, description="编制数（人）")
+    actual: Count | None = Field(None, description="实有人数（人）")
+
+
+class Composition(_Strict):
+    """单位构成: the units (and their 编制) the department's budget comprises."""
+    units: list[CompositionUnit] = Field(default_factory=list, max_length=MAX_INSTITUTIONS,
+                                         description="纳入本部门预算的单位")
+    notes: Paragraphs = Field(default_factory=list, description="单位构成的说明段落（照印，可省略）")
 
 
 class ControlTotals(_Strict):
@@ -468,6 +526,12 @@ class CatalogSupplement(_Strict):
     economic: list[CatalogCode] = Field(default_factory=list, description="补充的部门预算支出经济分类科目")
 
 
+class ReviewItem(_Strict):
+    """An open item `budgetgen roll` leaves for the clerk: what to review, where."""
+    at: Text = Field(description="要复核的位置：键路径，如 prior_year.reasons、assets")
+    note: Text = Field("", description="要做什么")
+
+
 class Budget(_Strict):
     """One department's approved budget for one year: the leaf facts."""
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
@@ -483,6 +547,7 @@ class Budget(_Strict):
     duties: Paragraphs = Field(default_factory=list, description="部门职责")
     institutions: list[Institution] = Field(default_factory=list, max_length=MAX_INSTITUTIONS,
                                             description="机构设置")
+    composition: Composition | None = Field(None, description="单位构成：纳入本部门预算的单位与编制（可选）")
     expenditure: list[ExpenditureLine] = Field(
         default_factory=list, max_length=MAX_EXPENDITURE_LINES,
         description="支出（功能分类项级）；至少一行，列出所属单位（units）的部门文件可省略")
@@ -507,6 +572,9 @@ class Budget(_Strict):
         None, description="部门整体支出绩效目标（可选）")
     catalog: CatalogSupplement = Field(CatalogSupplement(),
                                        description="本文件补充的科目（目录中没有的款、项）")
+    review: list[ReviewItem] = Field(
+        default_factory=list, description="待复核事项（budgetgen roll 写入）：逐项核对、修改后删去该行；"
+                                          "还有事项时 check 给出警告，render 不正式生成（草稿可加 --draft）")
 
 
 _TYPE_MESSAGES = {
@@ -535,7 +603,9 @@ def _message(err) -> str:
     if kind == "missing":
         return f"缺少必填项“{err['loc'][-1]}”"
     if kind == "extra_forbidden":
-        return f"未知的键“{err['loc'][-1]}”（可能拼写有误；可用的键见 budgetgen schema）"
+        guess = _close_key(tuple(err["loc"]))
+        hint = f"是不是 {guess}？" if guess else "可能拼写有误；可用的键见 budgetgen schema"
+        return f"未知的键“{err['loc'][-1]}”（{hint}）"
     ctx = err.get("ctx", {})
     if kind in ("enum", "literal_error"):
         keys = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
@@ -560,6 +630,37 @@ def _message(err) -> str:
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"应为整数，实为“{err.get('input')}”"
     return _TYPE_MESSAGES.get(kind) or "格式不正确"  # never pydantic's English text
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The model class whose keys are allowed at `loc` (a pydantic error path under Budget)."""
+    import typing
+    current: type[BaseModel] | None = Budget
+    for part in loc:
+        if current is None:
+            return None
+        if isinstance(part, int) or part not in current.model_fields:
+            continue
+        annotation = current.model_fields[part].annotation
+        current = None
+        stack = [annotation]
+        while stack:
+            t = stack.pop()
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                current = t
+                break
+            stack.extend(typing.get_args(t))
+    return current
+
+
+def _close_key(loc: tuple) -> str | None:
+    """The allowed key closest to a misspelt one (“basci” → basic), or None."""
+    import difflib
+    model = _model_at(loc[:-1])
+    if model is None or not isinstance(loc[-1], str):
+        return None
+    found = difflib.get_close_matches(loc[-1].strip().lower(), list(model.model_fields), n=1, cutoff=0.6)
+    return found[0] if found else None
 
 
 _XLSX_LIMIT = Decimal(10) ** 13  # 13 integer digits + 2 decimals = 15 significant digits

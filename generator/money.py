@@ -89,7 +89,12 @@ def _why_not(text: str, body: str, what: str) -> str:
     if half != body and _PLAIN.fullmatch(half.lstrip("-")):
         return f"{what}“{text}”含全角数字，请改用半角数字（如 {text.translate(_FULLWIDTH)}）"
     if "," in body or "，" in body:
-        return f"{what}“{text}”含千位分隔符，请去掉逗号（如 {re.sub('[,，]', '', text)}）"
+        # only commas every three digits are thousands separators; “26，00” may be 26.00 or
+        # 2600: no guess that could change the figure's magnitude
+        if re.fullmatch(r"-?[0-9]{1,3}([,，][0-9]{3})+(\.[0-9]+)?", half):
+            return f"{what}“{text}”含千位分隔符，请去掉逗号（如 {re.sub('[,，]', '', text)}）"
+        return (f"{what}“{text}”中的逗号不是每三位一个的千位分隔符，无法判断本意：请写成不带逗号的数字，"
+                "小数点用半角“.”")
     if "万" in body or "元" in body:
         return f"{what}“{text}”不要写单位：金额一律以万元为单位，只写数字"
     lower = body.lower().lstrip("+")

@@ -22,13 +22,14 @@ from .layout import resolve as resolve_layout
 from .loader import RawDoc, load_file, load_text
 from .model import Budget, build_model
 from .problems import Problem, has_errors, sort_problems
-from .validate import RULES, validate
+from .validate import RULES, inspector, validate
 from .validate.totals import control_totals, declared_income
 
 _REFUSALS = {"YAML标签", "YAML键", "YAML别名"}
 # a department file's declared totals and income are the whole department's, not its 本级's
 WHOLE_RULES = (declared_income, control_totals)
 OWN_RULES = tuple(r for r in RULES if r not in WHOLE_RULES)
+PRINTED_RULES = inspector.PRINTED_RULES
 
 
 @dataclass
@@ -94,14 +95,16 @@ def _layout(doc: RawDoc, override: str | None) -> tuple[Layout | None, list[Prob
     """The layout named by --layout (relative to the working folder) or by department.edition
     (relative to the department file). No name at all is the model's problem to report."""
     from .problems import Location
-    if override:
-        return resolve_layout(override, Path.cwd(), Location(doc.file), what="--layout")
     department = doc.data.get("department") if isinstance(doc.data, dict) else None
+    year = department.get("year") if isinstance(department, dict) else None
+    year = int(year) if isinstance(year, (int, str)) and str(year).strip().isdigit() else None
+    if override:
+        return resolve_layout(override, Path.cwd(), Location(doc.file), what="--layout", year=year)
     name = department.get("edition") if isinstance(department, dict) else None
     if not isinstance(name, str) or not name.strip():
         return None, []
     base = Path(doc.file).parent if doc.file and not doc.file.startswith("<") else Path.cwd()
-    return resolve_layout(name, base, doc.locate(("department", "edition")))
+    return resolve_layout(name, base, doc.locate(("department", "edition")), year=year)
 
 
 def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None = None,
@@ -124,7 +127,8 @@ def run_doc(doc: RawDoc | None, problems: list[Problem], catalog: Catalog | None
 def _single(name: str, budget: Budget, doc: RawDoc, catalog: Catalog, kind: str | None,
             layout: Layout, found: list[Problem]) -> Checked:
     disclosure, fig = compute(budget, catalog, layout, kind=kind)
-    found = found + validate(budget, fig, doc, catalog, layout=layout)
+    found = found + list(disclosure.problems) + validate(budget, fig, doc, catalog, layout=layout,
+                                                         disclosure=disclosure)
     return Checked(name, doc, budget, disclosure, fig, sort_problems(found), layout=layout)
 
 
@@ -155,7 +159,10 @@ def _department(name: str, budget: Budget, doc: RawDoc, catalog: Catalog | None,
         return Refused(name, doc, sort_problems(found), units, cons, layout)
     whole = catalog_for(cons.budget, catalog)  # every file's `catalog:` codes
     disclosure, fig = compute(cons.budget, whole, layout, kind="部门预算")
+    found += list(disclosure.problems)
     found += validate(cons.budget, fig, WholeDoc.of(doc, cons.origins), whole, WHOLE_RULES)
+    # what the consolidated disclosure prints: the inspector's rules on its tables and text
+    found += validate(cons.budget, fig, doc, whole, PRINTED_RULES, layout=layout, disclosure=disclosure)
     return Checked(name, doc, cons.budget, disclosure, fig, sort_problems(found), units, cons, layout)
 
 

@@ -259,7 +259,7 @@ def test_starter_placeholders_are_filled_by_plain_replacement():
     assert "{year}" not in text and "{prior_year}" not in text and "{edition}" not in text
     assert "资金支付时间, 2031年12月底" in text and "year: 2030" in text
     with pytest.raises(ValueError, match="未知的版式"):
-        starter_text("shanghai-2025", 2026)
+        starter_text("guangdong-2025", 2026)
 
 
 # --------------------------------------------------------------------------- roll

@@ -431,7 +431,8 @@ def test_cli_import_writes_a_file_that_passes_check(rendered, tmp_path):
     assert result.exit_code == 0, result.output
     assert f"已写出 {out}" in result.output
     assert "忽略 表七 政府性基金预算支出表 第7行：注释行" in result.output
-    assert f"{out}：检查通过" in result.output
+    # a workbook has no 部门职责 or 绩效目标 text: the imported file passes but is unfinished
+    assert f"{out}：没有错误，但有2项未完成" in result.output
     assert runner.invoke(app, ["check", str(out)]).exit_code == 0
     again = runner.invoke(app, ["import", str(rendered["2025"]), "-o", str(out)])
     assert again.exit_code == 4 and "已存在" in again.output  # the output, not the data
@@ -613,3 +614,33 @@ department_performance:
         return next(t for t in result.disclosure.schedules if t.sheet.endswith("部门整体支出绩效目标表"))
     assert goals_table(again).rows == goals_table(before).rows
     assert goals_table(again).header == goals_table(before).header
+
+
+@pytest.mark.parametrize("line, code, name", [
+    ("524秦皇岛市海港区人民政府西港路街道办事处  预算年度：2025  单位：万元", "524",
+     "秦皇岛市海港区人民政府西港路街道办事处"),
+    ("编制单位：秦皇岛市海港区人民政府西港路街道办事处　　单位：万元", "", "秦皇岛市海港区人民政府西港路街道办事处"),
+    ("部门名称：524秦皇岛市海港区人民政府西港路街道办事处\u3000预算年度：2025\u3000单位：万元", "524",
+     "秦皇岛市海港区人民政府西港路街道办事处"),
+    ("单位名称：秦皇岛市海港区人民政府西港路街道办事处 预算年度：2025年 单位：万元", "",
+     "秦皇岛市海港区人民政府西港路街道办事处"),
+])
+def test_one_cell_department_line_imports(rendered, tmp_path, line, code, name):
+    """A real export's department line: name, year and unit in one cell, with or without a
+    prefix, spaces half- or full-width — on every sheet, the meta cells beside it empty."""
+    def one_cell(book):
+        for ws in book.worksheets:
+            if "西港路街道办事处" in str(ws.cell(2, 1).value):
+                for merged in [m for m in ws.merged_cells.ranges if m.min_row == 2]:
+                    ws.unmerge_cells(str(merged))
+                for c in range(1, ws.max_column + 1):  # the year and unit cells (not 截止时间)
+                    if re.search(r"预算年度|单位：|西港路", str(ws.cell(2, c).value or "")):
+                        ws.cell(2, c).value = None
+                ws.cell(2, 1).value = line
+    path = _edit(rendered["2025"], tmp_path / "one.xlsx", one_cell)
+    # a line without the year: the year from --year (the titles of our workbook have none)
+    res, again = imported(path, **({} if "2025" in line else {"year": 2025}))
+    assert again.budget.department.name == name
+    assert again.budget.department.code == code
+    assert again.budget.department.year == 2025
+    assert again.figures.total == run(EXAMPLES["2025"]).figures.total

@@ -330,11 +330,11 @@ def test_layout_yaml_syntax_error_and_unknown_name_are_located(tmp_path):
     assert not result.ok
     (p,) = result.problems
     assert p.location.file == str(layout) and p.location.line == 3 and "制表符" in p.message
-    text = replace_once(example_text("2025"), "edition: hebei-2025", "edition: shanghai-2025")
+    text = replace_once(example_text("2025"), "edition: hebei-2025", "edition: guangdong-2025")
     result = run_text(text, "dept.yaml")
     (p,) = [p for p in result.problems if p.rule == "版式"]
-    assert p.location.line == line_of(text, "edition: shanghai-2025")
-    assert "shanghai-2025" in p.message and "beijing-2025" in p.message
+    assert p.location.line == line_of(text, "edition: guangdong-2025")
+    assert "guangdong-2025" in p.message and "beijing-2025" in p.message
     missing = replace_once(example_text("2025"), "edition: hebei-2025", "edition: nowhere/x.yaml")
     (p,) = [p for p in run_text(missing, "dept.yaml").problems if p.rule == "版式"]
     assert "不存在" in p.message

@@ -118,9 +118,30 @@ TOLERATED = [
     # a layout is named by key or by a file path: which exist is known only when the file is
     # rendered (pipeline: 版式), so the schema and the model stage take any name
     ("a layout file as the edition", "edition: hebei-2025", "edition: layouts/my-city.yaml"),
+    ("单位构成 with 编制 and 实有", "control_totals:\n",
+     "composition:\n  units:\n    - {name: 本级, nature: 行政单位, staff: 40, actual: \"38\"}\n"
+     "  notes: [本部门只有本级。]\ncontrol_totals:\n"),
+    ("上年“三公”经费逐项 with a reason", "  reasons:\n",
+     "  three_public_items:\n    reception: {amount: 1.00, reason: 压减接待}\n"
+     "    vehicle_operation: {amount: 1.48}\n  reasons:\n"),
+    ("a layout family as the edition", "edition: hebei-2025", "edition: hebei"),
+    ("会议费 and 培训费 given", "  reception: 0.23\n", "  reception: 0.23\n  meeting: 1.50\n  training: 0\n"),
+    ("会议费 left empty", "  reception: 0.23\n", "  reception: 0.23\n  meeting:\n"),
 ]
 # the documented refusals — both refuse
 REFUSED = [
+    ("编制 with decimals", "control_totals:\n", "composition:\n  units:\n    - {name: 本级, staff: 40.5}\ncontrol_totals:\n"),
+    ("编制 negative", "control_totals:\n", "composition:\n  units:\n    - {name: 本级, staff: -1}\ncontrol_totals:\n"),
+    ("编制 in words", "control_totals:\n", "composition:\n  units:\n    - {name: 本级, staff: 四十}\ncontrol_totals:\n"),
+    ("a 单位构成 unit without a name", "control_totals:\n", "composition:\n  units:\n    - {staff: 4}\ncontrol_totals:\n"),
+    ("a prior 三公 item without its amount", "  reasons:\n",
+     "  three_public_items:\n    reception: {reason: 压减接待}\n  reasons:\n"),
+    ("a prior 三公 item with an unknown key", "  reasons:\n",
+     "  three_public_items:\n    meals: {amount: 1}\n  reasons:\n"),
+    ("会议费 with 3 decimals", "  reception: 0.23\n", "  reception: 0.23\n  meeting: 1.505\n"),
+    ("会议费 negative", "  reception: 0.23\n", "  reception: 0.23\n  meeting: -1\n"),
+    ("会议费 as words", "  reception: 0.23\n", "  reception: 0.23\n  training: 一万\n"),
+    ("a misspelt 三公 row", "  reception: 0.23\n", "  reception: 0.23\n  meetings: 1\n"),
     ("an amount with 3 decimals", "basic: 1505.72}", "basic: 1505.725}"),
     ("an amount with 3 decimals as text", "basic: 1505.72}", 'basic: "1505.725"}'),
     ("a negative amount", "basic: 1505.72}", "basic: -1505.72}"),

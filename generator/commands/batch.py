@@ -39,18 +39,23 @@ DEFAULT_TIMEOUT = 600.0  # seconds per file; the largest file within the limits 
 _PR_SET_PDEATHSIG = 1
 
 
+def _options(units: bool, layout: str | None, draft: bool = False) -> dict:
+    from .jobs import options  # imported here: module import stays cheap for 'spawn'
+    return options(units, layout, draft)
+
+
 CPU_GRACE = 30.0  # seconds of CPU beyond the time limit before the kernel stops a worker
 _in_worker = False
 
 
 def _work(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None,
-          timeout: float | None = None):
+          timeout: float | None = None, draft: bool = False):
     """Runs in a worker: one file through the pipeline to its outputs (never raises)."""
     from .jobs import render_file  # imported here: module import stays cheap for 'spawn'
     if _in_worker:
         _cpu_backstop(timeout)
     return render_file(path, out_dir, formats, layout=layout, timeout=timeout,
-                       two_cores=not _in_worker)
+                       two_cores=not _in_worker, draft=draft)
 
 
 def _args(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None) -> tuple:
@@ -58,9 +63,9 @@ def _args(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None)
     return (path, out_dir, formats) + ((layout,) if layout else ())
 
 
-def _kwargs(timeout: float | None) -> dict:
-    """_work's keyword arguments: the time limit when there is one."""
-    return {"timeout": timeout} if timeout else {}
+def _kwargs(timeout: float | None, draft: bool = False) -> dict:
+    """_work's keyword arguments: the time limit when there is one, draft when asked."""
+    return ({"timeout": timeout} if timeout else {}) | ({"draft": True} if draft else {})
 
 
 def _cpu_backstop(timeout: float | None) -> None:
@@ -104,13 +109,13 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _work_units(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None,
-                timeout: float | None = None):
+                timeout: float | None = None, draft: bool = False):
     """`_work` for `render --units`: a department's 所属单位 are rendered too."""
     from .jobs import render_file
     if _in_worker:
         _cpu_backstop(timeout)
     return render_file(path, out_dir, formats, units=True, layout=layout, timeout=timeout,
-                       two_cores=not _in_worker)
+                       two_cores=not _in_worker, draft=draft)
 
 
 def _crashed(path: str, seconds: float, detail: str, died: bool = True,
@@ -199,13 +204,14 @@ class _Progress:
 # --------------------------------------------------------------------------- running
 
 
-def _run_serial(files, out_dir, formats, progress, units=False, layout=None, timeout=None) -> dict:
+def _run_serial(files, out_dir, formats, progress, units=False, layout=None, timeout=None,
+                draft=False) -> dict:
     results = {}
     for i, path in enumerate(files):
         start = time.perf_counter()
         try:
             outcome = (_work_units if units else _work)(*_args(path, out_dir, formats, layout),
-                                                        **_kwargs(timeout))
+                                                        **_kwargs(timeout, draft))
         except Exception as exc:  # render_file never raises; a bug here must not stop the batch
             outcome = _crashed(path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
                                died=False, exc=exc)
@@ -244,7 +250,7 @@ def _executor(workers: int, method: str | None, formats=()) -> ProcessPoolExecut
 
 
 def _run_pool(files, out_dir, formats, workers, method, progress, units=False, layout=None,
-              timeout=None) -> dict:
+              timeout=None, draft=False) -> dict:
     results: dict = {}
     started = time.perf_counter()
     work = _work_units if units else _work
@@ -254,7 +260,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False, l
         # Submit everything before the progress bar starts its thread: with 'fork' the pool
         # starts all its workers at the first submit, while this process is single-threaded.
         futures: dict[Future, int] = {pool.submit(work, *_args(path, out_dir, formats, layout),
-                                                  **_kwargs(timeout)): i
+                                                  **_kwargs(timeout, draft)): i
                                       for i, path in enumerate(files)}
         with progress:
             pending = set(futures)
@@ -281,7 +287,7 @@ def _run_pool(files, out_dir, formats, workers, method, progress, units=False, l
                 with progress.paused(), _executor(1, method, formats) as single:
                     try:
                         outcome = single.submit(work, *_args(files[i], out_dir, formats, layout),
-                                                **_kwargs(timeout)).result()
+                                                **_kwargs(timeout, draft)).result()
                     except BrokenProcessPool:
                         outcome = _crashed(files[i], time.perf_counter() - start, "进程被终止")
                     except Exception as exc:
@@ -331,12 +337,12 @@ def same_output(files: list[str], units: bool = False, layout: str | None = None
 def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
                  start_method: str | None = "auto", stream=None, progress_stream=None,
                  units: bool = False, layout: str | None = None, force: bool = False,
-                 timeout: float | None = DEFAULT_TIMEOUT, executor: str | None = None,
-                 send_back: bool = False, manifest=None) -> list:
-    """Render every file; print each file's problems and a summary table; return the Outcomes
-    in the order of `files`. jobs == 1 runs in this process; `executor`, a Dask scheduler's
-    address, runs them on that cluster instead (dask_batch.py; `send_back`: results are
-    written here). The caller sets the exit status.
+                 timeout: float | None = DEFAULT_TIMEOUT, draft: bool = False,
+                 executor: str | None = None, send_back: bool = False, manifest=None) -> list:
+    """Render every file (`draft`: unfinished files too, marked 草稿); print each file's
+    problems and a summary table; return the Outcomes in the order of `files`. jobs == 1 runs
+    in this process; `executor`, a Dask scheduler's address, runs them on that cluster instead
+    (dask_batch.py; `send_back`: results are written here). The caller sets the exit status.
     Files unchanged since their outputs were written are skipped (cache.py) unless `force`;
     files that would write the same output as another are refused, skipped ones included.
     Every outcome is appended to `manifest` (manifest.Manifest) as it arrives."""
@@ -344,7 +350,7 @@ def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
     formats = tuple(formats)
     if start_method == "auto":
         start_method = default_start_method()
-    skipped = {} if force else _skipped(files, out_dir, formats, {"units": units, "layout": layout})
+    skipped = {} if force else _skipped(files, out_dir, formats, _options(units, layout, draft))
     known = {i: [(_stem_of(o, out_dir), files[i]) for o in outcome.outputs]
              for i, outcome in skipped.items()}
     refused = same_output(files, units, layout, known)
@@ -361,12 +367,14 @@ def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
         ran = {}
     elif executor:
         from .dask_batch import run_dask
-        ran = run_dask(executor, rest, out_dir, formats, progress, units, layout, timeout, send_back)
+        ran = run_dask(executor, rest, out_dir, formats, progress, units, layout, timeout, send_back,
+                       draft)
     elif workers == 1:
         with progress:
-            ran = _run_serial(rest, out_dir, formats, progress, units, layout, timeout)
+            ran = _run_serial(rest, out_dir, formats, progress, units, layout, timeout, draft)
     else:
-        ran = _run_pool(rest, out_dir, formats, workers, start_method, progress, units, layout, timeout)
+        ran = _run_pool(rest, out_dir, formats, workers, start_method, progress, units, layout, timeout,
+                        draft)
     results = dict(refused)
     results.update(skipped)
     results.update({todo[k]: outcome for k, outcome in ran.items()})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -38,10 +39,85 @@ _HELP_WORDS = (("Usage: ", "用法："), ("Options:", "选项："), ("Arguments:
                ("Commands:", "命令："), ("[required]", "[必填]"), ("[default: ", "[默认："))
 
 
+# the framework's type names and bounds, after the help text is laid out (a line break may
+# stand where a space was)
+_HELP_PATTERNS = (
+    (r"\s*<list\[Path\]>", ""), (r"<path>", "<路径>"), (r"<int>", "<整数>"), (r"<str>", "<文字>"),
+    (r"<float(?:\s+range)?>", "<数>"), (r"<int\s+range>", "<整数>"),
+    (r"\[default:\s+", "[默认："), (r";\s+x>=(\S+?)\]", r"；不小于\1]"), (r";\s+x<=(\S+?)\]", r"；不大于\1]"),
+    (r"\[OPTIONS\]", "[选项]"), (r"COMMAND \[ARGS\]\.\.\.", "命令 [参数]..."),
+)
+
+
+def _translate(text: str) -> str:
+    import re
+    for english, chinese in _HELP_WORDS:
+        text = text.replace(english, chinese)
+    for pattern, chinese in _HELP_PATTERNS:
+        text = re.sub(pattern, chinese, text)
+    return text
+
+
+def _width(text: str) -> int:
+    """Columns a text takes on a terminal: a Chinese character takes two."""
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+_NO_LINE_START = "，。、；：？！）》」』”’】]"  # punctuation that never begins a line
+_NO_LINE_END = "（《「『“‘【["  # nor ends one
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` columns: Chinese breaks between any two characters, a run of
+    Latin letters and digits only at a space."""
+    lines: list[str] = []
+    line = ""
+    for word in re.findall(r"[A-Za-z0-9_./|\-<>:=,;@]+ ?|.", " ".join(text.split())):
+        if line and _width(line + word.rstrip()) > width and word[0] not in _NO_LINE_START:
+            carry = ""
+            while line and line[-1] in _NO_LINE_END:  # an opening bracket goes with what it opens
+                carry, line = line[-1] + carry, line[:-1]
+            lines.append(line.rstrip())
+            line = carry + word.lstrip()
+        else:
+            line += word
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
+
+
+def _chinese_rows(formatter: Any) -> None:
+    """Translate the option and argument rows and lay them out by terminal columns (a Chinese
+    character is two wide: click counts it as one, and its columns would not line up)."""
+    def write_dl(rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = [(_translate(a), _translate(b)) for a, b in rows]
+        indent = " " * formatter.current_indent
+        first = min(max((_width(a) for a, _ in rows), default=0), col_max) + col_spacing
+        text_width = max(formatter.width - first - formatter.current_indent, 20)
+        for term, text in rows:
+            formatter.write(f"{indent}{term}")
+            if not text:
+                formatter.write("\n")
+                continue
+            if _width(term) <= first - col_spacing:
+                formatter.write(" " * (first - _width(term)))
+            else:
+                formatter.write("\n" + indent + " " * first)
+            lines = _wrap(text, text_width)
+            formatter.write(lines[0] + "\n")
+            for line in lines[1:]:
+                formatter.write(f"{indent}{' ' * first}{line}\n")
+    formatter.write_dl = write_dl
+
+
 def _chinese_help(formatter: Any) -> None:
+    import re
     text = "".join(formatter.buffer)
     for english, chinese in _HELP_WORDS:
         text = text.replace(english, chinese)
+    for pattern, chinese in _HELP_PATTERNS:
+        text = re.sub(pattern, chinese, text)
     formatter.buffer[:] = [text]
 
 
@@ -50,6 +126,7 @@ class _Command(TyperCommand):
         return _chinese_help_option(super().get_help_option(ctx))
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
+        _chinese_rows(formatter)
         super().format_help(ctx, formatter)
         _chinese_help(formatter)
 
@@ -63,6 +140,7 @@ class _Group(TyperGroup):
         return _chinese_help_option(super().get_help_option(ctx))
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
+        _chinese_rows(formatter)
         super().format_help(ctx, formatter)
         _chinese_help(formatter)
 
@@ -79,6 +157,9 @@ class _Group(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("已中断", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # `budgetgen catalog … | head`: the reader has all it wants
+            _quiet_stdout()
+            ctx.exit(0)
         except Exception as exc:
             if _is_framework(exc):  # Exit, usage errors: the framework's own control flow
                 _in_chinese(exc)
@@ -137,6 +218,17 @@ def _in_chinese(exc: BaseException) -> None:
         typer.echo("\n".join(lines), err=True)
 
     exc.show = show  # type: ignore[attr-defined]
+
+
+def _quiet_stdout() -> None:
+    """Standard output's reader is gone: what is still buffered goes nowhere, quietly (a pipe
+    closed by `head` is not an error of ours or the clerk's)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # pragma: no cover - no real stdout
+        pass
 
 
 def _is_framework(exc: BaseException) -> bool:
@@ -249,6 +341,9 @@ def _no_traceback(command: Any) -> Any:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except BrokenPipeError:  # `… -o - | head`: the reader has all it wants
+            _quiet_stdout()
+            raise typer.Exit(0) from None
         except OSError as exc:
             from ..render.output import describe_os_error
             _err(describe_os_error(exc, getattr(exc, "filename", None) or "输出文件"))
@@ -330,6 +425,9 @@ def render_cmd(
         None, "--pdf-variant", metavar="pdf/a-3b|pdf/ua-1",
         help="PDF 变体：pdf/a-3b（长期存档，带 XMP 声明）或 pdf/ua-1（带标签，供读屏软件）；默认普通 PDF"),
     force: bool = typer.Option(False, "--force", help="即使输入未变化也重新生成"),
+    draft: bool = typer.Option(False, "--draft",
+                               help="生成草稿：有未完成事项（占位文字、待复核、缺增减原因、空白部分）也生成，"
+                                    "每页印“草稿”；不加时这样的文件不生成"),
     executor: str = typer.Option("local", "--executor", metavar="local|dask://HOST:PORT",
                                  help="在哪里生成：local（本机，-j 个进程，默认）或 dask://主机:8786"
                                       "（Dask 集群，每个部门一个任务；需 pip install 'budgetgen[dask]'，"
@@ -338,7 +436,7 @@ def render_cmd(
                                    help="与 --executor dask:// 同用：工作节点把结果传回本机、由本机写入输出目录"
                                         "（工作节点看不到共享输出目录时）"),
 ) -> None:
-    """检查并生成 PDF / XLSX / HTML；有错误的文件不生成，其余照常生成。"""
+    """检查并生成 PDF / XLSX / HTML；有错误或未完成事项的文件不生成（草稿加 --draft），其余照常生成。"""
     formats = _parse_formats(fmt)
     from .dask_batch import scheduler_address
     try:
@@ -358,7 +456,7 @@ def render_cmd(
         if len(names) != 1 or len(formats) != 1:
             raise typer.BadParameter("-o - 只能用于一个输入文件、一种格式（如 -f pdf）", param_hint="-o")
         from .jobs import render_stdout
-        outcome = render_stdout(names[0], formats[0], layout)
+        outcome = render_stdout(names[0], formats[0], layout, draft)
         for p in outcome.problems:
             _err(format_problem(p))
         raise typer.Exit(_exit_code([outcome]))
@@ -370,7 +468,7 @@ def render_cmd(
     manifest = None
     if len(names) == 1 and address is None:
         outcomes = [render_file(names[0], str(out), formats, units, layout=layout,
-                                skip_unchanged=not force)]
+                                skip_unchanged=not force, draft=draft)]
         if outcomes[0].status == "skipped":  # the warnings of the render it skipped, again
             from .cache import SKIPPED
             for p in outcomes[0].problems:
@@ -383,12 +481,13 @@ def render_cmd(
     else:
         from .batch import render_batch
         from .dask_batch import ClusterError
+        from .jobs import options
         from .manifest import Manifest
-        manifest = Manifest(out, formats, {"units": units, "layout": layout})
+        manifest = Manifest(out, formats, options(units, layout, draft))
         try:
             outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units,
-                                    layout=layout, force=force, timeout=timeout, executor=address,
-                                    send_back=send_back, manifest=manifest)
+                                    layout=layout, force=force, timeout=timeout, draft=draft,
+                                    executor=address, send_back=send_back, manifest=manifest)
         except ClusterError as exc:
             _err(f"错误：{exc}")
             raise typer.Exit(int(Exit.USAGE)) from None
@@ -413,7 +512,7 @@ def new_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="要写入的新文件，如 dept.yaml；- 表示输出到屏幕"),
     edition: str | None = typer.Option(None, "--edition",
                                        help="版式：内置版式名（见 budgetgen layouts；默认为起始文件注明的版式）"),
-    year: int | None = typer.Option(None, "--year", help="预算年度（默认：明年）"),
+    year: int | None = typer.Option(None, "--year", help="预算年度（默认：明年；没有该年的科目目录时会提示）"),
     force: bool = typer.Option(False, "--force", help="覆盖已有的普通文件（从不替换链接、文件夹或设备）"),
 ) -> None:
     """写出一个带中文注释的空白部门文件，按注释填写后即可 check。"""
@@ -427,6 +526,12 @@ def new_cmd(
     if str(out) == "-":
         return
     typer.echo(f"已写出 {out}：请按注释填写，然后运行 budgetgen check {out}")
+    from ..catalog import catalog_year
+    import datetime
+    chosen = int(year) if year is not None else datetime.date.today().year + 1  # as starter_text
+    if catalog_year(chosen) != chosen:
+        typer.echo(f"注意：预算年度为{chosen}年{'（默认：明年）' if year is None else ''}，本程序还没有{chosen}年的科目目录，"
+                   f"检查时按{catalog_year(chosen)}年目录；年度不对请用 --year 指定")
     schema = _schema_beside(out)
     if schema is not None:
         typer.echo(f"已写出 {schema}：供编辑器补全与提示（文件第一行的 yaml-language-server 注释引用它）")
@@ -453,11 +558,11 @@ def _schema_beside(out: Path) -> Path | None:
 @_no_traceback
 def roll_cmd(
     file: Path = typer.Argument(..., help="本年度的部门 YAML 文件"),
-    to: int = typer.Option(..., "--to", help="下一预算年度，如 2026"),
+    to: int = typer.Option(..., "--to", help="新的预算年度，如 2026（可跨几年，逐年滚动）"),
     out: Path = typer.Option(..., "-o", "--out", help="写入的新文件；- 表示输出到屏幕"),
     force: bool = typer.Option(False, "--force", help="覆盖已有的普通文件（从不替换链接、文件夹或设备）"),
 ) -> None:
-    """由本年文件生成下年草稿：本年数成为上年对比数，金额保留为起始值，需复核的文字加注释。"""
+    """由本年文件生成下年草稿：本年数成为上年对比数，金额保留为起始值，要复核的写入 review 清单；可跨几年。"""
     from ..pipeline import run
     from .roll import roll_file
     _check_output(out, force)
@@ -473,7 +578,8 @@ def roll_cmd(
         raise typer.Exit(int(Exit.DATA_ERRORS if result.readable else Exit.UNREADABLE))
     _write_output(out, text.encode("utf-8"), force)
     if not to_screen:
-        typer.echo(f"已写出 {out}（{to}年草稿）：请复核标有“待复核”的内容")
+        typer.echo(f"已写出 {out}（{to}年草稿）：文件开头的 review 列出待复核事项，逐项核对、修改后删去；"
+                   "全部删去前 render 只生成草稿（--draft）")
 
 
 @app.command("schema")
@@ -504,13 +610,30 @@ from .watch import watch_cmd  # noqa: E402  (typer and the standard library only
 
 app.command("watch")(watch_cmd)
 
+from .serve import register as _register_serve  # noqa: E402  (its web dependencies load on use)
+
+_register_serve(app)
+
 
 def main() -> None:
+    stdout = sys.stdout
     try:
         app(prog_name="budgetgen")
     except SystemExit as exc:
         from .quickexit import quick_exit
-        quick_exit(exc.code)
+        code = exc.code
+        # click answers a broken pipe of its own output (help text) by replacing sys.stdout
+        # with a quiet one and exiting 1: the reader (`| head`) stopped reading, not an error
+        if sys.stdout is not stdout and code == 1:
+            _quiet_stdout()
+            code = 0
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader (`| head`) stopped reading: end quietly
+            _quiet_stdout()
+        except (OSError, ValueError):
+            pass
+        quick_exit(code)
 
 
 if __name__ == "__main__":

@@ -123,14 +123,15 @@ def publish(sets: dict[str, dict[str, bytes]], path: str, out_dir: str, formats:
 
 def render_task(path: str, out_dir: str, formats: tuple[str, ...], units: bool,
                 layout: str | None, timeout: float | None, send_back: bool,
-                environment: str, typed: str) -> tuple[Any, dict[str, dict[str, bytes]] | None]:
+                environment: str, typed: str, draft: bool = False
+                ) -> tuple[Any, dict[str, dict[str, bytes]] | None]:
     """One department on a Dask worker: (Outcome, the sets when `send_back`). Never raises.
     `path` and `out_dir` are absolute; `typed` is the file as the user typed it, which the
     problems (and so the skip-unchanged record) name, as in a local batch."""
     from .batch import _crashed
-    from .jobs import Outcome, render_file
+    from .jobs import Outcome, options as output_options, render_file
     start = time.perf_counter()
-    options = {"units": units, "layout": layout}
+    options = output_options(units, layout, draft)
     with _one_at_a_time:
         try:
             if _environment() != environment:
@@ -141,7 +142,7 @@ def render_task(path: str, out_dir: str, formats: tuple[str, ...], units: bool,
             tmp = tempfile.mkdtemp(prefix="budgetgen-task-")
             try:
                 outcome: Outcome = render_file(path, tmp, formats, units=units, layout=layout,
-                                               timeout=timeout, two_cores=False)
+                                               timeout=timeout, two_cores=False, draft=draft)
                 _name_problems(outcome, path, typed)
                 if outcome.status != "ok":
                     return outcome, None
@@ -185,11 +186,11 @@ def connect(address: str) -> Any:
 
 def run_dask(address: str, files: list[str], out_dir: str, formats: tuple[str, ...], progress: Any,
              units: bool = False, layout: str | None = None, timeout: float | None = None,
-             send_back: bool = False) -> dict[int, Any]:
+             send_back: bool = False, draft: bool = False) -> dict[int, Any]:
     """Render `files` on the cluster at `address`; {index: Outcome}, progress advanced per
     result as it arrives (in the order they finish)."""
     from .batch import _crashed
-    from .jobs import Outcome
+    from .jobs import Outcome, options as output_options
     from ..render.output import OutputError
     client = connect(address)
     futures: dict[Any, int] = {}
@@ -201,7 +202,7 @@ def run_dask(address: str, files: list[str], out_dir: str, formats: tuple[str, .
 
         def submit(i: int, attempt: str = "") -> Any:
             fut = client.submit(render_task, os.path.abspath(files[i]), absolute_out, formats, units,
-                                layout, timeout, send_back, environment, files[i],
+                                layout, timeout, send_back, environment, files[i], draft,
                                 key=f"budgetgen-render-{token}{attempt}-{i}", pure=False, retries=0)
             futures[fut] = i
             return fut
@@ -225,7 +226,7 @@ def run_dask(address: str, files: list[str], out_dir: str, formats: tuple[str, .
             _as_typed(outcome, path, out_dir)
             if sets:
                 try:
-                    publish(sets, path, out_dir, formats, outcome, {"units": units, "layout": layout})
+                    publish(sets, path, out_dir, formats, outcome, output_options(units, layout, draft))
                 except OutputError as exc:
                     from ..problems import Location, error
                     outcome = Outcome(path, "output", outcome.seconds,

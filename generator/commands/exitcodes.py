@@ -20,7 +20,7 @@ class Exit(IntEnum):
 
 LABELS = {
     Exit.OK: "通过（可有警告）",
-    Exit.DATA_ERRORS: "数据有错误",
+    Exit.DATA_ERRORS: "数据有错误（render 时还包括未完成事项）",
     Exit.USAGE: "命令用法错误",
     Exit.UNREADABLE: "输入文件无法读取",
     Exit.OUTPUT_FAILED: "输出无法写入",

@@ -109,6 +109,26 @@ def timed_out(path: str, seconds: float, limit: float) -> Outcome:
         "文件可能过大，见 docs/refused-input.md 的规模上限", Location(path))])
 
 
+def options(units: bool, layout: str | None, draft: bool = False) -> dict:
+    """The options an output set depends on, for the record of unchanged inputs (cache.py)."""
+    return {"units": units, "layout": layout} | ({"draft": True} if draft else {})
+
+
+def publishable(result: Result, draft: bool) -> list[Problem]:
+    """The problems that decide whether `render` writes: unfinished work is an error unless a
+    draft is asked for."""
+    if draft:
+        return list(result.problems)
+    from ..validate.unfinished import refuse_unfinished
+    return refuse_unfinished(list(result.problems))
+
+
+def unfinished(result: Result) -> bool:
+    """Whether the file (or one of its 所属单位) still has open items (未完成)."""
+    from ..validate.unfinished import is_unfinished
+    return any(is_unfinished(p) for p in result.problems)
+
+
 def output_names(path: str, units: bool = False, layout: str | None = None) -> list[tuple[str, str]]:
     """(output stem, source file) of everything a file would write (with `units`, its
     所属单位 too); none when it will not be written (it has errors): checked, not rendered."""
@@ -162,22 +182,24 @@ def _crash(path: str, start: float, exc: Exception) -> Outcome:
 def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xlsx"),
                 units: bool = False, layout: str | None = None,
                 timeout: float | None = None, skip_unchanged: bool = False,
-                two_cores: bool = True) -> Outcome:
+                two_cores: bool = True, draft: bool = False) -> Outcome:
     """Render one file; with `units`, a department's 所属单位 too (each its 单位预算, each
     published as its own set); `layout` overrides department.edition (--layout); with
     `skip_unchanged`, a file whose inputs are unchanged since its outputs were written is
     skipped (cache.py); `timeout` bounds the wall time of the whole file; `two_cores`: a PDF
-    may be laid out on two cores (render/parallel.py; a batch worker says False)."""
+    may be laid out on two cores (render/parallel.py; a batch worker says False); `draft`: a
+    file with unfinished work is rendered too, every page marked 草稿 (a finished file is
+    rendered as it is, unmarked)."""
     start = time.perf_counter()
     try:
         with time_limit(timeout):
             if skip_unchanged:
                 from .cache import skipped_outcome
-                skipped = skipped_outcome(path, out_dir, formats, {"units": units, "layout": layout})
+                skipped = skipped_outcome(path, out_dir, formats, options(units, layout, draft))
                 if skipped is not None:
                     skipped.seconds = time.perf_counter() - start
                     return skipped
-            return _render_file(path, out_dir, formats, start, units, layout, two_cores)
+            return _render_file(path, out_dir, formats, start, units, layout, two_cores, draft)
     except FileTimeout:
         return timed_out(path, time.perf_counter() - start, timeout or 0)
 
@@ -190,7 +212,7 @@ def _not_rendered(path: str, result: Result, start: float) -> Outcome:
 
 def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float,
                  units: bool = False, layout: str | None = None,
-                 two_cores: bool = False) -> Outcome:
+                 two_cores: bool = False, draft: bool = False) -> Outcome:
     from ..render.output import OutputError  # imported here: keeps `check` light
     try:
         if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
@@ -199,10 +221,13 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         result = run(path, layout=layout)
         if not isinstance(result, Checked) or not result.ok:
             return _not_rendered(path, result, start)
+        problems = publishable(result, draft)
+        if any(p.is_error for p in problems):  # unfinished: not published
+            return Outcome(path, "error", time.perf_counter() - start, problems=problems)
+        marked = draft and unfinished(result)  # a finished file is never marked 草稿
         from ..render.output import commit_set, output_stem
-        problems = list(result.problems)
-        parts = [(path, result.budget, result.doc, result.disclosure)] + \
-            [(u.file, u.budget, u.doc, u.disclosure) for u in result.units if units]
+        parts = [(path, result.budget, result.doc, _drafted(result.disclosure, marked))] + \
+            [(u.file, u.budget, u.doc, _drafted(u.disclosure, marked)) for u in result.units if units]
         if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
             from ..render import pdf  # noqa: F401  imported while fc-list answers (start_coverage)
             from ..render.glyphs import check_glyphs
@@ -248,7 +273,7 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         written = [o for x in outcomes for o in x.outputs]
         from .cache import remember
         remember(path, out_dir, formats, written, main.pages, problems,
-                 {"units": units, "layout": layout}, lengths)
+                 options(units, layout, draft), lengths)
         return Outcome(path, "ok", time.perf_counter() - start, main.pages,
                        written, problems, _notes(result), subs)
     except OutputError as exc:
@@ -256,6 +281,14 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
                        problems=[error("输出", str(exc), Location(path))])
     except Exception as exc:  # a bug, not the clerk's fault: report it without a traceback wall
         return _crash(path, start, exc)
+
+
+def _drafted(disclosure: Disclosure | None, draft: bool) -> Disclosure | None:
+    """The disclosure marked as a draft (草稿 on every page) when `draft`."""
+    if disclosure is None or not draft:
+        return disclosure
+    import dataclasses
+    return dataclasses.replace(disclosure, draft=True)
 
 
 def _render(fmt: str, disclosure: Disclosure, two_cores: bool = False,
@@ -277,7 +310,7 @@ def _render(fmt: str, disclosure: Disclosure, two_cores: bool = False,
     return render_html(disclosure).encode("utf-8"), 0, None, {}
 
 
-def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
+def render_stdout(path: str, fmt: str, layout: str | None = None, draft: bool = False) -> Outcome:
     """`render -o -`: one format of one file to standard output (problems go to stderr)."""
     import sys
     start = time.perf_counter()
@@ -285,7 +318,10 @@ def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
         result = run(path, layout=layout)
         if not isinstance(result, Checked) or not result.ok:
             return _not_rendered(path, result, start)
-        problems = list(result.problems)
+        problems = publishable(result, draft)
+        if any(p.is_error for p in problems):  # unfinished: not published
+            return Outcome(path, "error", time.perf_counter() - start, problems=problems)
+        draft = draft and unfinished(result)  # a finished file is never marked 草稿
         if fmt == "pdf" or fmt in PDF_VARIANTS:
             from ..render.glyphs import check_glyphs
             problems += check_glyphs(result.budget, result.doc)
@@ -293,11 +329,19 @@ def render_stdout(path: str, fmt: str, layout: str | None = None) -> Outcome:
                 return Outcome(path, "output", time.perf_counter() - start, problems=problems)
         from ..render.pdflog import record_problem, weasyprint_records
         with weasyprint_records() as records:  # what WeasyPrint logs becomes warnings
-            data, pages, _, _ = _render(fmt, result.disclosure, two_cores=True)
+            shown = _drafted(result.disclosure, draft)
+            assert shown is not None  # an ok result is computed
+            data, pages, _, _ = _render(fmt, shown, two_cores=True)
         problems += [record_problem(r, path) for r in records]
         try:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
+        except BrokenPipeError:  # `render -o - | head`: the reader stopped reading, quietly
+            import os
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            return Outcome(path, "ok", time.perf_counter() - start, pages, ["-"], problems)
         except OSError as exc:
             from ..render.output import describe_os_error
             return Outcome(path, "output", time.perf_counter() - start,

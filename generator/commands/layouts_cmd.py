@@ -52,7 +52,7 @@ def layouts_cmd(
             typer.echo(f"{check}：版式文件有误，共{len(problems)}处")
             raise typer.Exit(int(Exit.DATA_ERRORS))
         typer.echo(f"{check}：版式“{layout.key}”（{layout.name}）可用，{layout.table_count}张表，"
-                   f"金额单位{layout.unit}")
+                   f"金额单位{layout.units}")
         return
     if export is not None:
         path = builtin_path(export)
@@ -76,7 +76,7 @@ def layouts_cmd(
         if layout is None:
             rows.append((key, f"（无法读取：{problems[0].message if problems else ''}）", "", ""))
             continue
-        rows.append((key, layout.name, str(layout.table_count), layout.unit))
+        rows.append((key, layout.name, str(layout.table_count), layout.units))
     widths = [max(_width(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         typer.echo("  ".join(_pad(c, w) for c, w in zip(r, widths)).rstrip())

@@ -21,6 +21,10 @@ def summary(problems: list[Problem]) -> str:
     warnings = len(problems) - errors
     if errors:
         return f"发现{errors}个错误、{warnings}个警告"
+    unfinished = sum(p.rule.startswith("未完成") for p in problems)
+    if unfinished:  # not "检查通过": render will not publish it
+        return (f"没有错误，但有{unfinished}项未完成（共{warnings}个警告）：完成前 render 不会正式生成"
+                "（草稿可加 --draft）")
     if warnings:
         return f"检查通过，有{warnings}个警告"
     return "检查通过"

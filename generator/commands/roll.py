@@ -14,7 +14,11 @@ amount text — and changes only what a new year changes:
   they are commented out with a 待复核 note (or, when the draft without them would not pass
   `check` — a project or declared income still counts on them — kept and marked 待复核);
 * codes used by the file that the new year's catalog renamed or removed are reported as warnings;
-* a 待复核 comment line above the sections whose text or amounts are last year's.
+* a 待复核 comment line above the sections whose text or amounts are last year's, and the same
+  items as data: a `review:` list (at, note) the checker reads — `check` warns and `render`
+  refuses to publish (without --draft) until the clerk has deleted every item;
+* a year two or more ahead is reached one year at a time (each step checked as below); the
+  notes of an earlier roll are replaced, not piled up.
 
 How: the edits are made on the original text at the exact character spans PyYAML reports for
 each node, so nothing else in the file is touched (a ruamel.yaml round trip was tried first:
@@ -27,6 +31,7 @@ draft does not pass `check`, no draft is returned.
 from __future__ import annotations
 
 import json
+import re
 
 import yaml
 
@@ -149,12 +154,24 @@ def _carryover_items(root, budget) -> list:
             if line.source.value in CARRYOVER_SOURCES]
 
 
-def draft_text(text: str, result: Checked, to_year: int, drop_carryover: bool = True) -> str:
+# the one-line notes an earlier roll wrote (replaced by this roll's)
+_OLD_NOTES = re.compile(r"^# (?:待复核：(?:请填写增减原因。以下上年数是|金额是\d{4}年预算数|以下是\d{4}年的内容|"
+                        r"项目、金额与绩效目标是)|budgetgen roll：由\d{4}年文件生成).*(?:\r?\n|$)", re.M)
+_OWN_AS_OF = re.compile(r"^\s*# 待复核：资产数是\d{4}年末数，请改为\d{4}年末数(?:；原注：(.*))?$")
+REVIEW_HEAD = "# 待复核事项（budgetgen roll 写入，check 逐项提示）：核对、修改后删去相应的一项；全部删去前 render 不正式生成"
+
+
+def draft_text(text: str, result: Checked, to_year: int, drop_carryover: bool = True,
+               origin: int | None = None) -> str:
     """Next year's draft of `text` (the file `result` was computed from). Last year's 上年结转
-    lines are commented out (drop_carryover) or kept and marked 待复核."""
+    lines are commented out (drop_carryover) or kept and marked 待复核. `origin`: the year of
+    the file the content comes from, when `text` is itself a roll's draft (several years on)."""
     budget = result.budget
     year = budget.department.year
+    src = origin or year  # the year the amounts and texts were really approved for
     nl = "\r\n" if "\r\n" in text else "\n"
+    text = _OLD_NOTES.sub("", text)
+    review: list[tuple[str, str]] = []  # (at, note): the `review:` list the checker reads
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:  # pragma: no cover - the pipeline has read it already
@@ -169,6 +186,16 @@ def draft_text(text: str, result: Checked, to_year: int, drop_carryover: bool = 
         if k is not None:
             at = _line_start(text, k.start_mark.index)
             edits.append((at, at, f"# 待复核：{message}{nl}"))
+            review.append((key, message))
+
+    # an earlier roll's review list is replaced by this one's
+    k, v = _get(root, "review")
+    if k is not None:
+        start, end = _block(text, k, v)
+        before = text.rfind(REVIEW_HEAD, 0, start)
+        if before >= 0 and text[before:start].count("\n") <= 1:
+            start = _line_start(text, before)
+        edits.append((start, end, ""))
 
     # department.year
     _, dept = _get(root, "department")
@@ -189,6 +216,7 @@ def draft_text(text: str, result: Checked, to_year: int, drop_carryover: bool = 
             edits.append((end, end, nl + new_prior))
         else:
             edits.append((len(text), len(text), ("" if text.endswith(("\n", "\r")) else nl) + nl + new_prior))
+    review.append(("prior_year.reasons", f"上年数已改为{year}年预算数：本年数与上年数不同的，请填写增减原因"))
 
     # assets.as_of: the end of the year before the new one; the figures are still last year's
     _, assets = _get(root, "assets")
@@ -201,10 +229,14 @@ def draft_text(text: str, result: Checked, to_year: int, drop_carryover: bool = 
         if not getattr(assets, "flow_style", False):
             rest = text[as_of.end_mark.index:body_end]
             message = (f"待复核：资产数是{year - 1}年末数，请改为{to_year - 1}年末数")
+            own = _OWN_AS_OF.match(rest)
+            if own:  # an earlier roll's note: the clerk's own comment, if any, is kept
+                rest = f"  # {own.group(1)}" if own.group(1) else ""
             if rest.strip().startswith("#"):  # keep the clerk's comment after ours
                 edits.append((as_of.end_mark.index, body_end, f"  # {message}；原注：{rest.strip()[1:].strip()}"))
             else:
                 edits.append((as_of.end_mark.index, body_end, f"  # {message}"))
+        review.append(("assets", f"资产数是{year - 1}年末数（截止时间已改为{new_date}），请改为{to_year - 1}年末数"))
 
     # “2025年” → “2026年” inside project indicator cells
     _, projects = _get(root, "projects")
@@ -231,9 +263,12 @@ def draft_text(text: str, result: Checked, to_year: int, drop_carryover: bool = 
                      f"可按下列格式重新填写（去掉行首的“# ”）："]
         commented += [f"# {line}" if line.strip() else "#" for line in lines]
         edits.append((start, end, nl.join(commented) + nl))
+        review.append(("control_totals", f"{year}年的批复控制数已改为注释：收到{to_year}年批复后请重新填写"))
 
     # 上年结转 lines: last year's carryover is not next year's
-    for _, node in _carryover_items(root, budget):
+    for i, node in _carryover_items(root, budget):
+        review.append((f"expenditure[{i + 1}]", f"{year}年预算中的上年结转" + ("已改为注释：如" if drop_carryover else "：")
+                       + f"{to_year}年仍有上年结转，请按{to_year}年的结转数填写"))
         start = _line_start(text, node.start_mark.index)
         end = _line_end(text, _content_end(node))
         body = text[start:end]
@@ -250,22 +285,34 @@ def draft_text(text: str, result: Checked, to_year: int, drop_carryover: bool = 
                                         f"通常不再有此结转，请删除或改为{to_year}年的结转数{nl}"))
 
     # 待复核 notes above the sections that are last year's text or amounts
-    starting = f"金额是{year}年预算数，作为{to_year}年的起始值，请按{to_year}年批复修改"
+    starting = f"金额是{src}年预算数，作为{to_year}年的起始值，请按{to_year}年批复修改"
     for key in ("expenditure", "basic_economic", "three_public", "procurement"):
         note_above(key, starting)
     for key in ("duties", "performance", "special_funds"):
-        note_above(key, f"以下是{year}年的内容，请按{to_year}年更新")
-    note_above("projects", f"项目、金额与绩效目标是{year}年的内容（指标中的“{old}”已改为“{new}”），"
+        note_above(key, f"以下是{src}年的内容，请按{to_year}年更新")
+    note_above("projects", f"项目、金额与绩效目标是{src}年的内容（指标中的“{old}”已改为“{new}”），"
                f"请按{to_year}年批复更新")
 
     # a header line: at the very top, after a modeline or directive if there is one
     first_end = _line_end(text, 1) if text else 0
     first = text[:first_end]
     head_at = first_end if first.startswith(("# yaml-language-server", "%")) else 0
-    edits.append((head_at, head_at, f"# budgetgen roll：由{year}年文件生成的{to_year}年草稿。标有“待复核”的内容请逐项核对、"
+    edits.append((head_at, head_at, f"# budgetgen roll：由{src}年文件生成的{to_year}年草稿。标有“待复核”的内容请逐项核对、"
                   f"修改后运行 budgetgen check。{nl}"))
+    # the items of an earlier review list this roll does not write again are still open
+    fresh = {at for at, _ in review}
+    review = [(item.at, item.note) for item in budget.review if item.at not in fresh] + review
+    edits.append((head_at, head_at, _review_block(review, nl)))
 
     return _apply(text, edits)
+
+
+def _review_block(items: list[tuple[str, str]], nl: str) -> str:
+    """The `review:` list, as flow mappings (one line each, quoted as JSON strings are)."""
+    lines = [REVIEW_HEAD, "review:"]
+    lines += [f"  - {{at: {json.dumps(at, ensure_ascii=False)}, note: {json.dumps(note, ensure_ascii=False)}}}"
+              for at, note in items]
+    return nl.join(lines) + nl + nl
 
 
 def _apply(text: str, edits) -> str:
@@ -285,7 +332,7 @@ def _apply(text: str, edits) -> str:
 # --------------------------------------------------------------------------- checking the draft
 
 
-def _leaves(budget, *, drop=("prior_year", "control_totals"), carryover: bool = True) -> dict:
+def _leaves(budget, *, drop=("prior_year", "control_totals", "review"), carryover: bool = True) -> dict:
     data = budget.model_dump(mode="json")
     if not carryover:
         data["expenditure"] = [l for l in data["expenditure"] if l["source"] not in CARRYOVER_SOURCES]
@@ -344,27 +391,47 @@ def roll_file(path, to_year: int, result: Result | None = None) -> tuple[list[Pr
     text, _, _ = _decode(raw or b"", name)
     if raw is None or text is None:  # pragma: no cover - the pipeline has read it already
         return [error("文件编码", "无法读取文件", Location(name))], None
+    # a year two or more ahead: one year at a time, each step's draft checked like the first
+    problems: list[Problem] = []
+    current: Checked = result
+    for step in range(year + 1, to_year + 1):
+        found, draft, checked = _step(name, text, current, step, year)
+        problems += [p for p in found if p not in problems]
+        if draft is None:
+            return problems, None
+        if step < to_year:
+            if not isinstance(checked, Checked):  # pragma: no cover - _step verified it
+                return problems, None
+            text, current = draft, checked
+    return problems, draft
+
+
+def _step(name: str, text: str, result: Checked, to_year: int,
+          origin: int) -> tuple[list[Problem], str | None, Result | None]:
+    """One year on: (problems, the draft or None, the draft's pipeline result)."""
     # old Mac line ends (CR only) are line breaks to YAML and to `check`: draft on "\n", then
     # give the draft the file's own line ends back
     cr_only = "\r" in text and "\n" not in text
     if cr_only:
         text = text.replace("\r", "\n")
     has_carryover = any(line.source.value in CARRYOVER_SOURCES for line in result.budget.expenditure)
+    wrong: list[str] = []
+    errors: list[Problem] = []
     for drop in ((True, False) if has_carryover else (False,)):
         try:
-            draft = draft_text(text, result, to_year, drop_carryover=drop)
+            draft = draft_text(text, result, to_year, drop_carryover=drop, origin=origin)
         except _Refused as exc:
-            return [error("下年草稿", str(exc), Location(name))], None
+            return [error("下年草稿", str(exc), Location(name))], None, None
         if cr_only:
             draft = draft.replace("\n", "\r")
         checked = run_text(draft, f"{name}（{to_year}年草稿）")
         wrong = _verify(result, checked, to_year, dropped=drop)
         errors = [p for p in checked.problems if p.is_error]
         if not errors and not wrong:
-            return _catalog_changes(result, to_year, name), draft
+            return _catalog_changes(result, to_year, name), draft, checked
     detail = "；".join(wrong + [str(p) for p in errors[:5]])
     return [error("内部错误", f"生成的{to_year}年草稿未通过自检（{detail}），未写出；请把输入文件发给维护者",
-                  Location(name))], None
+                  Location(name))], None, None
 
 
 def _catalog_changes(result: Checked, to_year: int, name: str) -> list[Problem]:

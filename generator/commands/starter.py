@@ -11,12 +11,14 @@ import datetime
 import re
 from pathlib import Path
 
-from ..layout import builtin_keys
+from ..layout import builtin_families, builtin_keys
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "editions" / "starter.yaml"
 
 
 _DEFAULT_LINE = re.compile(r"^# budgetgen-default-edition: *(\S+).*\n", re.M)
+# the starter's fill-in words (read by validate/unfinished.py), not written into a new file
+_PLACEHOLDER_LINES = re.compile(r"^# budgetgen-placeholder(s|-values):.*\n(#   （.*\n)?", re.M)
 
 
 def default_edition() -> str:
@@ -31,7 +33,7 @@ def starter_text(edition: str | None = None, year: int | None = None) -> str:
     an unknown edition or a bad year."""
     edition = edition or default_edition()
     keys = builtin_keys()
-    if edition not in keys:
+    if edition not in keys and edition not in builtin_families():  # a key, or a family (beijing)
         raise ValueError(f"未知的版式“{edition}”：可选 {'、'.join(sorted(keys, reverse=True))}")
     if year is None:
         year = datetime.date.today().year + 1
@@ -39,6 +41,7 @@ def starter_text(edition: str | None = None, year: int | None = None) -> str:
         raise ValueError(f"预算年度“{year}”无效：应为2000至2100之间的年份，如 {datetime.date.today().year + 1}")
     year = int(year)
     text = _DEFAULT_LINE.sub("", TEMPLATE.read_text(encoding="utf-8"))
+    text = _PLACEHOLDER_LINES.sub("", text)
     for key, value in (("{prior_year}", str(year - 1)), ("{edition}", edition), ("{year}", str(year))):
         text = text.replace(key, value)
     return text

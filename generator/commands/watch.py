@@ -65,6 +65,7 @@ class Preview:
     def __init__(self, path: Path, out: Path, formats: tuple[str, ...]) -> None:
         self.path, self.out, self.formats = path, out, formats
         self.ok = False
+        self.unfinished = False  # open items: the PDF and workbook are drafts, marked 草稿
 
     def preview(self) -> bool:
         """Check the file and rewrite the HTML preview; print problems. True when consistent."""
@@ -83,7 +84,12 @@ class Preview:
             _say(f"{self.path}：{tail}；预览未更新")
             self.ok = False
             return False
+        from ..validate.unfinished import is_unfinished
+        self.unfinished = any(is_unfinished(p) for p in result.problems)
         d = result.disclosure
+        if self.unfinished:
+            import dataclasses
+            d = dataclasses.replace(d, draft=True)
         dest = self.out / f"{output_stem(d.department_code, d.department_name, d.year)}.html"
         atomic_write(dest, render_html(d).encode("utf-8"))
         _say(f"{self.path}：{summary(result.problems)}；已更新预览 {dest}"
@@ -99,7 +105,7 @@ class Preview:
             return
         _say(f"正在生成 {', '.join(f.upper() for f in self.formats)} …")
         outcome = render_file(str(self.path), str(self.out), self.formats,
-                              skip_unchanged=not force)
+                              skip_unchanged=not force, draft=self.unfinished)
         if outcome.status == "skipped":
             from .cache import SKIPPED
             _say(f"{self.path}：{SKIPPED}")

@@ -52,10 +52,11 @@ def build_table(ctx: Ctx, spec, key: str) -> Table | None:
     """One table of the layout; the layout's rounding note goes under it when a printed amount
     differs from its exact value."""
     before = ctx.rounded
-    table = TABLE_BUILDERS[spec.kind](ctx, spec, key)
-    note = ctx.layout.rounding_note
-    if table is not None and note and ctx.rounded > before:
-        table = dataclasses.replace(table, notes_after=table.notes_after + (ctx.fill(note),))
+    with ctx.in_unit(spec.unit):
+        table = TABLE_BUILDERS[spec.kind](ctx, spec, key)
+        note = ctx.layout.rounding_note
+        if table is not None and note and ctx.rounded > before:
+            table = dataclasses.replace(table, notes_after=table.notes_after + (ctx.fill(note),))
     return table
 
 
@@ -71,7 +72,7 @@ def compute(budget: Budget, catalog: Catalog, layout: Layout | str | None = None
     if kind is None:
         kind = "单位预算" if budget.department.kind == "unit" else "部门预算"
     if layout is None:
-        layout = builtin(budget.department.edition)
+        layout = builtin(budget.department.edition, budget.department.year)
     fig = compute_figures(budget, catalog)
     ctx = Ctx(budget, catalog, layout, fig, kind=kind)
     schedules: list[Table] = []
@@ -98,5 +99,6 @@ def compute(budget: Budget, catalog: Catalog, layout: Layout | str | None = None
                  "three_public": fig.three_public_total, "procurement": fig.procurement_total,
                  "assets": fig.assets_total},
         schedule_labels=tuple(labels), parts=parts, intro=ctx.titled(ctx.fill(layout.intro)), unit=layout.unit,
+        problems=tuple(ctx.problems),
     )
     return disclosure, fig

@@ -6,6 +6,7 @@ printed in the layout's unit.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal
 
@@ -150,22 +151,26 @@ def _indicator_cells(row: tuple[str, ...], wanted: list[str]) -> tuple[str, ...]
 
 
 def project_goals_table(ctx: Ctx, spec: ProjectGoalsTable, key: str) -> Table:
-    """项目支出绩效目标表 as one table: project, amount and goal once, then its indicators."""
+    """项目支出绩效目标表 as one form: each project's name, amount and goal one merged cell over
+    its indicator rows; a page the project continues on names it (项目：名称（编码）)."""
     m = ctx.money
     wanted = spec.indicators
     header = ((Head("项目名称"), Head("预算金额"), Head("年度目标")) + tuple(Head(c) for c in wanted),)
     cols = (Column("text", 14), Column("money", 8), Column("text", 20)) + \
         tuple(Column("text", 12 if c in ("绩效指标描述", "指标值确定依据") else 9) for c in wanted)
     rows = []
-    for p in ctx.budget.projects:
+    labels = []
+    for g, p in enumerate(ctx.budget.projects):
         goal = "\n".join(p.goals)
         indicators = _indicators(p.indicators) or (("",) * len(INDICATOR_COLUMNS),)
+        labels.append(f"{p.name}（{p.code}）" if p.code else p.name)
         for n, ind in enumerate(indicators):
             lead = (p.name, m(p.budget), goal) if n == 0 else ("", None, "")
-            rows.append(Row(lead + _indicator_cells(ind, wanted)))
+            rows.append(Row(lead + _indicator_cells(ind, wanted), group=g))
     if not rows:
         return _table(ctx, spec, key, header, cols, [Row((None,) * len(cols))], empty=True)
-    return _table(ctx, spec, key, header, cols, rows)
+    return dataclasses.replace(_table(ctx, spec, key, header, cols, rows), merge=3,
+                               groups=tuple(labels))
 
 
 def department_goals_table(ctx: Ctx, spec: DepartmentGoalsTable, key: str) -> Table:
@@ -178,7 +183,8 @@ def department_goals_table(ctx: Ctx, spec: DepartmentGoalsTable, key: str) -> Ta
     fiscal = ctx.source("fiscal", "carryover_fiscal")
     budget = (f"资金总额：{M(fig.total)}{ctx.unit}；其中财政拨款：{M(fiscal)}{ctx.unit}；"
               f"其他资金：{M(fig.total - fiscal)}{ctx.unit}")
-    goals = "\n".join(perf.goals) if perf else ""
+    # 年度总体目标: the table's own goals, else the department's 总体绩效目标 (performance.overall)
+    goals = "\n".join((perf.goals if perf and perf.goals else None) or b.performance.overall)
     width = n - 1 if n > 1 else 1
     header = ((Head("部门（单位）名称"),)
               + ((Head(b.department.name, colspan=width, value=True),) if n > 1 else ()),

@@ -1,12 +1,15 @@
 """What every table and text builder sees: the budget, its figures, the catalog and the layout.
 
-`Ctx.money` turns an exact amount (万元) into the figure printed in the layout's unit, rounded
+`Ctx.money` turns an exact amount (万元) into the figure printed in the unit of the table being
+built (a layout may set one per table) or of the text, rounded
 四舍五入 by money.py; `Ctx.fill` fills a layout's text template from the model. Builders get
 their options from the layout's table or block entry, never from the layout's name.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import overload
@@ -37,11 +40,23 @@ class Ctx:
     kind: str = "部门预算"  # or 单位预算: a unit's own disclosure
     rounded: int = 0  # how many printed amounts differ from their exact value
     memo: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)  # located problems found while computing (templates)
+    table_unit: str | None = None  # while a table is built: its unit (see `in_unit`)
 
     # -- money
     @property
     def unit(self) -> str:
-        return self.layout.unit
+        """The unit amounts print in here: the table's being built, else the text's."""
+        return self.table_unit or self.layout.text_unit or self.layout.unit
+
+    @contextmanager
+    def in_unit(self, unit: str | None) -> Iterator[None]:
+        """Build a table in `unit` (None: the layout's table unit); the text unit after."""
+        saved, self.table_unit = self.table_unit, unit or self.layout.unit
+        try:
+            yield
+        finally:
+            self.table_unit = saved
 
     @overload
     def money(self, value: Decimal) -> Decimal: ...
@@ -50,17 +65,28 @@ class Ctx:
     def money(self, value: None) -> None: ...
 
     def money(self, value: Decimal | None) -> Decimal | None:
-        """An exact amount (万元) as printed: in the layout's unit, rounded 四舍五入."""
+        """An exact amount (万元) as printed: in the unit of the table being built (or the
+        text's), converted exactly and rounded 四舍五入 by money.to_unit."""
         if value is None:
             return None
-        shown = to_unit(value, self.layout.unit, self.layout.decimals)
-        if shown != value * UNITS[self.layout.unit]:
+        shown = to_unit(value, self.unit, self.layout.decimals)
+        if shown != value * UNITS[self.unit]:
             self.rounded += 1
         return shown
 
     def text_money(self, value: Decimal) -> str:
-        """An amount for the prose: same digits as the tables."""
-        return fmt_text(to_unit(value, self.layout.unit, self.layout.decimals), self.layout.decimals)
+        """An amount for the prose (in `unit`: the text's, or the table's being built), rounded by
+        the one money rule: the tables' digits unless the layout's text_amounts says otherwise
+        (its decimals; how a zero prints, e.g. “0”; trailing zeros dropped)."""
+        style = self.layout.text_amounts
+        places = self.layout.decimals if style.decimals is None else style.decimals
+        figure = to_unit(value, self.unit, places)
+        if figure == 0 and style.zero is not None:
+            return style.zero
+        text = fmt_text(figure, places)
+        if style.trim and "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return text
 
     def titled(self, text: str) -> str:
         """A title for this kind of disclosure: a 单位预算 says 单位预算 where the layout says
@@ -90,8 +116,9 @@ class Ctx:
         return tuple(self.fill(t) for t in (self.layout.meta if lines is None else lines))
 
     def values(self) -> dict[str, str]:
-        if "values" in self.memo:
-            return self.memo["values"]
+        memo = f"values {self.unit}"  # a table in 元 and the text in 万元 each have their own
+        if memo in self.memo:
+            return self.memo[memo]
         b, f, M = self.budget, self.fig, self.text_money
         d = b.department
         assets = b.assets
@@ -109,7 +136,7 @@ class Ctx:
             "项目个数": str(len(b.projects)), "经营支出": M(f.operating), "上缴上级支出": M(f.remit),
             "对附属单位补助支出": M(f.subsidy), "上年结转": M(f.carryover),
         }
-        self.memo["values"] = values
+        self.memo[memo] = values
         return values
 
     def share(self, name: str) -> str:

@@ -19,6 +19,8 @@ CARRYOVER = ("carryover_general", "carryover_gov_fund", "carryover_soe", "carryo
 UNIT_FUNDS = ("institution", "operating", "superior", "affiliate", "other")
 THREE_PUBLIC_ITEMS = ("overseas", "overseas_research", "vehicle_purchase", "vehicle_operation",
                       "reception")
+# rows a layout's 三公 table may add (会议费, 培训费): printed, never part of the 三公 total
+THREE_PUBLIC_EXTRAS = ("meeting", "training")
 
 
 def dsum(values) -> Decimal:
@@ -49,7 +51,9 @@ class Figures:
     by_fund_and_kind: dict | None = None  # (fund, basic|project) → 财政拨款 spending, carryover incl.
 
     def three_public_fund(self, fund: str) -> Decimal:
-        return dsum((self.three_public_by_fund or {}).get(fund, {}).values())
+        """A fund's 三公 total (会议费 and 培训费 are not 三公)."""
+        part = (self.three_public_by_fund or {}).get(fund, {})
+        return dsum(part.get(k, ZERO) for k in THREE_PUBLIC_ITEMS)
 
     def source(self, *names: str) -> Decimal:
         return dsum(self.by_source.get(n, ZERO) for n in names)
@@ -76,11 +80,12 @@ def compute_figures(budget: Budget, catalog: Catalog) -> Figures:
         econ[e.code] = econ.get(e.code, ZERO) + e.amount
     personnel = dsum(v for k, v in econ.items() if catalog.economic_kind(k) == "personnel")
     tp3 = budget.three_public
-    by_fund = {"general": {k: getattr(tp3, k) for k in THREE_PUBLIC_ITEMS}}
+    tp_items = THREE_PUBLIC_ITEMS + THREE_PUBLIC_EXTRAS
+    by_fund = {"general": {k: getattr(tp3, k) or ZERO for k in tp_items}}
     for fund in ("gov_fund", "soe"):
         part = getattr(tp3, fund)
-        by_fund[fund] = {k: getattr(part, k) if part is not None else ZERO for k in THREE_PUBLIC_ITEMS}
-    tp = {k: dsum(by_fund[f][k] for f in FUNDS) for k in THREE_PUBLIC_ITEMS}
+        by_fund[fund] = {k: (getattr(part, k) or ZERO) if part is not None else ZERO for k in tp_items}
+    tp = {k: dsum(by_fund[f][k] for f in FUNDS) for k in tp_items}
     kinds = {(f, kind): dsum(getattr(l, kind) for l in lines if l.source.value in FISCAL[f])
              for f in FUNDS for kind in ("basic", "project")}
     assets = budget.assets
@@ -101,7 +106,7 @@ def compute_figures(budget: Budget, catalog: Catalog) -> Figures:
         public=dsum(econ.values()) - personnel,
         economic_by_code=econ,
         three_public=tp,
-        three_public_total=dsum(tp.values()),
+        three_public_total=dsum(tp[k] for k in THREE_PUBLIC_ITEMS),
         projects_total=dsum(p.budget for p in budget.projects),
         procurement_total=dsum(i.amount for i in items),
         procurement_sme=dsum(i.sme for i in items),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+from ..catalog import FunctionClass
 from ..layout import (
     AmountColumn,
     EconomicTable,
@@ -69,11 +70,19 @@ def _class_totals(ctx: Ctx, amount) -> dict:
     return out
 
 
+def expenditure_rows(ctx: Ctx, spec: SummaryTable | FiscalSummaryTable) -> list[FunctionClass]:
+    """The expenditure side's rows: the catalog's 类, then the rows the layout's form adds
+    (such as 人行科目), numbered on: a layout's rows are its own data, not the catalog's."""
+    classes = list(ctx.catalog.function_classes)
+    return classes + [FunctionClass(len(classes) + i, None, name)
+                      for i, name in enumerate(spec.extra_rows, 1)]
+
+
 def summary_table(ctx: Ctx, spec: SummaryTable, key: str) -> Table:
     fig, m = ctx.fig, ctx.money
     by_class = _class_totals(ctx, lambda line: line.total)
     income = [(r.label, ctx.source(*r.funds)) for r in spec.income_rows]
-    classes = ctx.catalog.function_classes
+    classes = expenditure_rows(ctx, spec)
     rows = []
     for i in range(max(len(income), len(classes))):
         left = income[i] if i < len(income) else ("", None)
@@ -130,7 +139,7 @@ def fiscal_summary_table(ctx: Ctx, spec: FiscalSummaryTable, key: str) -> Table:
     income = [("一、一般公共预算拨款", fig.source("general")), ("二、政府性基金预算拨款", fig.source("gov_fund")),
               ("三、国有资本经营预算拨款", fig.source("soe"))]
     rows = []
-    for i, cls in enumerate(ctx.catalog.function_classes):
+    for i, cls in enumerate(expenditure_rows(ctx, spec)):
         left = income[i] if i < len(income) else ("", None)
         amounts = tuple(per_fund[f].get(cls.code, ZERO) for f in funds)
         rows.append(Row((i + 1, left[0], m(left[1]), cls.label, m(dsum(amounts)))
@@ -182,15 +191,20 @@ def three_public_table(ctx: Ctx, spec: ThreePublicTable, key: str) -> Table:
     fig, m = ctx.fig, ctx.money
     if spec.across:
         amounts = [m(dsum(fig.three_public[i] for i in c.items)) for c in spec.across]
-        cols = tuple(MONEY for _ in spec.across)
-        return _table(ctx, spec, key, (tuple(Head(c.label) for c in spec.across),), cols,
-                      [Row(tuple(amounts))])
+        heads = [Head(c.label) for c in spec.across]
+        if spec.operating:
+            amounts.append(m(fig.public))
+            heads.append(Head(spec.operating))
+        cols = tuple(MONEY for _ in heads)
+        return _table(ctx, spec, key, (tuple(heads),), cols, [Row(tuple(amounts))])
     rows: list[Row] = []
     for r in spec.rows:
         by_fund = tuple(dsum((fig.three_public_by_fund or {}).get(f, {}).get(i, ZERO) for i in r.items)
                         for f in FUNDS)
         rows.append(Row((len(rows) + 1, r.label, m(dsum(by_fund))) + tuple(m(v) for v in by_fund),
                         emphasis=r.level == 0))
+    if spec.operating:  # 机关运行经费: 一般公共预算基本支出's 公用经费
+        rows.append(Row((len(rows) + 1, spec.operating, m(fig.public), m(fig.public), ZERO, ZERO)))
     header = ((Head("序号", rowspan=2), Head(f"项{SP}目", rowspan=2), Head("资金性质", colspan=4)),
               (Head("合计"), Head("一般公共预算财政拨款"), Head("政府性基金预算拨款"),
                Head("国有资本经营预算财政拨款")),

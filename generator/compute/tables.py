@@ -31,6 +31,7 @@ class Column:
 class Row:
     cells: tuple
     emphasis: bool = False  # a total or 类 row (bold)
+    group: int | None = None  # rows of one group (a project) share their first `Table.merge` cells
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,28 @@ class Table:
     landscape: bool = False
     sheet: str = ""  # workbook sheet name (≤ 31 characters)
     notes_after: tuple[str, ...] = ()  # further 注 lines
+    # a form-like table: the first `merge` cells of a group's rows are one merged cell each
+    # (the values on the group's first row, the others blank); `groups[g]` names group g on a
+    # page it continues on (项目：名称（编码）)
+    merge: int = 0
+    groups: tuple[str, ...] = ()
 
     @property
     def width(self) -> int:
         return len(self.columns)
+
+    def group_spans(self) -> dict[int, int]:
+        """Row index of each group's first row → the number of rows the group has."""
+        spans: dict[int, int] = {}
+        first: dict[int, int] = {}
+        for i, row in enumerate(self.rows):
+            if row.group is None:
+                continue
+            if row.group not in first:
+                first[row.group] = i
+                spans[i] = 0
+            spans[first[row.group]] += 1
+        return spans
 
 
 @dataclass(frozen=True)
@@ -114,3 +133,5 @@ class Disclosure:
     # ("tables" | "text", part title), in print order
     intro: str = ""  # the paragraph opening the text part
     unit: str = "万元"
+    problems: tuple = ()  # located problems found while computing (a layout template failing)
+    draft: bool = False  # a draft (render --draft): every page and sheet says 草稿

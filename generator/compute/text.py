@@ -7,32 +7,92 @@ and lists of amounts are filled in here, so the text cannot disagree with the ta
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
+from .. import sentences
 from ..layout import (
     AssetsTable,
     BlockItem,
     Subsection,
     TableItem,
+    TemplateItem,
     TextItem,
     number_label,
 )
 from ..layout import Section as SectionSpec
-from ..money import ZERO
+from ..problems import Location, error
 from .annex import assets_table, institutions_table, project_groups, project_tables
 from .context import Ctx
+from .sentences import build_context
 from .tables import Heading, Paragraph, ProjectTable, Section, Table
 
 DEFAULT_ASSETS = AssetsTable(kind="assets", title="部门固定资产占用情况表",
                              meta=["{编码}{部门}", "截止时间：{资产截止}"], sheet="固定资产")
 
 
-def _change(ctx: Ctx, diff: Decimal) -> str:
-    if diff > 0:
-        return f"增加{ctx.text_money(diff)}{ctx.unit}"
-    if diff < 0:
-        return f"减少{ctx.text_money(-diff)}{ctx.unit}"
-    return "持平"
+# The program's own wording of each block, as sentence templates over the context of
+# generator/sentences.py: a layout replaces any of them with `{block: …, template: …}`
+# (docs/layouts.md prints them, to copy from). Each sentence is conditioned on its facts.
+WORDING = {
+    "versus_prior": (
+        "{% if 有上年 %}{{ 年度 }}年预算收支安排{{ 支出合计 }}{{ 单位 }}，较{{ 上年 }}年预算"
+        "{{ 比上年.支出合计|增减 }}，其中：基本支出{{ 比上年.基本支出|增减 }}"
+        "{% if 上年预算.基本支出原因 %}，{{ 上年预算.基本支出原因 }}{% else %}。{% endif %}"
+        "项目支出{{ 比上年.项目支出|增减 }}"
+        "{% if 上年预算.项目支出原因 %}，{{ 上年预算.项目支出原因 }}{% else %}。{% endif %}{% endif %}"),
+    "operating": (
+        "{{ 年度 }}年，我部门机关运行经费共计安排{{ 公用经费 }}{{ 单位 }}"
+        "{% for e in 经济分类列表 if e.类型 == '公用经费' and e.金额 %}"
+        "{% if loop.first %}，主要用于{% endif %}{{ e.名称 }}{{ e.金额 }}{{ 单位 }}"
+        "{% if not loop.last %}、{% else %}等日常运行支出{% endif %}{% endfor %}。"),
+    "three_public": (
+        "{{ 年度 }}年，我部门财政拨款“三公”经费预算安排{{ 三公经费 }}{{ 单位 }}，其中因公出国（境）费"
+        "{{ 三公.overseas.金额 }}{{ 单位 }}；公务用车购置及运维费{{ 三公.vehicle.金额 }}{{ 单位 }}"
+        "（其中：公务用车购置费{{ 三公.vehicle_purchase.金额 }}{{ 单位 }}，公务用车运行维护费"
+        "{{ 三公.vehicle_operation.金额 }}{{ 单位 }}）；公务接待费{{ 三公.reception.金额 }}{{ 单位 }}。"
+        "{% if 比上年.三公经费 is not none %}{% if 比上年.三公经费 == 0 %}与{{ 上年 }}年持平。"
+        "{% else %}与{{ 上年 }}年相比{{ 比上年.三公经费|增减 }}。{% endif %}{{ 上年预算.三公经费原因 }}"
+        "{% for i in 三公列表 if i.变化 is not none and i.变化 != 0 %}{{ i.名称 }}较{{ 上年 }}年"
+        "{{ i.变化|增减 }}{% if i.原因 %}，{{ i.原因 }}{% endif %}。{% endfor %}{% endif %}"),
+    "assets": (
+        "{% if 有资产 %}{{ 部门 }}{% if 含所属单位 %}（含所属单位）{% endif %}上年末固定资产金额为"
+        "{{ 资产总额 }}{{ 单位 }}{% if 附表 %}（详见下表）{% endif %}。"
+        "{% if 拟购置资产 %}本年度拟购置固定资产总额为{{ 拟购置资产 }}{{ 单位 }}"
+        "{% if 采购合计 %}，已按要求列入政府采购预算，详见政府采购预算表{% endif %}。"
+        "{% else %}本年度未安排购置固定资产。{% endif %}"
+        "{% else %}{{ 部门 }}无固定资产信息。{% endif %}"),
+    "projects": (
+        "{% if 项目个数 == 0 and 项目支出 == 0 %}{{ 部门 }}无项目支出预算。"
+        "{% elif 项目个数 == 0 %}{{ 部门 }}项目支出预算{{ 项目支出 }}{{ 单位 }}。{% endif %}"),
+    "composition": (
+        "{% for u in 单位构成 %}{% if loop.first %}{{ 部门 }}"
+        "{% if 单位构成|length > 1 %}部门预算由以下{{ 单位构成|length }}个单位的预算组成："
+        "{% else %}只有本级，没有其他预算单位，部门预算仅含本级预算：{% endif %}{% endif %}"
+        "{{ u.名称 }}{% if u.性质 or u.编制 is not none %}（{{ u.性质 }}"
+        "{% if u.性质 and u.编制 is not none %}，{% endif %}"
+        "{% if u.编制 is not none %}编制{{ u.编制 }}人{% endif %}）{% endif %}"
+        "{{ '、' if not loop.last else '。' }}{% endfor %}"),
+}
+PERFORMANCE_HEADINGS = ("总体绩效目标", "分项绩效目标", "工作保障措施")
+
+
+def say(ctx: Ctx, source: str, block: str = "", extra: dict | None = None,
+        indent: bool = True) -> list:
+    """A sentence template's paragraphs (a blank line of its output separates two), in this
+    kind of disclosure's wording; a template that fails at run time is a located problem (at the
+    template in the layout file), never a half-printed sentence."""
+    worded = ctx.worded(source)
+    try:
+        checked = sentences.check(worded, block)
+        context = dict(build_context(ctx, checked.names | {"单位"}), **(extra or {}))
+        text = sentences.render(checked, context, ctx.text_money)
+    except sentences.TemplateProblem as exc:
+        where = sentences.WHERE.get(source) or Location(ctx.layout.key)
+        ctx.problems.append(error("版式", f"版式文字：{exc.message}（模板第{exc.line}行）", where))
+        return []
+    return [Paragraph(p, indent=indent) for p in sentences.paragraphs(text)]
+
+
+def _wording(item: BlockItem) -> str:
+    return item.template if item.template is not None else WORDING[item.block]
 
 
 def _duties(ctx: Ctx, with_table: bool = True) -> list:
@@ -45,88 +105,39 @@ def _duties(ctx: Ctx, with_table: bool = True) -> list:
             institutions_table(ctx)]
 
 
-def _versus_prior(ctx: Ctx) -> list:
-    b = ctx.budget
-    prior = b.prior_year
-    if prior is None:
+def _composition(ctx: Ctx, item: BlockItem) -> list:
+    c = ctx.budget.composition
+    if c is None:
         return []
-    y = b.department.year
-    py = prior.year or y - 1
-    fig = ctx.fig
-    total = prior.basic + prior.project
-    r = prior.reasons
-    basic = f"基本支出{_change(ctx, fig.basic - prior.basic)}" + (f"，{r.basic}" if r.basic else "。")
-    project = f"项目支出{_change(ctx, fig.project - prior.project)}" + (f"，{r.project}" if r.project else "。")
-    return [Paragraph(f"{y}年预算收支安排{ctx.text_money(fig.total)}{ctx.unit}，较{py}年预算"
-                      f"{_change(ctx, fig.total - total)}，其中：{basic}{project}")]
-
-
-def _operating(ctx: Ctx) -> list:
-    b, fig, cat = ctx.budget, ctx.fig, ctx.catalog
-    typed = {e.code: e.name for e in b.basic_economic if e.name}
-    items = [(typed.get(code) or cat.economic_name(code) or code, amount)
-             for code, amount in sorted(fig.economic_by_code.items())
-             if cat.economic_kind(code) != "personnel" and amount]
-    listing = "、".join(f"{name}{ctx.text_money(amount)}{ctx.unit}" for name, amount in items)
-    use = f"，主要用于{listing}等日常运行支出" if listing else ""
-    return [Paragraph(f"{b.department.year}年，{ctx.worded('我部门')}机关运行经费共计安排"
-                      f"{ctx.text_money(fig.public)}"
-                      f"{ctx.unit}{use}。")]
-
-
-def _three_public(ctx: Ctx) -> list:
-    b, fig, M, u = ctx.budget, ctx.fig, ctx.text_money, ctx.unit
-    y = b.department.year
-    t = fig.three_public
-    overseas = t["overseas"] + t["overseas_research"]
-    vehicle = t["vehicle_purchase"] + t["vehicle_operation"]
-    text = (f"{y}年，{ctx.worded('我部门')}财政拨款“三公”经费预算安排{M(fig.three_public_total)}{u}，"
-            f"其中因公出国（境）费"
-            f"{M(overseas)}{u}；公务用车购置及运维费{M(vehicle)}{u}（其中：公务用车购置费"
-            f"{M(t['vehicle_purchase'])}{u}，公务用车运行维护费{M(t['vehicle_operation'])}{u}）；"
-            f"公务接待费{M(t['reception'])}{u}。")
-    prior = b.prior_year
-    if prior is not None and prior.three_public is not None:  # not given: no comparison, never vs 0
-        diff = fig.three_public_total - prior.three_public
-        py = prior.year or y - 1
-        text += (f"与{py}年持平。" if diff == 0 else f"与{py}年相比{_change(ctx, diff)}。")
-        if prior.reasons.three_public:
-            text += prior.reasons.three_public
-    return [Paragraph(text)]
+    return say(ctx, _wording(item), "composition") + [Paragraph(p) for p in c.notes]
 
 
 def _performance(ctx: Ctx, item: BlockItem) -> list:
     p = ctx.budget.performance
     blocks: list = []
-    for n, (heading, paragraphs) in enumerate((("总体绩效目标", p.overall), ("分项绩效目标", p.items),
-                                               ("工作保障措施", p.measures)), 1):
-        blocks.append(Heading(number_label(item.numbering, n) + heading, item.level))
+    names = item.headings or PERFORMANCE_HEADINGS
+    parts = [(heading, [x for x in paragraphs if x.strip()])
+             for heading, paragraphs in zip(names, (p.overall, p.items, p.measures))]
+    # a part with nothing in it is left out, heading and all (check warns: 文字-空白)
+    for n, (heading, paragraphs) in enumerate([x for x in parts if x[1]], 1):
+        blocks.append(Heading(number_label(item.numbering, n) + ctx.fill(heading), item.level))
         blocks += [Paragraph(x) for x in paragraphs]
     return blocks
 
 
 def _projects(ctx: Ctx, item: BlockItem) -> list:
     # "无…" only from the same figure the schedules print (项目支出 = 0), never from an empty list
-    name = ctx.budget.department.name
-    if not ctx.budget.projects and ctx.fig.project == 0:
-        return [Paragraph(f"{name}无项目支出预算。")]
-    if not ctx.budget.projects:  # refused by the 项目-合计 rule; never printed as "无"
-        return [Paragraph(f"{name}项目支出预算{ctx.text_money(ctx.fig.project)}{ctx.unit}。")]
+    # (项目支出 > 0 without projects is refused by the 项目-合计 rule; never printed as "无")
+    if not ctx.budget.projects:
+        return say(ctx, _wording(item), "projects")
     return list(project_tables(ctx, item.format))
 
 
 def _assets(ctx: Ctx, item: BlockItem) -> list:
-    name = ctx.budget.department.name
-    a = ctx.budget.assets
-    if a is None:
-        return [Paragraph(f"{name}无固定资产信息。")]
-    see = "（详见下表）" if item.table else ""
-    blocks: list = [Paragraph(
-        f"{name}（含所属单位）上年末固定资产金额为{ctx.text_money(ctx.fig.assets_total or ZERO)}"
-        f"{ctx.unit}{see}。本年度拟购置固定资产总额为{ctx.text_money(a.planned_purchase)}{ctx.unit}，"
-        f"已按要求列入政府采购预算，详见政府采购预算表。")]
-    table = assets_table(ctx, DEFAULT_ASSETS)
-    if item.table and table is not None:
+    table = assets_table(ctx, DEFAULT_ASSETS) if ctx.budget.assets is not None else None
+    with_table = item.table and table is not None
+    blocks = say(ctx, _wording(item), "assets", {"附表": with_table})
+    if with_table and table is not None:
         blocks += [Heading(table.title, 3), table]
     return blocks
 
@@ -140,18 +151,20 @@ def _block(ctx: Ctx, item: BlockItem) -> list:
         return _duties(ctx, with_table=False)
     if kind == "institutions":
         return [Heading(ctx.worded("部门机构设置情况"), 3), institutions_table(ctx)]
-    if kind == "versus_prior":
-        return _versus_prior(ctx)
-    if kind == "operating":
-        return _operating(ctx)
-    if kind == "three_public":
-        return _three_public(ctx)
+    if kind in ("versus_prior", "operating", "three_public"):
+        return say(ctx, _wording(item), kind)
+    if kind == "composition":
+        return _composition(ctx, item)
     if kind == "performance":
         return _performance(ctx, item)
     if kind == "projects":
         return _projects(ctx, item)
     if kind == "special_funds":
-        return [Paragraph(b.special_funds or ctx.fill(layout.special_funds))]
+        if b.special_funds:
+            return [Paragraph(b.special_funds)]
+        if item.template is not None:
+            return say(ctx, item.template, kind)
+        return [Paragraph(ctx.fill(layout.special_funds))]
     if kind == "assets":
         return _assets(ctx, item)
     if kind == "glossary":
@@ -185,6 +198,8 @@ def _content(ctx: Ctx, items) -> list:
             blocks += _block(ctx, item)
         elif isinstance(item, TextItem):
             blocks += _text(ctx, item)
+        elif isinstance(item, TemplateItem):
+            blocks += say(ctx, item.template, indent=item.indent)
         elif isinstance(item, TableItem):
             seen = ctx.memo.setdefault("table keys", {})
             kind = item.table.kind

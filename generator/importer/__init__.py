@@ -42,7 +42,8 @@ class ImportResult:
         return [(s, r, reason) for (s, r), (status, reason) in self.draft.ledger.items() if status == IGNORED]
 
 
-def _choose_layout(d: Draft, found, layouts: tuple[LayoutInfo, ...], wanted: str | None) -> LayoutInfo | None:
+def _choose_layout(d: Draft, found, layouts: tuple[LayoutInfo, ...], wanted: str | None,
+                   year: int | None = None) -> LayoutInfo | None:
     by_key = {lay.key: lay for lay in layouts}
     if wanted:
         chosen, why = by_name(wanted)
@@ -60,8 +61,14 @@ def _choose_layout(d: Draft, found, layouts: tuple[LayoutInfo, ...], wanted: str
     scores = layout_scores(found, layouts, labels)
     best = max(scores.values(), default=0)
     winners = [k for k, v in scores.items() if v == best]
+    family = {by_key[k].family for k in winners}
+    if len(winners) > 1 and len(family) == 1 and "" not in family and year is not None:
+        # one family's years print the same tables the import reads: the budget year decides
+        same = [k for k in winners if year in by_key[k].years]
+        winners = same or winners
     if len(winners) != 1:
-        d.error("导入-版式", "", f"无法从表题和固定行判断版式（{'、'.join(winners)} 同样吻合）：请用 --layout 指定")
+        d.error("导入-版式", "", f"无法从表题和固定行判断版式（{'、'.join(winners)} 同样吻合）：请用 --layout 指定"
+                + ("（或用 --year 指定预算年度）" if len(family) == 1 and "" not in family and year is None else ""))
         return None
     d.layout_origin = "由表题和固定行识别"
     return by_key[winners[0]]
@@ -98,7 +105,7 @@ def import_workbook(path: str | Path, layout: str | None = None, unit: str | Non
     for kind in KINDS:
         if kind not in found and kind not in REQUIRED:
             d.warning("导入-表", "", f"工作簿中没有“{KIND_LABELS[kind]}”，其中的数字无法核对")
-    lay = _choose_layout(d, found, layouts, layout)
+    lay = _choose_layout(d, found, layouts, layout, year)
     result = ImportResult(str(path), draft=d)
     if lay is None or d.blocked:
         d.account(book.sheets)

@@ -39,6 +39,9 @@ class LayoutInfo:
     others: dict[str, str] = field(default_factory=dict)  # title → kind, for tables not imported
     unit: str = "万元"
     services_funds: tuple[tuple[str, tuple[str, ...]], ...] = ()  # 政府购买服务: column, funds
+    extra_rows: tuple[str, ...] = ()  # 收支总表 rows after the 类 that carry no amount (人行科目)
+    family: str = ""  # the layout's family and years (a tie between years of one family is
+    years: tuple[int, ...] = ()  # settled by the budget year)
 
 
 def _expand(funds) -> tuple[str, ...]:
@@ -97,7 +100,9 @@ def info(layout) -> LayoutInfo:
     three: tuple = ()
     procurement: tuple = ()
     services: tuple = ()
+    extra: list[str] = []
     for spec in _all_tables(layout):
+        extra += [r for r in getattr(spec, "extra_rows", ()) if r not in extra]
         kind = _kind(spec)
         if kind is not None and kind not in titles:
             titles[kind] = spec.title
@@ -112,7 +117,7 @@ def info(layout) -> LayoutInfo:
         if spec.kind == "services" and not services:
             services = tuple((c.label, tuple(c.funds)) for c in spec.funds)
     return LayoutInfo(layout.key, titles, income, three, procurement, others, layout.unit,
-                      services)
+                      services, tuple(extra), layout.family, tuple(layout.years))
 
 
 @lru_cache(maxsize=1)

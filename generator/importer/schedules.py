@@ -526,6 +526,7 @@ class Schedules:
         total = sum(by_source.values(), ZERO)
         carry = sum((v for k, v in by_source.items() if k.startswith("carryover")), ZERO)
         classes = {label_key(c.name): c.code for c in self.catalog.function_classes}
+        classes.update({label_key(r): None for r in self.layout.extra_rows if label_key(r) not in classes})
         self._summary(by_source, by_class, total, carry, classes)
         self._fiscal(exp, classes)
 

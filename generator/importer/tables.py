@@ -253,15 +253,12 @@ def read_meta(sheet: Sheet, title_row: int, header_first: int) -> tuple[str, str
             m = _YEAR.search(t)
             if m:
                 year = int(m.group(1))
-                if m.start() == 0 or not t[:m.start()].strip():
-                    continue
-            if _UNIT_TEXT.search(t) and not _DEPT_PREFIX.match(t):
-                continue
             if name:
                 continue
             t = _DEPT_PREFIX.sub("", t).strip()
-            # "部门名称：某部门　　　单位：万元" in one cell: the name is the part before the rest
-            t = re.split(r"[\s\u3000]{2,}|\s*(?:金额)?单位\s*[:：]|\s*预算年度\s*[:：]", t)[0].strip()
+            # "部门名称：某部门　　　单位：万元", "524某某部门  预算年度：2025  单位：万元" in one cell:
+            # the name is the part before the year and the unit (a cell of only those has none)
+            t = re.split(r"[\s\u3000]{2,}|\s*(?:金额)?单位\s*[:：]|\s*(?:预算)?年度\s*[:：]", t)[0].strip()
             if not t:
                 continue
             m2 = _DEPT_CODE.match(t)

@@ -153,11 +153,23 @@ def table_view(table: Table, page: str = "table") -> dict:
     width_pt = PAGE_MM[page] * PT_PER_MM
     capacity = [(f * width_pt - CELL_PAD_PT) / font_pt - 0.3 for f in fractions]
     rows = []
-    for row, cells_text in zip(table.rows, texts):
+    spans = table.group_spans() if table.merge else {}
+    for i, (row, cells_text) in enumerate(zip(table.rows, texts)):
         # text cells as lines: a wrapped name never leaves one character on its last line
         cells = [(balanced_lines(t, capacity[j]) if kinds[j] == "text" else [t],
-                  ALIGN.get(kinds[j], "l")) for j, t in enumerate(cells_text)]
-        rows.append({"emphasis": row.emphasis, "cells": cells,
+                  ALIGN.get(kinds[j], "l"), 1) for j, t in enumerate(cells_text)]
+        proj = None
+        if table.merge and row.group is not None:
+            # a form: the group's first row carries its merged cells; the others leave them
+            # out and name the group for the top of a page they begin (string "proj")
+            if i in spans:
+                cells[:table.merge] = [(lines, align, spans[i]) for lines, align, _ in cells[:table.merge]]
+                proj = ""
+            else:
+                cells = cells[table.merge:]
+                proj = f"\u3000项目：{table.groups[row.group]}" if row.group < len(table.groups) else ""
+        rows.append({"emphasis": row.emphasis, "cells": cells, "proj": proj,
+                     "group_start": i in spans and i > 0,
                      "empty": all(not t for t in cells_text)})
     meta = list(table.meta)
     unit = next((m for m in reversed(meta) if m.startswith("单位")), "")
@@ -165,7 +177,8 @@ def table_view(table: Table, page: str = "table") -> dict:
             "header": _header_view(table, fractions, PAGE_MM[page], font_pt),
             "widths": [f"{f * 100:.3f}%" for f in fractions], "rows": rows, "note": table.note,
             "notes_after": table.notes_after, "landscape": table.landscape,
-            "compact": compact, "cont": f"{table.title}（续表）", "unit": unit}
+            "compact": compact, "cont": f"{table.title}（续表）", "unit": unit,
+            "grouped": bool(spans)}
 
 
 # Where a title may break: after an administrative unit in a name, before a year, after a

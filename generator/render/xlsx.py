@@ -64,6 +64,7 @@ def render_xlsx(disclosure: Disclosure) -> bytes:
                        "company": d.department_name, "comments": "budgetgen",
                        "created": _created(d)})
     styles, taken = _Styles(wb), set[str]()
+    styles.draft = d.draft
     for table in d.schedules:
         _table_sheet(wb, styles, table, sheet_name(table.sheet or table.title, taken))
     for project in d.projects:
@@ -72,6 +73,9 @@ def render_xlsx(disclosure: Disclosure) -> bytes:
                        sheet_name(f"项目{project.number}", taken))
     for table in d.annex_tables:
         _table_sheet(wb, styles, table, sheet_name(table.sheet or table.title, taken))
+    if d.draft:  # render --draft: every printed page and every sheet's title say 草稿
+        for ws in wb.worksheets():
+            ws.set_header("&C&16草稿")
     wb.close()
     return buf.getvalue()
 
@@ -88,6 +92,7 @@ class _Styles:
     def __init__(self, wb: xlsxwriter.Workbook):
         self.wb = wb
         self.cache: dict[tuple, object] = {}
+        self.draft = False  # render --draft: titles marked 草稿
 
     def get(self, **props):
         key = tuple(sorted(props.items()))
@@ -179,6 +184,8 @@ def _title_and_meta(ws, st: _Styles, title: str, meta: tuple[str, ...], units: l
                     size: int = TITLE_SIZE) -> int:
     """Write the title row and the meta row; return the next free row."""
     last = len(units) - 1
+    if st.draft:
+        title = f"【草稿】{title}"
     _put_text(ws, 0, 0, 0, last, title, st.title(size))
     ws.set_row(0, row_height(line_count(title, sum(units) * 10 / size), scale=size / 10))
     if not meta:
@@ -206,11 +213,13 @@ def _table_sheet(wb, st: _Styles, table: Table, name: str) -> None:
     r = first = top + len(table.header)
     ws.freeze_panes(r, 0)
     sums = sum_sources(table)
+    heights: list[float] = []
     for i, row in enumerate(table.rows):
         if len(row.cells) != table.width:
             raise ValueError(f"{table.key}: a row has {len(row.cells)} cells, "
                              f"the table {table.width} columns")
         lines = 1
+        merged = table.merge if row.group is not None else 0  # sized over the group's rows
         for c, (value, col) in enumerate(zip(row.cells, table.columns)):
             parts = sums.get((i, c))
             figure = shown(Decimal(value), col.kind, col.places) if parts else None
@@ -221,16 +230,41 @@ def _table_sheet(wb, st: _Styles, table: Table, name: str) -> None:
                                  st.number(fmt, col.kind, row.emphasis), float(figure))
                 continue
             _write_cell(ws, st, r, c, value, col.kind, row.emphasis, col.places)
-            if isinstance(value, str):
+            if isinstance(value, str) and c >= merged:
                 lines = max(lines, line_count(value, units[c]))
-        ws.set_row(r, row_height(lines))
+        heights.append(row_height(lines))
+        ws.set_row(r, heights[-1])
         r += 1
+    _merge_groups(ws, st, table, first, units, heights)
     for note in (table.note, *table.notes_after):
         if note:
             _put_text(ws, r, 0, r, table.width - 1, note, st.plain("left"))
             ws.set_row(r, row_height(line_count(note, sum(units))))
             r += 1
     _page_setup(ws, table.landscape, (top, top + len(table.header) - 1))
+
+
+def _merge_groups(ws, st: _Styles, table: Table, first: int, units: list[float],
+                  heights: list[float]) -> None:
+    """A form-like table (Table.merge): each group's leading cells merged over its rows, the
+    value of its first row in the merged cell, as the PDF prints it; the group's last row
+    grows when its rows together are too low for the merged text."""
+    for start, count in table.group_spans().items() if table.merge else ():
+        row = table.rows[start]
+        need = max((row_height(line_count(v, units[c])) for c, v in enumerate(row.cells[:table.merge])
+                    if isinstance(v, str)), default=0.0)
+        have = sum(heights[start:start + count])
+        if need > have:
+            ws.set_row(first + start + count - 1, heights[start + count - 1] + need - have)
+        if count < 2:
+            continue
+        for c, col in enumerate(table.columns[:table.merge]):
+            value = row.cells[c]
+            figure = shown(value, col.kind, col.places) if isinstance(value, Decimal) else None
+            pattern = number_format(col.kind, figure, col.places) if figure is not None else None
+            fmt = st.number(pattern, col.kind, row.emphasis) if pattern else st.text(col.kind)
+            ws.merge_range(first + start, c, first + start + count - 1, c, "", fmt)
+            _write_cell(ws, st, first + start, c, value, col.kind, row.emphasis, col.places)
 
 
 # The project goal table (绩效目标表) on a six-column grid, the indicator table's columns:

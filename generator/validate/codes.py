@@ -236,5 +236,19 @@ def years(ctx: Context) -> list:
     return out
 
 
+
+def catalog_year(ctx: Context) -> list:
+    """A budget year without its own catalog: say which catalog was used, why, and what that
+    catalog itself rests on."""
+    used, year = ctx.catalog.year, ctx.budget.department.year
+    if used is None or used == year:
+        return []
+    why = "这是最新的目录" if used < year else "这是最早的目录"
+    own = next((s for s in ctx.catalog.sources if s.startswith(f"{used}年")), ctx.catalog.title or f"{used}年目录")
+    return [ctx.warning("科目目录-年度", f"没有{year}年的科目目录，按{used}年目录检查（{why}）：{own}；"
+                        f"{year}年科目有变动的，可在本文件的 catalog: 一节补充", ("department", "year"),
+                        f"{year}年目录", f"{used}年目录")]
+
+
 RULES = (function_codes, fund_mismatch, fiscal_kinds, supplement, unconfirmed_names, economic_codes, duplicates,
-         empty_lines, years)
+         empty_lines, years, catalog_year)

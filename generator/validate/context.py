@@ -28,6 +28,7 @@ class Context:
     doc: RawDoc
     catalog: Catalog
     layout: object | None = None  # the Layout printed (None: unknown)
+    disclosure: object | None = None  # the computed Disclosure (None: not computed here)
 
     def at(self, *path) -> Location:
         """Where `path` stands; a whole section or entry (a mapping or list) points at its key."""

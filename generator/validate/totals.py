@@ -22,15 +22,58 @@ def basic_views(ctx: Context) -> list:
 
 
 def three_public_vs_economic(ctx: Context) -> list:
-    """公务接待费/公车运维费 in 三公 may not be below the economic-class lines 30217/30231."""
+    """“三公”-like spending may not hide in other 经济分类 lines: 因公出国（境）费用 30212,
+    公务接待费 30217, 公务用车运行维护费 30231 and 公务用车购置 31013 in the basic spending may not
+    exceed the matching 三公 items."""
     out = []
     econ = ctx.fig.economic_by_code
-    for code, item, label in (("30217", "reception", "公务接待费"),
-                              ("30231", "vehicle_operation", "公务用车运行维护费")):
+    for code, items, label in (("30212", ("overseas", "overseas_research"), "因公出国（境）费"),
+                               ("30217", ("reception",), "公务接待费"),
+                               ("30231", ("vehicle_operation",), "公务用车运行维护费"),
+                               ("31013", ("vehicle_purchase",), "公务用车购置费")):
         line = econ.get(code, ZERO)  # 表六 is 一般公共预算 only: compare its part of 三公
-        value = (ctx.fig.three_public_by_fund or {}).get("general", ctx.fig.three_public)[item]
+        general = (ctx.fig.three_public_by_fund or {}).get("general", ctx.fig.three_public)
+        value = sum((general[item] for item in items), ZERO)
         if value < line:
             out.append(ctx.error("三公-经济分类", f"“三公”经费中{label}{wan(value)}，低于基本支出经济分类"
+                                 f"{code} {ctx.catalog.economic_name(code) or label}{wan(line)}"
+                                 "（“三公”经费不能列在其他经济分类中）", ("three_public", items[0]),
+                                 f"不低于{wan(line)}", wan(value)))
+    return out
+
+
+EXTRA_ROWS = (("meeting", "30215", "会议费"), ("training", "30216", "培训费"))
+
+
+def three_public_extras(ctx: Context) -> list:
+    """会议费 / 培训费, rows some layouts add to the 三公 table: given where the layout prints them
+    (a row printed from nothing would read 0 as a fact), not below the economic-class line of
+    basic spending (30215 / 30216, as 30217 for 公务接待费), and not given for nothing."""
+    layout = ctx.layout
+    printed = layout.three_public_items() if hasattr(layout, "three_public_items") else None
+    tp = ctx.budget.three_public
+    econ = ctx.fig.economic_by_code
+    out = []
+    for item, code, label in EXTRA_ROWS:
+        given = any(getattr(part, item) is not None for part in (tp, tp.gov_fund, tp.soe)
+                    if part is not None)
+        line = econ.get(code, ZERO)
+        key = getattr(layout, "key", "")
+        if printed is not None and item in printed and not given:
+            if line:
+                out.append(ctx.error("三公-附加行", f"版式 {key} 的“三公”经费表列示{label}，基本支出经济分类"
+                                     f"{code} {label}为{wan(line)}，但未填写 three_public.{item}",
+                                     ("three_public",), f"不低于{wan(line)}", "未填写"))
+            else:
+                out.append(ctx.warning("三公-附加行", f"版式 {key} 的“三公”经费表列示{label}，但未填写 "
+                                       f"three_public.{item}：该行按0.00列示，如确无{label}请写 {item}: 0",
+                                       ("three_public",), "填写", "未填写"))
+        if given and printed is not None and item not in printed:
+            out.append(ctx.warning("三公-附加行", f"填写了{label}（three_public.{item}），但版式 {key} 的"
+                                   f"“三公”经费表不列示{label}：该数不会印出", ("three_public", item)))
+        value = getattr(tp, item) or ZERO  # 表六 is 一般公共预算 only: compare that part
+        if given and value < line:
+            out.append(ctx.error("三公-经济分类", f"“三公”经费表中{label}{wan(value)}，低于基本支出经济分类"
                                  f"{code} {label}{wan(line)}", ("three_public", item),
                                  f"不低于{wan(line)}", wan(value)))
     return out
@@ -105,4 +148,4 @@ def control_totals(ctx: Context) -> list:
     return out
 
 
-RULES = (basic_views, three_public_vs_economic, declared_income, control_totals)
+RULES = (basic_views, three_public_vs_economic, three_public_extras, declared_income, control_totals)
