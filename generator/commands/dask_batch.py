@@ -123,15 +123,16 @@ def publish(sets: dict[str, dict[str, bytes]], path: str, out_dir: str, formats:
 
 def render_task(path: str, out_dir: str, formats: tuple[str, ...], units: bool,
                 layout: str | None, timeout: float | None, send_back: bool,
-                environment: str, typed: str, draft: bool = False
-                ) -> tuple[Any, dict[str, dict[str, bytes]] | None]:
+                environment: str, typed: str, draft: bool = False,
+                record_layout: str | None = None) -> tuple[Any, dict[str, dict[str, bytes]] | None]:
     """One department on a Dask worker: (Outcome, the sets when `send_back`). Never raises.
     `path` and `out_dir` are absolute; `typed` is the file as the user typed it, which the
-    problems (and so the skip-unchanged record) name, as in a local batch."""
+    problems (and so the skip-unchanged record) name, as in a local batch; `record_layout` the
+    --layout as the user gave it (the record's options: a layout file's path is absolute here)."""
     from .batch import _crashed
     from .jobs import Outcome, options as output_options, render_file
     start = time.perf_counter()
-    options = output_options(units, layout, draft)
+    options = output_options(units, record_layout, draft)
     with _one_at_a_time:
         try:
             if _environment() != environment:
@@ -200,9 +201,12 @@ def run_dask(address: str, files: list[str], out_dir: str, formats: tuple[str, .
         absolute_out = os.path.abspath(out_dir)
         token = os.urandom(6).hex()
 
+        # a --layout file is read by the worker at its absolute path (a key stays a key)
+        layout_here = os.path.abspath(layout) if layout and os.path.isfile(layout) else layout
+
         def submit(i: int, attempt: str = "") -> Any:
             fut = client.submit(render_task, os.path.abspath(files[i]), absolute_out, formats, units,
-                                layout, timeout, send_back, environment, files[i], draft,
+                                layout_here, timeout, send_back, environment, files[i], draft, layout,
                                 key=f"budgetgen-render-{token}{attempt}-{i}", pure=False, retries=0)
             futures[fut] = i
             return fut
