@@ -385,7 +385,6 @@ def test_metadata(rendered):
 
 
 def test_fonts_are_cjk_subsets_named_in_the_stylesheet(rendered):
-    from fontTools.ttLib import TTFont
     from pypdf import PdfReader
     css = (TEMPLATES / "disclosure.css").read_text(encoding="utf-8")
     families = {re.sub(r"[\s\-_\"']", "", f).lower()
@@ -397,9 +396,36 @@ def test_fonts_are_cjk_subsets_named_in_the_stylesheet(rendered):
         assert re.match(r"^/[A-Z]{6}\+", name), f"{name} is not a subset"
         family = re.sub(r"[\-_]", "", name.split("+", 1)[1]).lower()
         assert any(family.startswith(f) for f in families if len(f) > 3), name
-        TTFont(io.BytesIO(data))  # parses: the packed stream decodes to a whole font
-    cjk = [n for n, data in fonts.items() if ord("部") in TTFont(io.BytesIO(data)).getBestCmap()]
+        font_file(data)  # parses: the packed stream decodes to a whole font (OpenType or bare CFF)
+    reader = PdfReader(io.BytesIO(rendered["pdf"]))
+    cjk = [n for n, unicode in _to_unicode(reader).items() if "90E8" in unicode]  # 部 U+90E8
     assert cjk, "no embedded font has CJK glyphs"
+
+
+def font_file(data: bytes):
+    """An embedded font program as a fontTools font: OpenType as WeasyPrint writes it, or a bare
+    CFF (/FontFile3 /CIDFontType0C, render/pdfpack.py) in a font holding only that table."""
+    from fontTools.ttLib import TTFont, newTable
+    if data[:4] in (b"OTTO", b"\0\1\0\0", b"true"):
+        return TTFont(io.BytesIO(data))
+    font = TTFont()
+    font.sfntVersion = "OTTO"
+    table = newTable("CFF ")
+    table.decompile(data, font)
+    font["CFF "] = table
+    font.setGlyphOrder(table.cff[table.cff.fontNames[0]].getGlyphOrder())
+    return font
+
+
+def _to_unicode(reader) -> dict[str, str]:
+    """Each font's /ToUnicode CMap (upper-case hex), the text a reader copies from it."""
+    out = {}
+    for page in reader.pages:
+        for font in page["/Resources"].get("/Font", {}).values():
+            font = font.get_object()
+            if "/ToUnicode" in font:
+                out[str(font["/BaseFont"])] = font["/ToUnicode"].get_object().get_data().decode("latin-1").upper()
+    return out
 
 
 def _embedded_fonts(reader) -> dict[str, bytes]:
@@ -525,22 +551,20 @@ def _font_programs(data: bytes) -> dict[str, tuple[int, set[int]]]:
 def test_each_font_program_embedded_once(rendered):
     """No font program is embedded twice (GB/T 9704's third-level headings are plain 仿宋, so
     the examples draw FandolFang at one weight only)."""
-    from fontTools.ttLib import TTFont
     from pypdf import PdfReader
     reader = PdfReader(io.BytesIO(rendered["pdf"]))
     programs = _font_programs(rendered["pdf"])
     assert len([name for name in programs if "FandolFang" in name]) == 1
-    names = [TTFont(io.BytesIO(reader.get_object(n).get_data()))["CFF "].cff.fontNames[0]
+    names = [font_file(reader.get_object(n).get_data())["CFF "].cff.fontNames[0]
              for n in {number for number, _ in programs.values()}
-             if reader.get_object(n).get_data()[:4] == b"OTTO"]
-    assert len(names) == len(set(names))
+             if reader.get_object(n).get("/Subtype") in ("/OpenType", "/CIDFontType0C")]
+    assert len(names) == len(set(names)) and "FandolFang" in " ".join(names)
 
 
 def test_bold_of_a_face_without_bold_shares_the_font_program():
     """仿宋 at weight bold draws FandolFang-Regular's outlines (no bold face is installed):
     WeasyPrint gives it a font dictionary of its own and a second subset; the packer makes both
     dictionaries share one font program holding a glyph program for every glyph either draws."""
-    from fontTools.ttLib import TTFont
     from pypdf import PdfReader
 
     from generator.render.compat import HTML
@@ -555,7 +579,7 @@ def test_bold_of_a_face_without_bold_shares_the_font_program():
     fang = {name: value for name, value in programs.items() if "FandolFang" in name}
     assert len(fang) == 2 and len({number for number, _ in fang.values()}) == 1
     number = next(iter(fang.values()))[0]
-    font = TTFont(io.BytesIO(reader.get_object(number).get_data()))
+    font = font_file(reader.get_object(number).get_data())
     charstrings = font["CFF "].cff.topDictIndex[0].CharStrings
     order = font.getGlyphOrder()
     drawn = [gids - {0} for _, gids in fang.values()]
@@ -571,10 +595,14 @@ def test_merging_refuses_subsets_that_disagree(rendered):
     from pypdf import PdfReader
 
     from generator.render.pdfpack import merge_subsets
+    from generator.render.compat import HTML
     if rendered["key"] != "612":
         pytest.skip("one example is enough")
-    reader = PdfReader(io.BytesIO(rendered["pdf"]))
-    number, gids = next(v for k, v in _font_programs(rendered["pdf"]).items() if "FandolFang" in k)
+    # the subset as WeasyPrint embeds it (OpenType; no finisher: not packed, not bare CFF)
+    text = "".join(ch for ch in EXAMPLES["612"].read_text(encoding="utf-8")[:3000] if "\u4e00" <= ch <= "\u9fff")
+    data = HTML(string=f'<p style="font-family: FandolFang">{text}</p>').write_pdf()
+    reader = PdfReader(io.BytesIO(data))
+    number, gids = next(v for k, v in _font_programs(data).items() if "FandolFang" in k)
     raw = reader.get_object(number).get_data()
     index = TTFont(io.BytesIO(raw))["CFF "].cff.topDictIndex[0].CharStrings.charStringsIndex
     gid = max(gids)

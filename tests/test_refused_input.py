@@ -417,5 +417,8 @@ def test_text_that_cannot_wrap_stays_inside_its_cell(tmp_path):
     assert _words_crossing_borders(pdf) == []
     shown = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "C18040102,C18040103" in shown.replace("\n", "")
-    # characters no installed font has: each box copies out as its own character
-    assert "增强𠀀街道𪚥城市" in shown.replace("\n", ""), re.findall(".{3}街道.{4}", shown)
+    # characters no installed font has: each box copies out as its own character, beside its
+    # neighbours (where the cell's lines break, and so what pdftotext puts between, depends on
+    # the font: tables are in 仿宋 since issue 28)
+    flat = shown.replace("\n", "")
+    assert "增强𠀀" in flat and "𪚥城市" in flat, re.findall(".{3}街.{0,6}道.{4}", flat)

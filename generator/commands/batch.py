@@ -148,9 +148,10 @@ class _Progress:
     """A rich progress bar on a terminal (files that fail are named above it as they finish);
     otherwise — a log, a pipe, CI — one plain line per finished file and nothing else."""
 
-    def __init__(self, total: int, stream=None):
+    def __init__(self, total: int, stream=None, on_result=None):
         self.total = total
         self.done = 0
+        self.on_result = on_result  # called with every outcome as it arrives (the manifest)
         self.stream = stream or sys.stderr
         self.bar: Any = None
         self.task: Any = None
@@ -175,6 +176,8 @@ class _Progress:
 
     def advance(self, outcome) -> None:
         self.done += 1
+        if self.on_result is not None:
+            self.on_result(outcome)
         line = (f"[{self.done}/{self.total}] {outcome.file}：{STATUS_LABELS.get(outcome.status, outcome.status)}"
                 f"（{outcome.seconds:.2f}秒）")
         if self.bar is not None:
@@ -359,11 +362,15 @@ def same_output(files: list[str], units: bool = False, layout: str | None = None
 def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
                  start_method: str | None = "auto", stream=None, progress_stream=None,
                  units: bool = False, layout: str | None = None, force: bool = False,
-                 timeout: float | None = DEFAULT_TIMEOUT, draft: bool = False) -> list:
-    """Render every file (`draft`: unfinished files too, marked 草稿); print each file's problems and a summary table; return the Outcomes
-    in the order of `files`. jobs == 1 runs in this process. The caller sets the exit status.
+                 timeout: float | None = DEFAULT_TIMEOUT, draft: bool = False,
+                 executor: str | None = None, send_back: bool = False, manifest=None) -> list:
+    """Render every file (`draft`: unfinished files too, marked 草稿); print each file's
+    problems and a summary table; return the Outcomes in the order of `files`. jobs == 1 runs
+    in this process; `executor`, a Dask scheduler's address, runs them on that cluster instead
+    (dask_batch.py; `send_back`: results are written here). The caller sets the exit status.
     Files unchanged since their outputs were written are skipped (cache.py) unless `force`;
-    files that would write the same output as another are refused, skipped ones included."""
+    files that would write the same output as another are refused, skipped ones included.
+    Every outcome is appended to `manifest` (manifest.Manifest) as it arrives."""
     files = [str(f) for f in files]
     formats = tuple(formats)
     if start_method == "auto":
@@ -377,9 +384,16 @@ def render_batch(files, out_dir, formats=("pdf", "xlsx"), jobs: int = 1, *,
     todo = [i for i in range(len(files)) if i not in refused and i not in skipped]
     rest = [files[i] for i in todo]
     workers = max(1, min(int(jobs or 1), len(rest)))
-    progress = _Progress(len(rest), progress_stream)
+    if manifest is not None:
+        for i in sorted({**refused, **skipped}):
+            manifest.add(refused.get(i) or skipped[i])
+    progress = _Progress(len(rest), progress_stream, manifest.add if manifest is not None else None)
     if not rest:
         ran = {}
+    elif executor:
+        from .dask_batch import run_dask
+        ran = run_dask(executor, rest, out_dir, formats, progress, units, layout, timeout, send_back,
+                       draft)
     elif workers == 1:
         with progress:
             ran = _run_serial(rest, out_dir, formats, progress, units, layout, timeout, draft)

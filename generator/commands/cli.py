@@ -430,9 +430,24 @@ def render_cmd(
                                     "每页印“草稿”；不加时这样的文件不生成"),
     verbose: bool = typer.Option(False, "-v", "--verbose",
                                  help="另列出所属单位、内部往来抵消，以及 PDF 的排版方式（单进程或两核）及原因"),
+    executor: str = typer.Option("local", "--executor", metavar="local|dask://HOST:PORT",
+                                 help="在哪里生成：local（本机，-j 个进程，默认）或 dask://主机:8786"
+                                      "（Dask 集群，每个部门一个任务；需 pip install 'budgetgen[dask]'，"
+                                      "见 docs/dask.md）"),
+    send_back: bool = typer.Option(False, "--send-back",
+                                   help="与 --executor dask:// 同用：工作节点把结果传回本机、由本机写入输出目录"
+                                        "（工作节点看不到共享输出目录时）"),
 ) -> None:
     """检查并生成 PDF / XLSX / HTML；有错误或未完成事项的文件不生成（草稿加 --draft），其余照常生成。"""
     formats = _parse_formats(fmt)
+    from .dask_batch import scheduler_address
+    try:
+        address = scheduler_address(executor)
+    except ValueError:
+        raise typer.BadParameter(f"只能是 local 或 dask://主机:端口，收到：{executor}",
+                                 param_hint="--executor") from None
+    if send_back and address is None:
+        raise typer.BadParameter("--send-back 只能与 --executor dask://… 同用", param_hint="--send-back")
     if pdf_variant is not None:
         if pdf_variant.lower() not in PDF_VARIANTS:
             raise typer.BadParameter(f"只能是 {' 或 '.join(PDF_VARIANTS)}，收到：{pdf_variant}",
@@ -461,7 +476,8 @@ def render_cmd(
         prepare_out_dir(out)
     except OutputError as exc:
         raise _output_refused(exc) from None
-    if len(names) == 1:
+    manifest = None
+    if len(names) == 1 and address is None:
         outcomes = [render_file(names[0], str(out), formats, units, layout=layout,
                                 skip_unchanged=not force, draft=draft, timeout=timeout)]
         if outcomes[0].status == "skipped":  # the warnings of the render it skipped, again
@@ -475,8 +491,17 @@ def render_cmd(
                 typer.echo(f"已生成 {path}")
     else:
         from .batch import render_batch
-        outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units,
-                                layout=layout, force=force, timeout=timeout, draft=draft)
+        from .dask_batch import ClusterError
+        from .jobs import options
+        from .manifest import Manifest
+        manifest = Manifest(out, formats, options(units, layout, draft))
+        try:
+            outcomes = render_batch(names, str(out), formats, jobs or os.cpu_count() or 1, units=units,
+                                    layout=layout, force=force, timeout=timeout, draft=draft,
+                                    executor=address, send_back=send_back, manifest=manifest)
+        except ClusterError as exc:
+            _err(f"错误：{exc}")
+            raise typer.Exit(int(Exit.USAGE)) from None
         if _STATE["debug"]:
             for o in outcomes:
                 if o.detail:
@@ -484,6 +509,9 @@ def render_cmd(
     code = _exit_code(outcomes)
     if report is not None:
         from .report import batch_report
+        if manifest is not None:  # the batch's report is built from its manifest lines
+            from .manifest import outcomes as recorded
+            outcomes = recorded(manifest.path, manifest.batch, names) or outcomes
         _write(report, json.dumps(batch_report(outcomes, str(out), code), ensure_ascii=False,
                                   indent=2).encode("utf-8") + b"\n")
     raise typer.Exit(code)

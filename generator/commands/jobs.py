@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -32,7 +33,12 @@ class FileTimeout(BaseException):
 
 @contextlib.contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise FileTimeout in this (main) thread after `seconds` of wall time."""
+    """Raise FileTimeout in this thread after `seconds` of wall time: a SIGALRM in the main
+    thread; in another thread (a Dask worker runs its task in one) an asynchronous exception."""
+    if seconds and threading.current_thread() is not threading.main_thread():
+        with _thread_time_limit(seconds):
+            yield
+        return
     if not seconds or not hasattr(signal, "setitimer"):
         yield
         return
@@ -49,6 +55,33 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _thread_time_limit(seconds: float) -> Iterator[None]:
+    """FileTimeout raised in this (non-main) thread after `seconds`, through the C API's
+    PyThreadState_SetAsyncExc (signals reach the main thread only). Like SIGALRM it is seen
+    between bytecodes, and it is repeated every 1/20 s until the block is left (one raised
+    where it is swallowed — a finalizer, a callback — is raised again)."""
+    import ctypes
+    target = ctypes.c_ulong(threading.get_ident())
+    left = threading.Event()
+
+    def fire() -> None:
+        if left.wait(seconds):
+            return
+        while not left.is_set():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(target, ctypes.py_object(FileTimeout))
+            left.wait(0.05)
+
+    timer = threading.Thread(target=fire, name="budgetgen-time-limit", daemon=True)
+    timer.start()
+    try:
+        yield
+    finally:
+        left.set()
+        timer.join()
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(target, None)  # one not yet raised: dropped
 
 
 def timed_out(path: str, seconds: float, limit: float) -> Outcome:

@@ -13,10 +13,17 @@ WeasyPrint also embeds one subset per font *description*: 仿宋 text at weight 
 level-3 headings) draws FandolFang-Regular's own outlines, yet gets a second subset repeating
 them. Subsets of one font program (same CFF name, tables and private dicts, no glyph id with
 two different programs) are merged into one stream their descriptors share.
+
+Where it is exact, a CID-keyed CFF subset is embedded bare (/FontFile3 /CIDFontType0C) rather
+than in its OpenType wrapper, whose tables a PDF viewer does not use (`bare_cff`). Page content
+streams lose precision nobody sees — numbers rounded to 1/100 px (`round_numbers`) — and the
+thousands of table-border segments WeasyPrint strokes one by one, each in its own saved state,
+are stroked as one path per run of equal state (`merge_strokes`): the same pixels.
 """
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from typing import Any
 
@@ -159,17 +166,197 @@ def _share_font_programs(pdf: pydyf.PDF, descriptors: list[pydyf.Dictionary]) ->
             stream.compress = False
 
 
+def _index(data: bytes, at: int) -> tuple[list[bytes], int]:
+    """A CFF INDEX at `at`: its items and the offset after it."""
+    count = int.from_bytes(data[at:at + 2], "big")
+    if count == 0:
+        return [], at + 2
+    size = data[at + 2]
+    offsets = [int.from_bytes(data[at + 3 + i * size:at + 3 + (i + 1) * size], "big")
+               for i in range(count + 1)]
+    base = at + 2 + (count + 1) * size
+    return [data[base + a:base + b] for a, b in zip(offsets, offsets[1:])], base + offsets[-1]
+
+
+def _top_dict(data: bytes) -> dict[int, list[float]]:
+    """The CFF Top DICT: operator (two-byte ones as 1200 + n) → operands."""
+    _, at = _index(data, data[2])  # Name INDEX, after the header
+    tops, _ = _index(data, at)
+    d, i = tops[0], 0
+    out: dict[int, list[float]] = {}
+    operands: list[float] = []
+    while i < len(d):
+        b = d[i]
+        if b <= 21:
+            op = 1200 + d[i + 1] if b == 12 else b
+            i += 2 if b == 12 else 1
+            out[op], operands = operands, []
+        elif b == 28:
+            operands.append(int.from_bytes(d[i + 1:i + 3], "big", signed=True))
+            i += 3
+        elif b == 29:
+            operands.append(int.from_bytes(d[i + 1:i + 5], "big", signed=True))
+            i += 5
+        elif b == 30:  # a real: nibbles up to 0xf; its value is not needed here
+            i += 1
+            while i < len(d) and (d[i] & 0x0F) != 0x0F and (d[i] >> 4) != 0x0F:
+                i += 1
+            operands.append(0.0)
+            i += 1
+        elif b <= 246:
+            operands.append(b - 139)
+            i += 1
+        elif b <= 250:
+            operands.append((b - 247) * 256 + d[i + 1] + 108)
+            i += 2
+        elif b <= 254:
+            operands.append(-(b - 251) * 256 - d[i + 1] - 108)
+            i += 2
+        else:
+            raise ValueError("reserved DICT byte")
+    return out
+
+
+def _identity_charset(data: bytes, at: int, glyphs: int) -> bool:
+    """The charset at `at` gives glyph id g the CID g, for every glyph (formats 0, 1, 2)."""
+    fmt, pos, expect = data[at], at + 1, 1
+    if fmt == 0:
+        return data[pos:pos + 2 * (glyphs - 1)] == b"".join(
+            g.to_bytes(2, "big") for g in range(1, glyphs))
+    if fmt not in (1, 2):
+        return False
+    width = 1 if fmt == 1 else 2
+    while expect < glyphs:
+        first = int.from_bytes(data[pos:pos + 2], "big")
+        left = int.from_bytes(data[pos + 2:pos + 2 + width], "big")
+        if first != expect:
+            return False
+        expect += left + 1
+        pos += 2 + width
+    return expect == glyphs
+
+
+def bare_cff(raw: bytes) -> bytes | None:
+    """The CFF table of a CFF-flavoured OpenType font when it can be embedded bare, as
+    /FontFile3 /CIDFontType0C (ISO 32000 §9.9): a CID-keyed CFF whose charset maps every glyph
+    id to the same CID (WeasyPrint's subsets keep glyph ids and write them as CIDs, Identity),
+    so a viewer finds the same glyph through either container. None otherwise. The OpenType
+    wrapper's tables (cmap, hmtx, vmtx, name, OS/2 …) are not needed in a PDF: the widths are
+    in /W, the text's Unicode in /ToUnicode. Read without decompiling the font (fontTools would
+    build 63 000 glyph names for a Noto CJK subset)."""
+    if raw[:4] != b"OTTO":
+        return None
+    tables = int.from_bytes(raw[4:6], "big")
+    for i in range(tables):
+        entry = raw[12 + 16 * i:28 + 16 * i]
+        if entry[:4] == b"CFF ":
+            offset, length = int.from_bytes(entry[8:12], "big"), int.from_bytes(entry[12:16], "big")
+            break
+    else:
+        return None
+    data = raw[offset:offset + length]
+    try:
+        top = _top_dict(data)
+        if 1230 not in top or 15 not in top or 17 not in top:  # ROS, charset, CharStrings
+            return None
+        glyphs = int.from_bytes(data[int(top[17][0]):int(top[17][0]) + 2], "big")
+        if not _identity_charset(data, int(top[15][0]), glyphs):
+            return None
+    except (IndexError, ValueError):
+        return None
+    return bytes(data)
+
+
+_DECIMAL = re.compile(rb"(?<![\w.])(-?\d+\.\d\d)\d+")
+
+
+def round_numbers(data: bytes) -> bytes:
+    """A page content stream with its operands cut to two decimals (WeasyPrint's user unit is
+    the CSS px, 0.75 pt: 0.01 px is 1/400 mm, far below any printer's or screen's dot; cut,
+    not rounded, so the substitution runs without a Python call per number). Left alone when
+    it holds a literal string or an inline image, where digits are not operands (WeasyPrint
+    writes text as hex strings)."""
+    if b"(" in data or b"BI" in data:
+        return data
+    return _DECIMAL.sub(rb"\1", data)
+
+
+# One border segment as WeasyPrint strokes it: its own saved state, stroke alpha, colour, width,
+# one line. Table cells give thousands of them (5 866 in the 2025 example).
+_SEGMENT = re.compile(rb"q\nq\n(/[A-Za-z0-9.]+) gs\n([-\d. ]+ RG\n[\d.]+ w\n)"
+                      rb"([-\d.]+ [-\d.]+ m\n[-\d.]+ [-\d.]+ l\n)S\nQ\nQ\n")
+
+
+def merge_strokes(data: bytes, opaque: set[str]) -> bytes:
+    """Runs of border segments stroked one after another in the same state (an opaque stroke
+    alpha, colour and width) become one path of several subpaths stroked once: the same
+    pixels — each subpath is capped as before, no joins are added, and an opaque stroke
+    painted twice over an overlap looks as painted once. Anything else is left as it is."""
+    out: list[bytes] = []
+    at = 0
+    run_state: tuple[bytes, bytes] | None = None
+    run_end = -1
+    for match in _SEGMENT.finditer(data):
+        name, state, line = match.group(1), match.group(2), match.group(3)
+        if name.decode("ascii")[1:] not in opaque:
+            continue
+        if run_state == (name, state) and match.start() == run_end:
+            out.append(line)
+        else:
+            if run_state is not None:
+                out.append(b"S\nQ\n")
+            out.append(data[at:match.start()])
+            out.append(b"q\n" + name + b" gs\n" + state + line)
+            run_state = (name, state)
+        at = run_end = match.end()
+    if run_state is not None:
+        out.append(b"S\nQ\n")
+    out.append(data[at:])
+    return b"".join(out)
+
+
+def _opaque_stroke_states(pdf: pydyf.PDF) -> set[str]:
+    """Names of the ExtGStates that only set an opaque stroke (WeasyPrint's {'CA': 1})."""
+    names = set()
+    for obj in pdf.objects:
+        states = obj.get("ExtGState") if isinstance(obj, pydyf.Dictionary) else None
+        if not isinstance(states, dict):
+            continue
+        for name, state in states.items():
+            if isinstance(state, dict) and set(state) == {"CA"} and state["CA"] == 1:
+                names.add(str(name))
+    return names
+
+
+def _pack_page_contents(pdf: pydyf.PDF) -> None:
+    """Page content streams: border segments merged (`merge_strokes`), numbers rounded."""
+    opaque = _opaque_stroke_states(pdf)
+    for obj in pdf.objects:
+        if not isinstance(obj, pydyf.Dictionary) or obj.get("Type") != "/Page" or "Contents" not in obj:
+            continue
+        stream = pdf.objects[int(object_bytes(obj["Contents"]).split()[0])]
+        if not isinstance(stream, pydyf.Stream) or "Filter" in stream.extra:
+            continue
+        data = b"\n".join(object_bytes(item) for item in stream.stream)
+        stream.stream = [round_numbers(merge_strokes(data, opaque))]
+
+
 def pack_font_streams(document: Any, pdf: pydyf.PDF) -> None:
-    """WeasyPrint finisher: subsets of one font merged, then Flate + PNG predictors for every
-    /FontFile3 (OpenType) stream."""
+    """WeasyPrint finisher: subsets of one font merged, embedded as bare CFF where that is
+    exact (`bare_cff`), then Flate + PNG predictors for every /FontFile3 stream."""
     descriptors = [obj for obj in pdf.objects if isinstance(obj, pydyf.Dictionary)
                    and obj.get("Type") == "/FontDescriptor" and "FontFile3" in obj]
     _share_font_programs(pdf, descriptors)
+    _pack_page_contents(pdf)
     for obj in descriptors:
         stream = pdf.objects[int(object_bytes(obj["FontFile3"]).split()[0])]
         if not isinstance(stream, pydyf.Stream) or "Filter" in stream.extra:
             continue
         raw = b"\n".join(object_bytes(item) for item in stream.stream)
+        cff = bare_cff(raw) if "CIDSet" not in obj else None
+        if cff is not None:
+            raw = cff
+            stream.extra["Subtype"] = "/CIDFontType0C"
         stream.stream = [zlib.compress(png_mixed(raw), 9)]
         stream.compress = False
         stream.extra["Filter"] = "/FlateDecode"
