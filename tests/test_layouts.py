@@ -135,7 +135,7 @@ def test_beijing_workbook_has_a_sheet_per_table(beijing):
 def test_department_goals_header_is_a_form_of_captions_and_values(beijing):
     """部门整体支出绩效目标表 opens like a form: the captions (部门（单位）名称, 年度部门整体支出
     预算, 年度总体目标) are header cells, the department's name, budget and goal beside them are
-    values — regular weight and left-aligned in the PDF's HTML and in the workbook."""
+    values — regular weight and left-aligned in the PDF's HTML (data cells) and in the workbook."""
     openpyxl = pytest.importorskip("openpyxl")
     import io
     table = next(t for t in beijing.disclosure.schedules if t.sheet.endswith("部门整体支出绩效目标表"))
@@ -143,8 +143,9 @@ def test_department_goals_header_is_a_form_of_captions_and_values(beijing):
     assert values[0] == "秦皇岛市海港区人民政府西港路街道办事处"
     assert values[1] == "资金总额：2256.69万元；其中财政拨款：2256.69万元；其他资金：0.00万元"
     html = render_html(beijing.disclosure)
-    assert re.search(r'<th class="v" colspan="\d+">秦皇岛市海港区人民政府西港路街道办事处</th>', html)
-    assert re.search(r'<th( colspan="\d+")?>部门（单位）名称</th>', html)
+    # a caption is its row's header, a value data (TD), as a screen reader reads a form
+    assert re.search(r'<td class="l v" colspan="\d+">秦皇岛市海港区人民政府西港路街道办事处</td>', html)
+    assert re.search(r'<th scope="row">部门（单位）名称</th>', html)
     wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(beijing.disclosure)))
     ws = wb[table.sheet]
     cells = {c.value: c for r in ws.iter_rows() for c in r if isinstance(c.value, str)}

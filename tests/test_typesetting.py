@@ -7,7 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from generator.compute.tables import Column, Head, Heading, Paragraph, Row, Table
-from generator.render.html import glued_last_line, section_items, table_view, word_lines
+from generator.render.html import (balanced_lines, char_width, environment, glued_last_line,
+                                   section_items, table_view, word_lines)
 
 
 def test_header_breaks_between_words():
@@ -63,3 +64,40 @@ def test_lei_and_kuan_rows_are_kept_with_their_first_child():
                       Row(("20103", "政府办公厅", Decimal("2"))), Row(("2010301", "行政运行", Decimal("2")))))
     keep = ["keep" in r["cls"].split() for r in table_view(table)["rows"]]
     assert keep == [False, True, True, False, True, False]
+
+
+def _form_table(goals: str) -> Table:
+    return Table("g", "部门整体支出绩效目标表", (), (
+        (Head("部门（单位）名称"), Head("某某街道办事处", colspan=3, value=True)),
+        (Head("年度总体目标"), Head(goals, colspan=3, value=True)),
+        (Head("一级指标"), Head("二级指标"), Head("三级指标"), Head("指标值"))),
+        (Column("text", 8), Column("text", 8), Column("text", 12), Column("text", 8)),
+        (Row(("", "", "", "")),))
+
+
+def test_a_form_header_is_printed_once_as_rows_of_the_body():
+    # A thead is repeated on every page and cannot break across one (WeasyPrint leaves out a
+    # thead taller than the page whole): a header holding filled-in values is the table's
+    # first body rows, its labels the TH of their row, its values TD (data, not header words)
+    goals = "\n".join("第一项职责目标：修订完善街道工委工作制度，明确责任领导。" for _ in range(80))
+    html = str(environment().get_template("_table.html.j2").module.data_table(
+        table_view(_form_table(goals))))
+    assert "<thead>" not in html and '<tbody class="form">' in html
+    assert '<th scope="row">部门（单位）名称</th>' in html
+    assert '<td class="l v" colspan="3">某某街道办事处</td>' in html
+    # its row of column labels stays with the first row under it (printed once, not repeated)
+    assert '<tr class="keep">\n        <th scope="col">一级指标</th>' in html
+    assert html.count("<th ") == 6 and html.count("<td ") == 6  # 2 labels + 4; 2 values + 4 blank
+    # a table without values keeps its thead, no scope
+    plain = table_view(Table("s", "表", (), ((Head("编码"), Head("名称")),),
+                             (Column("code", 6), Column("text", 12)), (Row(("1", "甲")),)))
+    assert not plain["form"]
+
+
+def test_cjk_punctuation_of_ambiguous_width_counts_one_em():
+    # the CJK body font sets “ ” … × ≥ 1 em wide (as 、 and ；), · ° narrow; a line measured
+    # with them ½ em wide comes out too long and the cell wraps it again
+    assert [char_width(c) for c in "“”…×≥、"] == [1.0] * 6
+    assert [char_width(c) for c in "·°8a"] == [0.55] * 4
+    # 开展“八个一”亲 is 8 em: 情 (9 em) does not fit in 8½, though with ½-em quotes it would
+    assert balanced_lines("开展“八个一”亲情关爱活动", 8.5) == ["开展“八个一”亲", "情关爱活动"]

@@ -600,16 +600,21 @@ def _as_artifacts(state: _TagState) -> None:
 
 
 def _merge_split(state: _TagState, element: Any) -> None:
-    """Consecutive kids of `element` made from one HTML element (one per page) become one,
-    recursively; marked-content ids of a merged page keep their page (MCR)."""
+    """Kids of `element` made from one HTML element (one per page) become one, recursively;
+    marked-content ids of a merged page keep their page (MCR). They are consecutive, except
+    in a table row split over a page (its cells' parts alternate: TH TD | TH TD)."""
     kids = element.get("K")
     if not isinstance(kids, list):
         return
     merged: list[Any] = []
+    first_of: dict[tuple[int, str], Any] = {}  # (origin, S) → the kept kid
+    in_row = element.get("S") == "/TR"
     for item in kids:
         kid: Any = state.deref(item)
-        prev: Any = state.deref(merged[-1]) if merged else None
         key = state.origin.get(id(kid)) if isinstance(kid, pydyf.Dictionary) else None
+        prev: Any = state.deref(merged[-1]) if merged else None
+        if key is not None and in_row:
+            prev = first_of.get((key[0], str(kid.get("S"))), prev)
         if key is not None and isinstance(prev, pydyf.Dictionary) \
                 and state.origin.get(id(prev)) == key \
                 and kid.get("S") == prev.get("S") and kid.get("S") != "/Link":
@@ -624,6 +629,8 @@ def _merge_split(state: _TagState, element: Any) -> None:
                 first: int = state.renumber.get(prev.number, prev.number)
                 state.renumber.setdefault(kid.number, first)
             continue
+        if key is not None:
+            first_of.setdefault((key[0], str(kid.get("S"))), kid)
         merged.append(item)
     element["K"] = pydyf.Array(merged)
     for item in merged:

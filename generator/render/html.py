@@ -58,9 +58,19 @@ CELL_PAD_PT = 4.6  # 2pt padding each side and the 0.6pt rule
 EMPTY_COLUMN = 0.7  # a money column with no figure gives up 30 % of its width
 
 
+# ambiguous-width punctuation and symbols the CJK body font sets narrow (the rest of them,
+# “”‘’…×≥‰ …, it sets 1 em wide, as the CJK fonts do)
+_NARROW_AMBIGUOUS = frozenset("·°")
+
+
 def char_width(ch: str) -> float:
-    """Advance of a character in em: CJK and full-width 1, others (digits, Latin) about ½."""
-    return 1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.55
+    """Advance of a character in em: CJK and full-width 1, the CJK font's punctuation of
+    ambiguous width (“八个一”) 1, others (digits, Latin) about ½."""
+    width = unicodedata.east_asian_width(ch)
+    if width in "WF" or (width == "A" and unicodedata.category(ch)[0] in "PS"
+                         and ch not in _NARROW_AMBIGUOUS):
+        return 1.0
+    return 0.55
 
 
 def _fractions(table: Table, cells: list[list[str]], width_mm: float,
@@ -213,15 +223,21 @@ def word_lines(text: str, capacity: float) -> list[str]:
 
 def _header_view(table: Table, fractions: list[float], width_mm: float,
                  font_pt: float) -> list[list[dict]]:
-    """Header cells with their text broken into balanced lines for the column width."""
+    """Header cells with their text broken into lines for the column width: a label between
+    words (word_lines), a form's filled-in value (Head.value: data, not a header word) as a
+    text cell's balanced lines. A label in a row holding a value is that row's header
+    (scope "row"), any other label a column's."""
     from .xlsx_layout import place_header
     placed = place_header(table.header, table.width)
     rows: list[list[dict]] = [[] for _ in table.header]
+    form_rows = {p.row for p in placed if p.value}
     for p in placed:
         span_pt = sum(fractions[p.col:p.last_col + 1]) * width_mm * PT_PER_MM
         capacity = (span_pt - CELL_PAD_PT) / font_pt - 0.15  # a little slack for rounding
+        lines = balanced_lines(p.text, capacity - 0.15) if p.value else word_lines(p.text, capacity)
         rows[p.row].append({"text": p.text, "colspan": p.colspan, "rowspan": p.rowspan,
-                            "value": p.value, "lines": word_lines(p.text, capacity)})
+                            "value": p.value, "lines": lines,
+                            "scope": "row" if p.row in form_rows else "col"})
     return rows
 
 
@@ -264,8 +280,12 @@ def table_view(table: Table, page: str = "table") -> dict:
                      "group_start": i in spans and i > 0})
     meta = list(table.meta)
     unit = next((m for m in reversed(meta) if m.startswith("单位")), "")
-    return {"key": table.key, "title": table.title, "meta": meta,
-            "header": _header_view(table, fractions, PAGE_MM[page], font_pt),
+    header = _header_view(table, fractions, PAGE_MM[page], font_pt)
+    return {"key": table.key, "title": table.title, "meta": meta, "header": header,
+            # a form-like header (filled-in values) is printed once as the table's first rows,
+            # not as a thead: a thead is repeated on every page and cannot break across one, and
+            # WeasyPrint leaves out a thead taller than the page (the 年度总体目标 text) whole
+            "form": any(h["value"] for hrow in header for h in hrow),
             "widths": [f"{f * 100:.3f}%" for f in fractions], "rows": rows, "note": table.note,
             "notes_after": table.notes_after, "landscape": table.landscape,
             "compact": compact, "cont": f"{table.title}（续表）", "unit": unit,
