@@ -36,6 +36,8 @@ from pathlib import Path
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from .outcome import crashed as _crashed  # light: the problems and exit statuses only
+
 STATUS_LABELS = {"ok": "通过", "skipped": "未变化，已跳过", "error": "有错误", "unreadable": "无法读取",
                  "output": "无法写入", "timeout": "超时", "crash": "内部错误"}
 DEFAULT_TIMEOUT = 600.0  # seconds per file; the largest file within the limits takes ~2 minutes
@@ -119,19 +121,6 @@ def _work_units(path: str, out_dir: str, formats: tuple[str, ...], layout: str |
         _cpu_backstop(timeout)
     return render_file(path, out_dir, formats, units=True, layout=layout, timeout=timeout,
                        two_cores=not _in_worker, draft=draft)
-
-
-def _crashed(path: str, seconds: float, detail: str, died: bool = True,
-             exc: BaseException | None = None):
-    import traceback
-
-    from .outcome import Outcome
-    from ..problems import Location, error
-    what = (f"生成进程意外退出（{detail}）；可能是内存不足或程序错误" if died
-            else f"生成时出错（{detail}）")
-    return Outcome(path, "crash", seconds, problems=[error(
-        "内部错误", f"{what}，请把输入文件发给维护者", Location(path))],
-        detail="".join(traceback.format_exception(exc)) if exc is not None else "")
 
 
 def default_start_method() -> str | None:

@@ -129,7 +129,7 @@ def render_task(path: str, out_dir: str, formats: tuple[str, ...], units: bool,
     `path` and `out_dir` are absolute; `typed` is the file as the user typed it, which the
     problems (and so the skip-unchanged record) name, as in a local batch; `record_layout` the
     --layout as the user gave it (the record's options: a layout file's path is absolute here)."""
-    from .batch import _crashed
+    from .outcome import crashed as _crashed
     from .jobs import Outcome, options as output_options, render_file
     start = time.perf_counter()
     options = output_options(units, record_layout, draft)
@@ -190,7 +190,7 @@ def run_dask(address: str, files: list[str], out_dir: str, formats: tuple[str, .
              send_back: bool = False, draft: bool = False) -> dict[int, Any]:
     """Render `files` on the cluster at `address`; {index: Outcome}, progress advanced per
     result as it arrives (in the order they finish)."""
-    from .batch import _crashed
+    from .outcome import crashed as _crashed
     from .jobs import Outcome, options as output_options
     from ..render.output import OutputError
     client = connect(address)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..problems import Problem
+from ..problems import Location, Problem, error
 from .exitcodes import STATUS_EXIT, Exit
 
 
@@ -23,3 +23,15 @@ class Outcome:
     @property
     def exit_code(self) -> int:
         return int(STATUS_EXIT.get(self.status, Exit.INTERNAL))
+
+
+def crashed(path: str, seconds: float, detail: str, died: bool = True,
+             exc: BaseException | None = None):
+    """The Outcome of a file whose rendering process died or raised (`crash`, exit 5)."""
+    import traceback
+
+    what = (f"生成进程意外退出（{detail}）；可能是内存不足或程序错误" if died
+            else f"生成时出错（{detail}）")
+    return Outcome(path, "crash", seconds, problems=[error(
+        "内部错误", f"{what}，请把输入文件发给维护者", Location(path))],
+        detail="".join(traceback.format_exception(exc)) if exc is not None else "")
