@@ -65,6 +65,7 @@ def test_help_lists_every_exit_status_and_completion():
     assert "--install-completion" in text and "--show-completion" in text
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 def test_shell_completion_completes_commands_and_options(tmp_path):
     env = {"_BUDGETGEN_COMPLETE": "complete_bash", "COMP_WORDS": "budgetgen ren", "COMP_CWORD": "1"}
     done = _module(cwd=tmp_path, env=env)
@@ -73,6 +74,7 @@ def test_shell_completion_completes_commands_and_options(tmp_path):
     assert _module(cwd=tmp_path, env=env).stdout.split() == ["--report"]
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 def test_install_completion_writes_the_script_for_bash(tmp_path):
     home = tmp_path / "home"
     home.mkdir()

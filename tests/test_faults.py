@@ -122,6 +122,7 @@ def test_full_disk_keeps_the_previous_set_and_leaves_nothing_behind(small_tmpfs,
     assert hidden(out) == []
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 def test_full_disk_from_the_command_line_is_exit_4_in_chinese(small_tmpfs, tmp_path):
     out = small_tmpfs / "out"
     src = variant(tmp_path, "一")
@@ -145,6 +146,7 @@ def _fsize_limit(limit: int):
     return set_limit
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 def test_file_size_limit_keeps_the_previous_set(tmp_path):
     out = tmp_path / "out"
     assert cli("render", variant(tmp_path, "一"), "-o", out, "-f", "xlsx,html").returncode == 0
@@ -158,6 +160,7 @@ def test_file_size_limit_keeps_the_previous_set(tmp_path):
     assert tree(out) == before and hidden(out) == []
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 def test_file_size_limit_on_new_roll_schema(tmp_path):
     for args in (("new", "-o", tmp_path / "a.yaml"), ("schema", "-o", tmp_path / "s.json"),
                  ("roll", EXAMPLE_2025, "--to", "2026", "-o", tmp_path / "r.yaml")):
@@ -298,6 +301,7 @@ def invoke(*args):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 @pytest.mark.parametrize("command", ["new", "roll", "schema"])
 def test_o_naming_a_special_file_is_refused_even_with_force(tmp_path, command):
     specials = _specials(tmp_path)
@@ -343,6 +347,7 @@ def test_force_overwrites_a_regular_file_and_dash_is_standard_output(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["budget.schema.json", "dept.yaml"]
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 def test_render_o_must_be_a_folder(tmp_path):
     specials = _specials(tmp_path)
     for kind in ("fifo", "device", "socket"):
@@ -358,6 +363,7 @@ def test_render_o_must_be_a_folder(tmp_path):
     ("/etc/hostname/sub", "不是文件夹"),
     ("/proc/budgetgen-out", "无法写入"),
 ])
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 def test_os_errors_on_output_are_chinese_with_exit_4(tmp_path, where, fragment):
     if not Path("/etc/hostname").is_file() and "hostname" in where:
         pytest.skip("no /etc/hostname here")
@@ -369,6 +375,7 @@ def test_os_errors_on_output_are_chinese_with_exit_4(tmp_path, where, fragment):
         assert fragment in text and "Traceback" not in text and "内部错误" not in text, text
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 def test_read_only_file_system_is_exit_4(tmp_path):
     if not LINUX or os.geteuid() != 0:
         pytest.skip("needs root to mount a read-only tmpfs")
@@ -397,6 +404,7 @@ def test_describe_os_error_covers_the_usual_causes():
 # ----------------------------------------------------------------------------- duplicate outputs
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 def test_two_inputs_for_the_same_output_are_both_refused_before_anything_is_written(tmp_path):
     a = variant(tmp_path, "甲", "a.yaml")
     b = variant(tmp_path, "乙", "b.yaml")
@@ -532,6 +540,7 @@ def test_a_killed_batch_leaves_no_worker_behind(tmp_path, sig):
 # ----------------------------------------------------------------------------- per-file time limit
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 def test_a_slow_file_times_out_and_the_others_finish(tmp_path, capsys):
     broken = tmp_path / "broken.yaml"
     broken.write_text(replace_once(EX, "basic: 1505.72}", "basic: 1505.73}"), encoding="utf-8")

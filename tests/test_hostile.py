@@ -509,6 +509,7 @@ def test_six_megabyte_text_is_refused_quickly():
     expect(only(r, "文件过大"), "文件过大", None, "超过上限")
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 def test_too_many_nodes_under_the_size_limit_is_refused_quickly():
     extra = "".join(f"k{i}: v\n" for i in range(loader.MAX_NODES))  # ~1 MB of tiny keys
     text = EX + extra

@@ -144,6 +144,7 @@ def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("mutants")
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 @BOUNDED
 @given(case=mutants())
 def test_cli_check_exits_0_1_or_3_without_traceback(workdir, case):

@@ -39,6 +39,7 @@ def _get(text: str, path):
     return data
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 @pytest.mark.parametrize("example", [EXAMPLE_2025, EXAMPLE_2023], ids=["2025", "2023"])
 def test_writing_every_value_back_unchanged_keeps_the_file_byte_for_byte(example):
     text = example.read_text(encoding="utf-8")

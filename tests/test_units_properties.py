@@ -16,6 +16,7 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import EXAMPLE_2023, EXAMPLE_2025, ROOT
 from hypothesis import HealthCheck, given, settings
@@ -181,6 +182,7 @@ PATHS = {"524": EXAMPLE_2025, "612": EXAMPLE_2023, "900": ROOT / "inputs" / "900
 ORIGINALS = {key: run(path) for key, path in PATHS.items()}
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 @SETTINGS
 @given(which=st.sampled_from(sorted(PATHS)), k=st.integers(1, 3), seed=st.integers(0, 2**32))
 def test_splitting_a_department_across_units_changes_no_schedule(tmp_path_factory, which, k, seed):
@@ -199,6 +201,7 @@ EXAMPLE = ROOT / "inputs" / "730-shixian-nongye-2025.yaml"
 EXAMPLE_RESULT = run(EXAMPLE)
 
 
+@pytest.mark.slow  # starts the command line in fresh processes, or long property runs
 @SETTINGS
 @given(seed=st.integers(0, 2**32), how=st.sampled_from(["subsidy", "remit", "both"]))
 def test_routing_unit_spending_through_internal_transfers_changes_nothing(tmp_path_factory, seed, how):
