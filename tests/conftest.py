@@ -68,3 +68,13 @@ def _no_unexpected_weasyprint_logs(request):
     if "weasyprint_warnings_expected" not in request.fixturenames:
         said = [f"{r.levelname}: {r.getMessage()}" for r in handler.records]
         assert not said, f"WeasyPrint warned unexpectedly: {said}"
+
+
+# ----------------------------------------------------------------------------- order
+
+def pytest_collection_modifyitems(session, config, items):
+    """The tests that start a Dask cluster in this process (tests/test_dask.py) run last: a
+    Dask client leaves threads behind (its offload pool, its event loop), and the two-core PDF
+    path rightly refuses to fork beside other threads — the tests that check that path
+    (test_parallel.py, test_compat.py) must run before any such thread exists."""
+    items.sort(key=lambda item: item.path.name == "test_dask.py")  # stable: the rest keep their order
