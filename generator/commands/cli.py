@@ -121,28 +121,26 @@ def _chinese_help(formatter: Any) -> None:
     formatter.buffer[:] = [text]
 
 
-class _Command(TyperCommand):
+class _ChineseHelp:
+    """`--help` in Chinese, for a command and for the group alike (mixed in before typer's class)."""
+
     def get_help_option(self, ctx: Any) -> Any:
-        return _chinese_help_option(super().get_help_option(ctx))
+        return _chinese_help_option(super().get_help_option(ctx))  # type: ignore[misc]
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         _chinese_rows(formatter)
-        super().format_help(ctx, formatter)
+        super().format_help(ctx, formatter)  # type: ignore[misc]
         _chinese_help(formatter)
 
 
-class _Group(TyperGroup):
+class _Command(_ChineseHelp, TyperCommand):
+    pass
+
+
+class _Group(_ChineseHelp, TyperGroup):
     """Turns an exception that escapes a command (a bug, not the clerk's fault) into one Chinese
     line and exit status 5; `--debug` prints the traceback instead. Ctrl-C exits 130. A usage
     error (exit status 2) is explained in Chinese."""
-
-    def get_help_option(self, ctx: Any) -> Any:
-        return _chinese_help_option(super().get_help_option(ctx))
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        _chinese_rows(formatter)
-        super().format_help(ctx, formatter)
-        _chinese_help(formatter)
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
         try:

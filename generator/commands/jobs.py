@@ -199,13 +199,10 @@ def _render_file(path: str, out_dir: str, formats: tuple[str, ...], start: float
         if any(f == "pdf" or f in PDF_VARIANTS for f in formats):
             from ..render.glyphs import start_coverage
             start_coverage()  # fontconfig answers while the input is read and checked
-        result = run(path, layout=layout)
-        if not isinstance(result, Checked) or not result.ok:
-            return _not_rendered(path, result, start)
-        problems = publishable(result, draft)
-        if any(p.is_error for p in problems):  # unfinished: not published
-            return Outcome(path, "error", time.perf_counter() - start, problems=problems)
-        marked = draft and unfinished(result)  # a finished file is never marked 草稿
+        checked = _publishable_result(path, layout, start, draft)
+        if isinstance(checked, Outcome):
+            return checked
+        result, problems, marked = checked
         from ..render.output import commit_set, output_stem
         parts = [(path, result.budget, result.doc, _drafted(result.disclosure, marked))] + \
             [(u.file, u.budget, u.doc, _drafted(u.disclosure, marked)) for u in result.units if units]
@@ -310,16 +307,27 @@ def render_stdout(path: str, fmt: str, layout: str | None = None, draft: bool = 
         return timed_out(path, time.perf_counter() - start, timeout or 0)
 
 
+def _publishable_result(path: str, layout: str | None, start: float,
+                        draft: bool) -> Outcome | tuple[Checked, list, bool]:
+    """The checked file, its problems and whether it is marked 草稿 — or the Outcome of a file
+    that is not rendered (errors, or unfinished without --draft). A finished file is never
+    marked 草稿."""
+    result = run(path, layout=layout)
+    if not isinstance(result, Checked) or not result.ok:
+        return _not_rendered(path, result, start)
+    problems = publishable(result, draft)
+    if any(p.is_error for p in problems):  # unfinished: not published
+        return Outcome(path, "error", time.perf_counter() - start, problems=problems)
+    return result, problems, draft and unfinished(result)
+
+
 def _render_stdout(path: str, fmt: str, layout: str | None, start: float, draft: bool) -> Outcome:
     import sys
     try:
-        result = run(path, layout=layout)
-        if not isinstance(result, Checked) or not result.ok:
-            return _not_rendered(path, result, start)
-        problems = publishable(result, draft)
-        if any(p.is_error for p in problems):  # unfinished: not published
-            return Outcome(path, "error", time.perf_counter() - start, problems=problems)
-        draft = draft and unfinished(result)  # a finished file is never marked 草稿
+        checked = _publishable_result(path, layout, start, draft)
+        if isinstance(checked, Outcome):
+            return checked
+        result, problems, draft = checked
         if fmt == "pdf" or fmt in PDF_VARIANTS:
             from ..render.glyphs import check_glyphs
             problems += check_glyphs(result.budget, result.doc)
