@@ -23,15 +23,22 @@ are stroked as one path per run of equal state (`merge_strokes`): the same pixel
 from __future__ import annotations
 
 import io
-import re
-import zlib
 from typing import Any
 
+import deflate  # type: ignore[import-untyped]
 import pydyf
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from fontTools.ttLib.tables.DefaultTable import DefaultTable  # type: ignore[import-untyped]
 
+from .cffcompact import compact_cff
 from .compat import object_bytes
+from .pagestreams import merge_strokes, relative_text_positions, round_numbers
+
+def flate(data: bytes) -> bytes:
+    """A /FlateDecode stream's bytes: libdeflate at its strongest level (12), whose zlib-format
+    output any inflater reads, 1–8 % smaller than zlib's level 9 on fonts and page contents."""
+    return bytes(deflate.zlib_compress(data, 12))
+
 
 BPP = 3  # CFF index offsets are 3 bytes wide for fonts under 16 MB
 COLUMNS = 1024  # pixels per predictor row: rows of 3 KB
@@ -267,54 +274,6 @@ def bare_cff(raw: bytes) -> bytes | None:
     return bytes(data)
 
 
-_DECIMAL = re.compile(rb"(?<![\w.])(-?\d+\.\d\d)\d+")
-
-
-def round_numbers(data: bytes) -> bytes:
-    """A page content stream with its operands cut to two decimals (WeasyPrint's user unit is
-    the CSS px, 0.75 pt: 0.01 px is 1/400 mm, far below any printer's or screen's dot; cut,
-    not rounded, so the substitution runs without a Python call per number). Left alone when
-    it holds a literal string or an inline image, where digits are not operands (WeasyPrint
-    writes text as hex strings)."""
-    if b"(" in data or b"BI" in data:
-        return data
-    return _DECIMAL.sub(rb"\1", data)
-
-
-# One border segment as WeasyPrint strokes it: its own saved state, stroke alpha, colour, width,
-# one line. Table cells give thousands of them (5 866 in the 2025 example).
-_SEGMENT = re.compile(rb"q\nq\n(/[A-Za-z0-9.]+) gs\n([-\d. ]+ RG\n[\d.]+ w\n)"
-                      rb"([-\d.]+ [-\d.]+ m\n[-\d.]+ [-\d.]+ l\n)S\nQ\nQ\n")
-
-
-def merge_strokes(data: bytes, opaque: set[str]) -> bytes:
-    """Runs of border segments stroked one after another in the same state (an opaque stroke
-    alpha, colour and width) become one path of several subpaths stroked once: the same
-    pixels — each subpath is capped as before, no joins are added, and an opaque stroke
-    painted twice over an overlap looks as painted once. Anything else is left as it is."""
-    out: list[bytes] = []
-    at = 0
-    run_state: tuple[bytes, bytes] | None = None
-    run_end = -1
-    for match in _SEGMENT.finditer(data):
-        name, state, line = match.group(1), match.group(2), match.group(3)
-        if name.decode("ascii")[1:] not in opaque:
-            continue
-        if run_state == (name, state) and match.start() == run_end:
-            out.append(line)
-        else:
-            if run_state is not None:
-                out.append(b"S\nQ\n")
-            out.append(data[at:match.start()])
-            out.append(b"q\n" + name + b" gs\n" + state + line)
-            run_state = (name, state)
-        at = run_end = match.end()
-    if run_state is not None:
-        out.append(b"S\nQ\n")
-    out.append(data[at:])
-    return b"".join(out)
-
-
 def _opaque_stroke_states(pdf: pydyf.PDF) -> set[str]:
     """Names of the ExtGStates that only set an opaque stroke (WeasyPrint's {'CA': 1})."""
     names = set()
@@ -329,7 +288,8 @@ def _opaque_stroke_states(pdf: pydyf.PDF) -> set[str]:
 
 
 def _pack_page_contents(pdf: pydyf.PDF) -> None:
-    """Page content streams: border segments merged (`merge_strokes`), numbers rounded."""
+    """Page content streams: border segments merged, numbers rounded, text positions relative
+    (pagestreams.py)."""
     opaque = _opaque_stroke_states(pdf)
     for obj in pdf.objects:
         if not isinstance(obj, pydyf.Dictionary) or obj.get("Type") != "/Page" or "Contents" not in obj:
@@ -338,26 +298,88 @@ def _pack_page_contents(pdf: pydyf.PDF) -> None:
         if not isinstance(stream, pydyf.Stream) or "Filter" in stream.extra:
             continue
         data = b"\n".join(object_bytes(item) for item in stream.stream)
-        stream.stream = [round_numbers(merge_strokes(data, opaque))]
+        data = relative_text_positions(round_numbers(merge_strokes(data, opaque)))
+        if stream.compress:  # compressed here, with `flate`, rather than by pydyf
+            data = flate(data)
+            stream.compress = False
+            stream.extra["Filter"] = "/FlateDecode"
+        stream.stream = [data]
+
+
+def _number(reference: Any) -> int:
+    return int(object_bytes(reference).split()[0])
+
+
+def _widths(array: Any) -> dict[int, Any]:
+    """A CIDFont's /W as {CID: width}; ValueError for a form WeasyPrint does not write."""
+    widths: dict[int, Any] = {}
+    items = list(array)
+    if len(items) % 2:
+        raise ValueError("/W")
+    for first, values in zip(items[::2], items[1::2]):
+        if not isinstance(first, int) or not isinstance(values, list):
+            raise ValueError("/W")
+        widths.update((first + i, value) for i, value in enumerate(values))
+    return widths
+
+
+DEFAULT_WIDTH = 1000  # a CIDFont's /DW when it has none (ISO 32000-1 §9.7.4.3)
+
+
+def _glyphs_drawn(pdf: pydyf.PDF) -> dict[int, set[int] | None]:
+    """For each font program stream, the CIDs the CIDFonts using it draw: WeasyPrint gives
+    every glyph it draws a width in /W (None: some font's /W could not be read). Each /W then
+    loses the widths equal to the default width, which a viewer takes for a CID /W leaves out."""
+    drawn: dict[int, set[int] | None] = {}
+    for obj in pdf.objects:
+        if not (isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Font"
+                and obj.get("Subtype") in ("/CIDFontType0", "/CIDFontType2")):
+            continue
+        descriptor = pdf.objects[_number(obj["FontDescriptor"])]
+        key = next((k for k in ("FontFile3", "FontFile2") if k in descriptor), None)
+        if key is None:
+            continue
+        program = _number(descriptor[key])
+        try:
+            widths = _widths(obj.get("W", []))
+        except ValueError:
+            drawn[program] = None
+            continue
+        known = drawn.setdefault(program, set())
+        if known is not None:
+            known.update(widths)
+        if "DW" not in obj:
+            pruned = pydyf.Array()
+            for cid in sorted(widths):
+                if widths[cid] == DEFAULT_WIDTH:
+                    continue
+                if cid - 1 not in widths or widths[cid - 1] == DEFAULT_WIDTH:
+                    pruned.extend([cid, pydyf.Array()])
+                pruned[-1].append(widths[cid])
+            obj["W"] = pruned
+    return drawn
 
 
 def pack_font_streams(document: Any, pdf: pydyf.PDF) -> None:
-    """WeasyPrint finisher: subsets of one font merged, embedded as bare CFF where that is
-    exact (`bare_cff`), then Flate + PNG predictors for every /FontFile3 stream."""
+    """WeasyPrint finisher: subsets of one font merged, embedded as bare CFF holding only the
+    glyphs drawn where that is exact (`bare_cff`, `cffcompact.compact_cff`), then Flate + PNG
+    predictors for every /FontFile3 stream; page contents packed (pagestreams.py)."""
     descriptors = [obj for obj in pdf.objects if isinstance(obj, pydyf.Dictionary)
                    and obj.get("Type") == "/FontDescriptor" and "FontFile3" in obj]
     _share_font_programs(pdf, descriptors)
     _pack_page_contents(pdf)
+    drawn = _glyphs_drawn(pdf)
     for obj in descriptors:
-        stream = pdf.objects[int(object_bytes(obj["FontFile3"]).split()[0])]
+        stream = pdf.objects[_number(obj["FontFile3"])]
         if not isinstance(stream, pydyf.Stream) or "Filter" in stream.extra:
             continue
         raw = b"\n".join(object_bytes(item) for item in stream.stream)
         cff = bare_cff(raw) if "CIDSet" not in obj else None
         if cff is not None:
-            raw = cff
+            glyphs = drawn.get(_number(obj["FontFile3"]))
+            raw = (compact_cff(cff, glyphs) if glyphs is not None else None) or cff
             stream.extra["Subtype"] = "/CIDFontType0C"
-        stream.stream = [zlib.compress(png_mixed(raw), 9)]
+        stream.stream = [flate(png_mixed(raw))]
         stream.compress = False
         stream.extra["Filter"] = "/FlateDecode"
         stream.extra["DecodeParms"] = pydyf.Dictionary(
