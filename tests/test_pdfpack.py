@@ -209,3 +209,40 @@ def test_compaction_refuses_what_it_does_not_know():
     from generator.render.cffcompact import compact_cff
     assert compact_cff(b"", {1}) is None
     assert compact_cff(b"\x01\x00\x04\x01" + bytes(40), {1}) is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tables", [
+    # two tables one under the other (their borders are one run), a thicker rule, a colour
+    '<table class="g"><tr><td>一</td><td>1.00</td></tr><tr><td>二</td><td>2.00</td></tr></table>'
+    '<table class="g" style="margin-top:-0.6pt"><tr><td style="border-bottom-width:1.6pt">三</td>'
+    '<td style="border-color:#c00">3.00</td></tr></table>',
+    # a dashed and a dotted border, a translucent one: drawn segment by segment as WeasyPrint does
+    '<table class="g"><tr><td style="border-style:dashed">一</td><td>1</td></tr></table>'
+    '<table class="g"><tr><td style="border-style:dotted">二</td><td style="border-style:double;'
+    'border-width:3pt">2</td></tr></table>'
+    '<table class="g"><tr><td style="border-color:rgba(0,0,0,.5)">三</td><td>3</td></tr></table>',
+    # rows and columns spanned, an empty table
+    '<table class="g"><tr><td rowspan="2">一</td><td colspan="2">二</td></tr><tr><td>三</td>'
+    '<td></td></tr></table><table class="g"></table>',
+])
+def test_fast_table_borders_write_the_same_bytes(tables, monkeypatch):
+    """compat.install_fast_borders records a table's border segments and writes each run as the
+    finisher would have joined them: the same PDF bytes as WeasyPrint's own segment-by-segment
+    drawing followed by the finisher (pagestreams.merge_strokes)."""
+    from generator.render import compat
+    from generator.render.compat import HTML
+    from generator.render.pdfpack import pack_font_streams
+    if not compat.install_fast_borders():
+        pytest.skip("the public path has no fast borders")
+    import weasyprint.draw as wdraw
+    html = ('<style>.g{border-collapse:collapse;width:60%}.g td{border:0.6pt solid;padding:2pt;'
+            'font-family:"Noto Serif CJK SC"}</style>' + tables)
+    fast = HTML(string=html).write_pdf(finisher=pack_font_streams)
+    calls = []
+    fast_borders = wdraw.draw_collapsed_borders
+    monkeypatch.setattr(wdraw, "draw_collapsed_borders",
+                        lambda stream, table: calls.append(table) or fast_borders.__wrapped__(stream, table))
+    slow_path = HTML(string=html).write_pdf(finisher=pack_font_streams)
+    assert calls, "the tables were not drawn through the replaced function"
+    assert fast == slow_path

@@ -46,21 +46,32 @@ _SEGMENT = re.compile(rb"q\nq\n(/[A-Za-z0-9.]+) gs\n([-\d. ]+ RG\n[\d.]+ w\n)"
 _LINE = re.compile(rb"([-\d.]+) ([-\d.]+) m\n([-\d.]+) ([-\d.]+) l\n")
 
 
+def _value(token: bytes) -> float | Decimal:
+    """A coordinate's value to compare: a float for the decimals WeasyPrint writes (at most
+    15 significant digits: distinct decimals are distinct floats, in the same order), else the
+    exact Decimal."""
+    if len(token) <= 16:
+        return float(token)
+    return Decimal(token.decode("ascii"))
+
+
 def union_lines(lines: list[bytes]) -> bytes:
     """Subpaths `x1 y1 m x2 y2 l` as the fewest lines covering the same points: horizontal
     ones on one y and vertical ones on one x joined where they overlap or touch (in the order
     of their coordinates), others as they were, after them."""
-    horizontal: dict[Decimal, list[tuple[Decimal, bytes, Decimal, bytes]]] = defaultdict(list)
-    vertical: dict[Decimal, list[tuple[Decimal, bytes, Decimal, bytes]]] = defaultdict(list)
-    names: dict[Decimal, bytes] = {}
+    horizontal: dict[float | Decimal, list[tuple[float | Decimal, bytes, float | Decimal, bytes]]] = \
+        defaultdict(list)
+    vertical: dict[float | Decimal, list[tuple[float | Decimal, bytes, float | Decimal, bytes]]] = \
+        defaultdict(list)
+    names: dict[float | Decimal, bytes] = {}
     other: list[bytes] = []
     for line in lines:
         tokens = _LINE.fullmatch(line)
         if tokens is None:
             other.append(line)
             continue
-        x1, y1, x2, y2 = (Decimal(t.decode("ascii")) for t in tokens.groups())
         t = tokens.groups()
+        x1, y1, x2, y2 = (_value(v) for v in t)
         if y1 == y2:
             names.setdefault(y1, t[1])
             horizontal[y1].append((x1, t[0], x2, t[2]) if x1 <= x2 else (x2, t[2], x1, t[0]))

@@ -45,6 +45,7 @@ from .weasy import (  # noqa: F401  — the set-up every layout shares, here und
 )
 
 compat.install_cjk_justify()  # justified prose lines that hold digits (GB/T 9704)
+compat.install_fast_borders()  # table borders written as runs, not segment by segment
 TAG_REPAIRS = compat.install_tag_repairs()  # tagged variants: one element per section/table
 LOG = logging.getLogger(__name__)
 

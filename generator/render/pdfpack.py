@@ -297,7 +297,10 @@ def _pack_page_contents(pdf: pydyf.PDF) -> None:
         stream = pdf.objects[int(object_bytes(obj["Contents"]).split()[0])]
         if not isinstance(stream, pydyf.Stream) or "Filter" in stream.extra:
             continue
-        data = b"\n".join(object_bytes(item) for item in stream.stream)
+        try:
+            data = b"\n".join(stream.stream)  # WeasyPrint appends bytes
+        except TypeError:
+            data = b"\n".join(object_bytes(item) for item in stream.stream)
         data = relative_text_positions(round_numbers(merge_strokes(data, opaque)))
         if stream.compress:  # compressed here, with `flate`, rather than by pydyf
             data = flate(data)
