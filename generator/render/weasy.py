@@ -103,7 +103,9 @@ def _split_style(html: str) -> tuple[str, list[Any]]:
 
 # --------------------------------------------------------------------------- collector
 
-_UNCOLLECTED = False  # a rendered document's objects are frozen, not yet collected
+_UNCOLLECTED = False  # a rendered document's objects are not yet collected
+_DOCUMENT_FROZEN = False  # … and were frozen with the rest (see below)
+BASE_FROZEN = False  # set in a batch worker forked after the parent froze its imports
 
 
 @contextmanager
@@ -112,18 +114,28 @@ def collector_paused() -> Iterator[None]:
     growing box tree (15–25 % of a render, the only super-linear cost). Afterwards the
     document's objects are frozen (`gc.freeze`: out of the collector's sight, O(1)) rather than
     collected (0.2–0.3 s): a one-shot process exits without ever paying for it, and a process
-    that renders again (a batch worker, `watch`) collects the previous document first."""
-    global _UNCOLLECTED
+    that renders again (`watch`) collects the previous document first. A batch worker forked
+    after its parent froze the imported modules (BASE_FROZEN, set by commands/batch.py) keeps
+    that base frozen: the document's objects are left to the collection at the next render,
+    with the collector off meanwhile (the worker only renders), so that collection scans only
+    them, not the modules again."""
+    global _UNCOLLECTED, _DOCUMENT_FROZEN
     if _UNCOLLECTED:
-        gc.unfreeze()
+        if _DOCUMENT_FROZEN:
+            gc.unfreeze()
         gc.collect()
-        _UNCOLLECTED = False
+        _UNCOLLECTED = _DOCUMENT_FROZEN = False
     enabled = gc.isenabled()
+    base = BASE_FROZEN and gc.get_freeze_count() > 0
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
         _UNCOLLECTED = True
-        if enabled:
-            gc.enable()
+        if base:
+            _DOCUMENT_FROZEN = False  # left for the next render's collection, collector off
+        else:
+            gc.freeze()
+            _DOCUMENT_FROZEN = True
+            if enabled:
+                gc.enable()
