@@ -112,9 +112,9 @@ def _die_with_parent(parent: int) -> None:
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
     import gc
-    weasy = sys.modules.get("generator.render.weasy")  # imported before a fork (_executor)
+    weasy: Any = sys.modules.get("generator.render.weasy")  # imported before a fork (_executor)
     if weasy is not None and gc.get_freeze_count() > 0:
-        setattr(weasy, "BASE_FROZEN", True)  # its collections leave the frozen modules alone
+        weasy.BASE_FROZEN = True  # its collections leave the frozen modules alone
 
 
 def _work_units(path: str, out_dir: str, formats: tuple[str, ...], layout: str | None = None,
