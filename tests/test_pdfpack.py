@@ -105,7 +105,7 @@ def test_bare_cff_only_for_a_cid_keyed_cff_font_with_glyph_ids_as_cids():
     assert bare_cff(b"\x00\x01\x00\x00" + bytes(100)) is None  # TrueType
     assert bare_cff(b"%PDF") is None
     assert bare_cff(b"OTTO" + bytes(8)) is None  # no CFF table
-    from generator.render.pdfpack import _identity_charset
+    from generator.render.cffcompact import identity_charset as _identity_charset
     assert _identity_charset(bytes([2, 0, 1, 0, 4]), 0, 6)  # format 2: CIDs 1–5 for glyphs 1–5
     assert not _identity_charset(bytes([2, 0, 2, 0, 4]), 0, 6)  # starts at CID 2
     assert _identity_charset(bytes([1, 0, 1, 1, 0, 3, 2]), 0, 6)  # format 1: 1–2, 3–5

@@ -1,4 +1,5 @@
-"""Glyph-id-keeping CFF subsets made dense: only the glyphs drawn, each still found by its CID.
+"""Glyph-id-keeping CFF subsets made dense: only the glyphs drawn, each still found by its CID
+(and the few readers of a CFF's bytes this and pdfpack.bare_cff need: INDEX, DICT, charset).
 
 WeasyPrint's font subsets keep every glyph id (HarfBuzz's retain-gids), so that the glyph ids
 it writes into the page content as CIDs stay valid: a subset of Noto Sans CJK drawing 246 glyphs
@@ -130,6 +131,22 @@ def dict_bytes(entries: list[tuple[int, bytes, list[int]]], offsets: dict[int, l
     size does not depend on where things land), the others copied as they were."""
     return b"".join((b"".join(_int5(v) for v in offsets[op]) if op in offsets else operands)
                     + _op(op) for op, operands, _ in entries)
+
+
+def top_dict(cff: bytes) -> dict[int, list[int]]:
+    """The CFF's Top DICT: operator → its operands' integer values."""
+    _, at = _index(cff, cff[2])  # Name INDEX, after the header
+    tops, _ = _index(cff, at)
+    return {op: values for op, _, values in parse_dict(tops[0])}
+
+
+def identity_charset(data: bytes, at: int, glyphs: int) -> bool:
+    """Whether the charset at `at` gives glyph id g the CID g, for every glyph (formats 0–2)."""
+    try:
+        _identity_charset_end(data, at, glyphs)
+    except (ValueError, IndexError):
+        return False
+    return True
 
 
 def _identity_charset_end(data: bytes, at: int, glyphs: int) -> int:

@@ -30,7 +30,7 @@ import pydyf
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from fontTools.ttLib.tables.DefaultTable import DefaultTable  # type: ignore[import-untyped]
 
-from .cffcompact import compact_cff
+from .cffcompact import CHARSET, CHARSTRINGS, ROS, compact_cff, identity_charset, top_dict
 from .compat import object_bytes
 from .pagestreams import merge_strokes, relative_text_positions, round_numbers
 
@@ -173,76 +173,6 @@ def _share_font_programs(pdf: pydyf.PDF, descriptors: list[pydyf.Dictionary]) ->
             stream.compress = False
 
 
-def _index(data: bytes, at: int) -> tuple[list[bytes], int]:
-    """A CFF INDEX at `at`: its items and the offset after it."""
-    count = int.from_bytes(data[at:at + 2], "big")
-    if count == 0:
-        return [], at + 2
-    size = data[at + 2]
-    offsets = [int.from_bytes(data[at + 3 + i * size:at + 3 + (i + 1) * size], "big")
-               for i in range(count + 1)]
-    base = at + 2 + (count + 1) * size
-    return [data[base + a:base + b] for a, b in zip(offsets, offsets[1:])], base + offsets[-1]
-
-
-def _top_dict(data: bytes) -> dict[int, list[float]]:
-    """The CFF Top DICT: operator (two-byte ones as 1200 + n) → operands."""
-    _, at = _index(data, data[2])  # Name INDEX, after the header
-    tops, _ = _index(data, at)
-    d, i = tops[0], 0
-    out: dict[int, list[float]] = {}
-    operands: list[float] = []
-    while i < len(d):
-        b = d[i]
-        if b <= 21:
-            op = 1200 + d[i + 1] if b == 12 else b
-            i += 2 if b == 12 else 1
-            out[op], operands = operands, []
-        elif b == 28:
-            operands.append(int.from_bytes(d[i + 1:i + 3], "big", signed=True))
-            i += 3
-        elif b == 29:
-            operands.append(int.from_bytes(d[i + 1:i + 5], "big", signed=True))
-            i += 5
-        elif b == 30:  # a real: nibbles up to 0xf; its value is not needed here
-            i += 1
-            while i < len(d) and (d[i] & 0x0F) != 0x0F and (d[i] >> 4) != 0x0F:
-                i += 1
-            operands.append(0.0)
-            i += 1
-        elif b <= 246:
-            operands.append(b - 139)
-            i += 1
-        elif b <= 250:
-            operands.append((b - 247) * 256 + d[i + 1] + 108)
-            i += 2
-        elif b <= 254:
-            operands.append(-(b - 251) * 256 - d[i + 1] - 108)
-            i += 2
-        else:
-            raise ValueError("reserved DICT byte")
-    return out
-
-
-def _identity_charset(data: bytes, at: int, glyphs: int) -> bool:
-    """The charset at `at` gives glyph id g the CID g, for every glyph (formats 0, 1, 2)."""
-    fmt, pos, expect = data[at], at + 1, 1
-    if fmt == 0:
-        return data[pos:pos + 2 * (glyphs - 1)] == b"".join(
-            g.to_bytes(2, "big") for g in range(1, glyphs))
-    if fmt not in (1, 2):
-        return False
-    width = 1 if fmt == 1 else 2
-    while expect < glyphs:
-        first = int.from_bytes(data[pos:pos + 2], "big")
-        left = int.from_bytes(data[pos + 2:pos + 2 + width], "big")
-        if first != expect:
-            return False
-        expect += left + 1
-        pos += 2 + width
-    return expect == glyphs
-
-
 def bare_cff(raw: bytes) -> bytes | None:
     """The CFF table of a CFF-flavoured OpenType font when it can be embedded bare, as
     /FontFile3 /CIDFontType0C (ISO 32000 §9.9): a CID-keyed CFF whose charset maps every glyph
@@ -263,11 +193,11 @@ def bare_cff(raw: bytes) -> bytes | None:
         return None
     data = raw[offset:offset + length]
     try:
-        top = _top_dict(data)
-        if 1230 not in top or 15 not in top or 17 not in top:  # ROS, charset, CharStrings
+        top = top_dict(data)
+        if ROS not in top or CHARSET not in top or CHARSTRINGS not in top:
             return None
-        glyphs = int.from_bytes(data[int(top[17][0]):int(top[17][0]) + 2], "big")
-        if not _identity_charset(data, int(top[15][0]), glyphs):
+        glyphs = int.from_bytes(data[top[CHARSTRINGS][0]:top[CHARSTRINGS][0] + 2], "big")
+        if not identity_charset(data, top[CHARSET][0], glyphs):
             return None
     except (IndexError, ValueError):
         return None
