@@ -48,6 +48,21 @@ def test_border_segments_of_one_state_become_one_path():
     assert apart.count(b"S\n") == 2 and b"0 0 1 rg\n" in apart
 
 
+def test_border_segments_of_a_tagged_pdf_become_one_artifact():
+    """In a tagged PDF each segment is an artifact of its own; a run becomes one artifact with
+    one path (still outside the structure tree, as PDF/UA wants decoration)."""
+    def tagged(a: bytes, b: bytes) -> bytes:
+        return b"/Artifact\nBMC\n" + seg(a, b) + b"EMC\n"
+    data = b"BT\nET\n" + tagged(b"1 2", b"3 2") + tagged(b"3 2", b"5 2") + tagged(b"3 2", b"3 9")
+    assert merge_strokes(data, {"A1"}) == (b"BT\nET\n/Artifact\nBMC\nq\n/A1 gs\n0 0 0 RG\n0.8 w\n"
+                                           b"1 2 m\n5 2 l\n3 2 m\n3 9 l\nS\nQ\nEMC\n")
+    # an artifact and a plain segment are not one run; a half-wrapped one is left alone
+    mixed = tagged(b"1 2", b"3 2") + seg(b"3 2", b"5 2")
+    assert merge_strokes(mixed, {"A1"}).count(b"S\n") == 2
+    half = b"/Artifact\nBMC\n" + seg(b"1 2", b"3 2")
+    assert merge_strokes(half, {"A1"}).count(b"BMC") == 1 and b"S\nQ\n" in merge_strokes(half, {"A1"})
+
+
 def line(x1, y1, x2, y2) -> bytes:
     return b"%s %s m\n%s %s l\n" % tuple(str(v).encode() for v in (x1, y1, x2, y2))
 

@@ -40,9 +40,9 @@ def round_numbers(data: bytes) -> bytes:
 
 
 # One border segment as WeasyPrint strokes it: its own saved state, stroke alpha, colour, width,
-# one line.
-_SEGMENT = re.compile(rb"q\nq\n(/[A-Za-z0-9.]+) gs\n([-\d. ]+ RG\n[\d.]+ w\n)"
-                      rb"([-\d.]+ [-\d.]+ m\n[-\d.]+ [-\d.]+ l\n)S\nQ\nQ\n")
+# one line; in a tagged PDF each is also an artifact of its own (a marked-content sequence).
+_SEGMENT = re.compile(rb"(/Artifact\nBMC\n)?q\nq\n(/[A-Za-z0-9.]+) gs\n([-\d. ]+ RG\n[\d.]+ w\n)"
+                      rb"([-\d.]+ [-\d.]+ m\n[-\d.]+ [-\d.]+ l\n)S\nQ\nQ\n(EMC\n)?")
 _LINE = re.compile(rb"([-\d.]+) ([-\d.]+) m\n([-\d.]+) ([-\d.]+) l\n")
 
 
@@ -102,31 +102,32 @@ def merge_strokes(data: bytes, opaque: set[str]) -> bytes:
     """Runs of border segments stroked one after another in the same state (an opaque stroke
     alpha, colour and width) become one path of the fewest lines (`union_lines`) stroked once:
     the same pixels. Where the stream sets a line cap anywhere, the segments of a run are kept
-    as they were (a projecting or round cap would draw past a joint). Anything else is left
-    as it is."""
+    as they were (a projecting or round cap would draw past a joint). In a tagged PDF the run
+    is one artifact instead of one per segment. Anything else is left as it is."""
     join = b" J\n" not in data
     out: list[bytes] = []
     at = 0
-    run_state: tuple[bytes, bytes] | None = None
+    run_state: tuple[bytes, bytes, bool] | None = None
     run: list[bytes] = []
     run_end = -1
 
     def flush() -> None:
         if run_state is not None:
             out.append(union_lines(run) if join else b"".join(run))
-            out.append(b"S\nQ\n")
+            out.append(b"S\nQ\nEMC\n" if run_state[2] else b"S\nQ\n")
 
     for match in _SEGMENT.finditer(data):
-        name, state, line = match.group(1), match.group(2), match.group(3)
-        if name.decode("ascii")[1:] not in opaque:
+        begin, name, state, line, end = match.groups()
+        if name.decode("ascii")[1:] not in opaque or (begin is None) != (end is None):
             continue
-        if run_state == (name, state) and match.start() == run_end:
+        key = (name, state, begin is not None)
+        if run_state == key and match.start() == run_end:
             run.append(line)
         else:
             flush()
             out.append(data[at:match.start()])
-            out.append(b"q\n" + name + b" gs\n" + state)
-            run_state, run = (name, state), [line]
+            out.append((b"/Artifact\nBMC\nq\n" if key[2] else b"q\n") + name + b" gs\n" + state)
+            run_state, run = key, [line]
         at = run_end = match.end()
     flush()
     out.append(data[at:])
