@@ -261,3 +261,51 @@ def test_fast_table_borders_write_the_same_bytes(tables, monkeypatch):
     slow_path = HTML(string=html).write_pdf(finisher=pack_font_streams)
     assert calls, "the tables were not drawn through the replaced function"
     assert fast == slow_path
+
+
+@pytest.mark.slow
+def test_compaction_keeps_subroutines_and_private_dicts_of_a_whole_cid_font():
+    """compact_cff on a whole subroutinized CID-keyed CFF (Noto Sans CJK SC as installed: global
+    and local subroutines, one Private DICT per Font DICT): every kept glyph, found by its CID
+    through the new charset, draws the same outline with the same Font DICT as in the original
+    (fontTools executes both charstrings, subroutine calls included)."""
+    from fontTools.cffLib import CFFFontSet
+    from fontTools.pens.recordingPen import RecordingPen
+    from fontTools.ttLib import TTCollection
+
+    from generator.render.cffcompact import compact_cff
+    found = subprocess.run(["fc-list", ":family=Noto Sans CJK SC:style=Regular", "file", "index"],
+                           capture_output=True, text=True).stdout.split("\n")[0]
+    if not found:
+        pytest.skip("Noto Sans CJK SC is not installed (fonts-noto-cjk)")
+    path, index = found.split(": :index=") if ": :index=" in found else (found.rstrip(":"), "0")
+    font = TTCollection(path)[int(index)] if path.endswith(".ttc") else None
+    if font is None:
+        pytest.skip("expected the TrueType collection Debian installs")
+    cff = font.reader["CFF "]
+    original = CFFFontSet()
+    original.decompile(io.BytesIO(cff), None)
+    top = original[original.fontNames[0]]
+    keep = {1, 17, 1000, 9481, 12345, 20000, 34567, 60000}  # Latin, digits, CJK in several FDs
+    packed = compact_cff(cff, keep)
+    assert packed is not None and len(packed) < len(cff)  # the subroutines stay whole
+    new = CFFFontSet()
+    new.decompile(io.BytesIO(packed), None)
+    new_top = new[new.fontNames[0]]
+    assert new_top.charset == [".notdef"] + [f"cid{g:05d}" for g in sorted(keep)]
+    assert any(fd.Private.rawDict.get("Subrs") for fd in top.FDArray)  # the case under test
+    outlines = 0
+    for gid in sorted(keep):
+        name = f"cid{gid:05d}"
+        drawn = []
+        for t, glyph in ((top, top.charset[gid]), (new_top, name)):
+            pen = RecordingPen()
+            t.CharStrings[glyph].draw(pen)
+            drawn.append(pen.value)
+        assert drawn[0] == drawn[1], name
+        outlines += bool(drawn[0])
+        fd_old = top.FDArray[top.FDSelect[gid]].Private.rawDict
+        fd_new = new_top.FDArray[new_top.FDSelect[new_top.charset.index(name)]].Private.rawDict
+        assert {k: v for k, v in fd_old.items() if k != "Subrs"} == \
+            {k: v for k, v in fd_new.items() if k != "Subrs"}
+    assert outlines == len(keep) - 1  # all but the space (CID 1) draw something
