@@ -153,9 +153,7 @@ class _Interrupted(manifest.Manifest):
         raise KeyboardInterrupt
 
 
-@pytest.mark.parametrize("where", ["local", pytest.param("dask", marks=pytest.mark.skip(
-    reason="known defect: re-running on the cluster while the killed client's tasks still run can hang "
-           "waiting for results (as_completed); left open on issue 28"))])
+@pytest.mark.parametrize("where", ["local", "dask"])
 def test_a_batch_interrupted_half_way_renders_only_the_rest(cluster, tmp_path, where):
     """Local: Ctrl-C right after the first result. Dask: the batch process is killed (SIGKILL)
     as soon as the manifest has its first line; tasks already running on the cluster finish."""

@@ -2,6 +2,7 @@
 refusal of a worker running other code, the time limit in a thread that is not the main one."""
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 
@@ -58,11 +59,53 @@ def test_the_time_limit_holds_in_another_thread(tmp_path):
 
 
 def _inside_limit() -> str:
-    with jobs.time_limit(0.2):
-        total = sum(range(1000))
+    total = jobs.limited(0.2, lambda: sum(range(1000)))
     assert total == 499500
-    threading.Event().wait(0.5)  # past the limit, outside the block: no late FileTimeout
+    threading.Event().wait(0.5)  # past the limit, outside the call: no late FileTimeout
     return "ok"
+
+
+def _busy(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def test_the_time_limit_in_a_thread_never_outlives_its_call():
+    """Issue 28: the timer that raises FileTimeout in a worker thread must never raise it
+    after the guarded call returned (nor before it began) — one that did would go on hitting
+    the Dask worker's task loop (the worker stays connected but never runs another task) or a
+    new thread given the same id. Limits shorter than starting the timer thread, limits that
+    run out on the way out, limits never reached: afterwards no FileTimeout, no timer left,
+    and this thread can still start threads."""
+    results: list = []
+
+    def many() -> None:
+        strays = outcomes = 0
+        for n in range(300):
+            limit = (0.0001, 0.001, 0.002, 0.02)[n % 4]
+            try:
+                jobs.limited(limit, functools.partial(_busy, 2000 * (n % 7)))
+                outcomes += 1
+            except jobs.FileTimeout:
+                outcomes += 1
+            try:
+                _busy(20000)  # Python work after the call: where a stray FileTimeout would land
+                helper = threading.Thread(target=_busy, args=(10,))
+                helper.start()
+                helper.join(30)  # a bound on a hang, not a timing
+                assert not helper.is_alive()
+            except jobs.FileTimeout:
+                strays += 1
+        results.append((outcomes, strays))
+
+    thread = threading.Thread(target=many)
+    thread.start()
+    thread.join(300)  # a bound on a hang, not a timing
+    assert not thread.is_alive(), "a thread was stuck (a timer raised into the wrong place)"
+    assert results == [(300, 0)]
+    assert not [t for t in threading.enumerate() if t.name == "budgetgen-time-limit"]
 
 
 def test_without_distributed_the_batch_says_what_to_install(tmp_path, monkeypatch):
