@@ -116,3 +116,135 @@ def test_without_distributed_the_batch_says_what_to_install(tmp_path, monkeypatc
     assert result.exit_code == 2
     assert "pip install 'budgetgen[dask]'" in result.output
     assert not [p for p in tmp_path.iterdir() if p.name != ".budgetgen"]  # nothing rendered
+
+
+class _FakeFuture:
+    def __init__(self, key: str):
+        self.key = key
+
+    def add_done_callback(self, fn) -> None:
+        pass
+
+    def done(self) -> bool:
+        return False
+
+    def release(self) -> None:
+        pass
+
+
+class _FakeClient:
+    """Just what the batch asks a distributed.Client, answered by a scheduler that never
+    finishes a task: `states` (key → the scheduler's state of it) and `processing`
+    (worker → the keys it runs)."""
+
+    status = "running"
+
+    def __init__(self, states, processing):
+        self.submitted: list[_FakeFuture] = []
+        self.cancelled: list[str] = []
+        self.restarted: list[str] = []
+        self.scheduler = type("Scheduler", (), {})()
+        self.scheduler.get_task_status = lambda keys: {k: states(k) for k in keys}
+        self.scheduler.processing = lambda: processing(self)
+
+    def submit(self, fn, *args, key, **kwargs):
+        self.submitted.append(_FakeFuture(key))
+        return self.submitted[-1]
+
+    def sync(self, fn, callback_timeout=None, **kwargs):
+        assert callback_timeout  # every question to the scheduler is bounded
+        return fn(**kwargs)
+
+    def cancel(self, futures, force=False):
+        self.cancelled += [f.key for f in futures]
+
+    def restart_workers(self, workers, timeout=None, raise_for_error=True):
+        assert timeout
+        self.restarted += workers
+
+
+class _Progress:
+    def __init__(self):
+        self.seen = []
+
+    def advance(self, outcome):
+        self.seen.append(outcome)
+
+
+def _batch(client, files, timeout=None):
+    return dask_batch._Batch(client, "tcp://scheduler:8786", files, "out", ("xlsx",), _Progress(),
+                             False, None, timeout, False, False)
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    """Look at the cluster at every turn of the loop."""
+    monkeypatch.setattr(dask_batch, "TICK", 0.001)
+    monkeypatch.setattr(dask_batch, "CHECK", 0.0)
+
+
+def test_a_task_the_scheduler_forgot_is_submitted_again_then_ends_as_crash(quick):
+    """Issue 28: a future whose key the scheduler does not know (forgotten, released) never
+    finishes; the batch must not wait for it for ever. Not known at two looks in a row: the
+    file is submitted again under a new key; lost again: `crash`, the file named, in Chinese."""
+    client = _FakeClient(lambda key: None, lambda c: {"tcp://w1": []})
+    batch = _batch(client, ["部门/a.yaml"])
+    assert batch.drive([0]) == []
+    keys = [f.key for f in client.submitted]
+    assert len(keys) == dask_batch.RUNS == 2 and len(set(keys)) == 2
+    outcome = batch.results[0]
+    assert outcome.status == "crash" and outcome.file == "部门/a.yaml"
+    assert outcome.problems[0].location.file == "部门/a.yaml"
+    assert "丢失" in outcome.problems[0].message and "调度器不再记得" in outcome.problems[0].message
+    assert batch.progress.seen == [outcome]
+
+
+def test_a_task_on_its_way_is_not_lost(quick):
+    """The other side: a task the scheduler holds (queued, processing) is left alone."""
+    looks = []
+
+    def processing(client):
+        looks.append(1)
+        if len(looks) > 5:  # then the scheduler forgets it: the loop ends
+            client.scheduler.get_task_status = lambda keys: dict.fromkeys(keys)
+        return {"tcp://w1": []}
+    client = _FakeClient(lambda key: "queued", processing)
+    batch = _batch(client, ["a.yaml"])
+    batch.drive([0])
+    assert len(looks) > 5 and len(client.submitted) == 2  # not resubmitted while it was queued
+
+
+def test_a_task_that_overruns_its_time_limit_restarts_its_worker_then_ends_as_timeout(quick, monkeypatch):
+    """A task that does not stop at --timeout (stuck in native code, or a worker whose task
+    thread is gone) would hold the batch for ever: past twice the limit plus GRACE its worker
+    is restarted and the file submitted again; a second time it ends as `timeout`."""
+    monkeypatch.setattr(dask_batch, "GRACE", 0.0)
+    client = _FakeClient(lambda key: "processing",
+                         lambda c: {"tcp://w1": [c.submitted[-1].key], "tcp://w2": []})
+    batch = _batch(client, ["a.yaml"], timeout=0.01)
+    batch.drive([0])
+    assert len(client.submitted) == 2
+    assert client.cancelled == [f.key for f in client.submitted]
+    assert client.restarted == ["tcp://w1", "tcp://w1"]
+    outcome = batch.results[0]
+    assert outcome.status == "timeout" and outcome.problems[0].location.file == "a.yaml"
+    assert "工作进程已重启" in outcome.problems[0].message and "已放弃这个文件" in outcome.problems[0].message
+
+
+def test_a_cluster_without_workers_ends_the_files_left(quick, monkeypatch):
+    monkeypatch.setattr(dask_batch, "NO_WORKERS", 0.0)
+    client = _FakeClient(lambda key: "no-worker", lambda c: {})
+    batch = _batch(client, ["a.yaml", "b.yaml"])
+    batch.drive([0, 1])
+    assert [batch.results[i].status for i in (0, 1)] == ["crash", "crash"]
+    assert "没有工作节点" in batch.results[1].problems[0].message
+    assert batch.results[1].problems[0].location.file == "b.yaml"
+
+
+def test_a_lost_connection_to_the_scheduler_ends_the_files_left(quick):
+    client = _FakeClient(lambda key: "processing", lambda c: {"tcp://w1": []})
+    batch = _batch(client, ["a.yaml"])
+    client.status = "closed"  # distributed gave up reconnecting
+    batch.drive([0])
+    assert batch.results[0].status == "crash"
+    assert "连接已断开" in batch.results[0].problems[0].message

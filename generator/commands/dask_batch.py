@@ -44,6 +44,7 @@ from .outcome import crashed as _crashed
 
 SCHEMES = ("dask://", "tcp://", "tls://")
 _FAULT_EXIT_ENV = "BUDGETGEN_FAULT_WORKER_EXIT"  # tests: "NAME" or "NAME@DIR" (see _fault_exit)
+_FAULT_HANG_ENV = "BUDGETGEN_FAULT_WORKER_HANG"  # tests: the same, the task hangs (see _fault_exit)
 _one_at_a_time = threading.Lock()
 
 
@@ -76,18 +77,22 @@ def _fault_exit(path: str) -> None:
     """Tests: BUDGETGEN_FAULT_WORKER_EXIT is a comma-separated list of NAME or NAME@DIR. A task
     whose file is named NAME ends its worker process (os._exit) after rendering into its
     temporary folder, before publishing; with NAME@DIR only the first time (a marker file in
-    DIR says it happened)."""
-    for spec in filter(None, os.environ.get(_FAULT_EXIT_ENV, "").split(",")):
-        name, _, marker_dir = spec.partition("@")
-        if os.path.basename(path) != name:
-            continue
-        if marker_dir:
-            try:
-                fd = os.open(Path(marker_dir) / f"{name}.died", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                return
-            os.close(fd)
-        os._exit(70)
+    DIR says it happened). BUDGETGEN_FAULT_WORKER_HANG, the same, makes the task hang instead,
+    in one long sleep that no time limit interrupts (like a native library that never returns)."""
+    for env, marker, act in ((_FAULT_EXIT_ENV, "died", lambda: os._exit(70)),
+                             (_FAULT_HANG_ENV, "hung", lambda: time.sleep(24 * 3600))):
+        for spec in filter(None, os.environ.get(env, "").split(",")):
+            name, _, marker_dir = spec.partition("@")
+            if os.path.basename(path) != name:
+                continue
+            if marker_dir:
+                try:
+                    fd = os.open(Path(marker_dir) / f"{name}.{marker}", os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                                 0o644)
+                except FileExistsError:
+                    continue
+                os.close(fd)
+            act()
 
 
 def _name_problems(outcome: Any, path: str, typed: str) -> None:
