@@ -20,6 +20,13 @@ and the other files go on. `--timeout` bounds each file as in a local batch (in 
 thread: jobs.time_limit). Progress, the summary table, the manifest and `--report` are those of a
 local batch (batch.py, manifest.py).
 
+No wait on the cluster is unbounded (issue 28; constants and rules above `connect`): a task the
+scheduler cancels or forgets is submitted again under a new key, a task that does not stop at its
+time limit gets its worker restarted and is submitted again, and a cluster that cannot finish
+(no workers, the scheduler gone) ends the files left as `crash` saying why — the batch ends. Keys
+are unique to each run, so a re-run never meets the keys of a killed client's tasks that the
+scheduler is still releasing; a department rendered by both publishes the same bytes, atomically.
+
 The task checks that its worker runs the same budgetgen (version, code, layouts, templates,
 renderer versions: the environment part of cache.py's fingerprint) as the client; a worker that
 does not is reported per file (`crash`) instead of writing different bytes.
