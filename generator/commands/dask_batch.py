@@ -254,6 +254,7 @@ class _Batch:
         self.unknown: dict[str, int] = {}  # key → looks in a row the scheduler did not know it
         self.results: dict[int, Any] = {}
         self.workerless_since: float | None = None
+        self.alone = False  # the files now out are each run alone (after KilledWorker)
 
     # ----------------------------------------------------------------------- submitting
 
@@ -293,6 +294,7 @@ class _Batch:
         """Submit `indices` and wait — never for ever — until each has an Outcome; the files
         whose task killed its workers (KilledWorker) when not `alone`, to be run alone."""
         killed: list[int] = []
+        self.alone = alone
         for i in indices:
             self.submit(i, alone)
         last_look = time.monotonic()
@@ -385,7 +387,7 @@ class _Batch:
                 if self.unknown[key] >= LOST_LOOKS:
                     what = f"调度器不再记得这个任务（状态：{states.get(key) or '无'}）"
                     self.again_or_end(i, _failed(self.files[i], "crash", "内部错误", _lost_message(what),
-                                                 time.perf_counter() - self.started), alone=False)
+                                                 time.perf_counter() - self.started), self.alone)
         pending = {f.key: i for i, f in self.current.items() if not f.done()}  # after resubmitting
         processing = self.ask("processing")
         if not isinstance(processing, dict):
@@ -425,7 +427,7 @@ class _Batch:
                        f"{'；重试一次后仍然如此，已放弃这个文件' if self.runs.get(i, 0) >= RUNS else ''}"
                        "（其余文件照常生成）")
             self.again_or_end(i, _failed(self.files[i], "timeout", "超时", message,
-                                         time.perf_counter() - self.started), alone=False)
+                                         time.perf_counter() - self.started), self.alone)
 
     def abandon(self, why: str) -> None:
         """The cluster cannot finish the files still out: each ends as `crash`, saying why."""
