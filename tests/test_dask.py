@@ -240,11 +240,16 @@ def test_a_department_with_its_units_is_one_task_and_matches_a_local_batch(clust
     assert all(a[name] == b[name] for name in a)
 
 
-def test_workers_whose_files_ran_out_of_time_render_the_next_batch(cluster, tmp_path):
+def test_workers_whose_files_ran_out_of_time_render_the_next_batch(cluster, tmp_path, monkeypatch):
     """Issue 28's hang: the time limit in a worker's task thread could raise FileTimeout after
     its file was done (or before it began), killing the worker's task thread or a thread given
     its id — a worker that stays connected and never runs another task, and a batch waiting for
     it for ever. Limits far shorter than a file, on every worker, then a batch: all rendered."""
+    from generator.commands import dask_batch
+    # should a worker stop answering all the same, the batch restarts it sooner than by default
+    monkeypatch.setattr(dask_batch, "CHECK", 1.0)
+    monkeypatch.setattr(dask_batch, "GRACE", 5.0)
+    monkeypatch.setattr(dask_batch, "RESULT_TIMEOUT", 10.0)
     address, *_ = cluster
     tcp = address.replace("dask://", "tcp://")
     files = [str(variant(tmp_path, f"t{n}.yaml", f"95{n}")) for n in range(6)]

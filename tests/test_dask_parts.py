@@ -2,7 +2,9 @@
 refusal of a worker running other code, the time limit in a thread that is not the main one."""
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import threading
 from pathlib import Path
 
@@ -248,3 +250,32 @@ def test_a_lost_connection_to_the_scheduler_ends_the_files_left(quick):
     batch.drive([0])
     assert batch.results[0].status == "crash"
     assert "连接已断开" in batch.results[0].problems[0].message
+
+
+def _chatty() -> None:
+    """Python code that spends its time in logging's locked sections (setLevel clears the
+    level cache under logging's module lock), until its time limit ends it."""
+    log = logging.getLogger("budgetgen-test-chatty")
+    while True:
+        log.setLevel(logging.DEBUG)
+        log.setLevel(logging.INFO)
+
+
+@pytest.mark.slow  # half a minute: the timer waits for the rare moments _chatty is outside logging
+def test_the_time_limit_never_leaves_a_lock_held():
+    """A FileTimeout raised inside logging's `_acquireLock(); try:` window leaves logging's
+    module lock held for ever: in a Dask worker its event loop then blocks at its next log
+    line and the worker answers nobody (issue 28). The timer does not raise inside the standard
+    library's locking code; after many limits running out there, another thread still logs."""
+    def many() -> None:
+        for n in range(20):
+            with contextlib.suppress(jobs.FileTimeout):
+                jobs.limited((0.001, 0.003, 0.01)[n % 3], _chatty)
+    worker = threading.Thread(target=many)
+    worker.start()
+    worker.join(300)  # a bound on a hang, not a timing
+    assert not worker.is_alive()
+    other = threading.Thread(target=lambda: logging.getLogger("budgetgen-test-other").setLevel(logging.INFO))
+    other.start()
+    other.join(30)  # a bound on a hang, not a timing
+    assert not other.is_alive(), "logging's lock was left held"

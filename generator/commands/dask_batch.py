@@ -196,6 +196,8 @@ def render_task(path: str, out_dir: str, formats: tuple[str, ...], units: bool,
 # - a task running on one worker for longer than twice --timeout plus GRACE did not stop at its
 #   time limit (stuck in native code, or a worker that no longer runs its tasks): its worker is
 #   restarted and the file submitted again once; a second time it ends as `timeout`;
+# - a result that cannot be fetched in RESULT_TIMEOUT seconds (the worker holding it does not
+#   answer): that worker is restarted and the file submitted again, as for a lost task;
 # - a scheduler with no worker for NO_WORKERS seconds, or a connection to the scheduler that
 #   cannot be re-established (distributed gives up after the connect timeout): the files left
 #   end as `crash`, saying so, and the batch finishes (re-run it to resume).
@@ -203,8 +205,8 @@ TICK = 1.0
 CHECK = 10.0
 GRACE = 60.0
 NO_WORKERS = 600.0
-ASK_TIMEOUT = 30.0  # one question to the scheduler, a result fetched, a worker restarted: seconds
-RESULT_TIMEOUT = 300.0
+ASK_TIMEOUT = 30.0  # one question to the scheduler, a worker restarted: seconds
+RESULT_TIMEOUT = 60.0  # a result (about 1 MB with --send-back) not fetched in this time: its worker is stuck
 LOST_LOOKS = 2  # a task the scheduler does not know at this many looks in a row is lost
 RUNS = 2  # a file is submitted at most this many times for a lost or overdue task
 _LIVE = frozenset({"waiting", "queued", "no-worker", "processing"})  # a task on its way
@@ -333,8 +335,14 @@ class _Batch:
             self.end(i, _crashed(path, seconds, f"反复使工作进程退出，已停止重试：{exc}"))
             return "crash"
         except (CancelledError, TimeoutError) as exc:  # cancelled or forgotten; result not fetched
-            what = ("调度器取消了这个任务" if isinstance(exc, CancelledError)
-                    else f"{RESULT_TIMEOUT:g}秒内取不回结果")
+            what = "调度器取消了这个任务"
+            if isinstance(exc, TimeoutError):
+                # the worker holding the result does not answer (its event loop is blocked): it
+                # is restarted, the file submitted again
+                what = f"{RESULT_TIMEOUT:g}秒内取不回结果，保存结果的工作进程已重启"
+                holders = self.ask("who_has", keys=[fut.key])
+                if isinstance(holders, dict) and holders.get(fut.key):
+                    self.restart(list(holders[fut.key]))
             self.again_or_end(i, _failed(path, "crash", "内部错误", _lost_message(what), seconds), alone)
             return "again"
         except Exception as exc:  # e.g. a result that failed to unpickle
@@ -421,13 +429,18 @@ class _Batch:
                 self.client.cancel([fut], force=True)
             # the task's thread cannot be stopped from outside: the worker process is restarted
             # (by its Nanny); the scheduler gives the worker's other tasks to the others
-            with contextlib.suppress(Exception):
-                self.client.restart_workers([worker], timeout=ASK_TIMEOUT, raise_for_error=False)
+            self.restart([worker])
             message = (f"在工作节点 {worker} 上超过时间上限（{self.timeout:g}秒）仍未停止，工作进程已重启"
                        f"{'；重试一次后仍然如此，已放弃这个文件' if self.runs.get(i, 0) >= RUNS else ''}"
                        "（其余文件照常生成）")
             self.again_or_end(i, _failed(self.files[i], "timeout", "超时", message,
                                          time.perf_counter() - self.started), self.alone)
+
+    def restart(self, workers: list[str]) -> None:
+        """Restart worker processes (their Nannies start them again), bounded; a worker that
+        cannot be restarted is left (its tasks are then bounded by the checks above)."""
+        with contextlib.suppress(Exception):
+            self.client.restart_workers(workers, timeout=ASK_TIMEOUT, raise_for_error=False)
 
     def abandon(self, why: str) -> None:
         """The cluster cannot finish the files still out: each ends as `crash`, saying why."""

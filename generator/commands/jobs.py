@@ -8,6 +8,7 @@ takes longer than its time limit is status "timeout".
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 import sys
 import threading
@@ -75,6 +76,29 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 _ASYNC_REPEAT = 0.05  # seconds between two FileTimeouts raised in a thread that swallowed one
 
 
+@functools.cache
+def _unsafe() -> tuple[str, ...]:
+    """Where an asynchronous FileTimeout is not raised (the timer waits for the thread to leave):
+    the standard library's code that takes a lock and then enters its `try` — logging's module
+    lock (left held, it stops every other thread that logs: in a Dask worker the event loop, so
+    the worker answers nobody), threading, queue, weakref, import, contextlib's exits, futures,
+    multiprocessing, asyncio. A raise there cannot be undone; fn's own code and WeasyPrint's
+    are fair game."""
+    import _weakrefset
+    import asyncio
+    import concurrent.futures
+    import logging
+    import multiprocessing
+    import os
+    import queue
+    import weakref
+    files = [threading.__file__, queue.__file__, weakref.__file__, _weakrefset.__file__,
+             contextlib.__file__]
+    folders = [os.path.dirname(m.__file__ or "") + os.sep
+               for m in (logging, concurrent.futures, multiprocessing, asyncio)]
+    return ("<frozen importlib", *files, *folders)
+
+
 def _limited_in_thread(seconds: float, fn: Callable[[], _T]) -> _T:
     """fn() in this (non-main) thread, bounded by `seconds`: signals reach the main thread
     only, so a timer thread raises FileTimeout here through the C API's
@@ -98,10 +122,13 @@ def _limited_in_thread(seconds: float, fn: Callable[[], _T]) -> _T:
         return fn()
 
     def inside() -> bool:
+        """fn runs, and not inside code an exception must not interrupt (see _UNSAFE)."""
         frame = sys._current_frames().get(target)
         while frame is not None:
             if frame is running[0]:
                 return True
+            if frame.f_code.co_filename.startswith(_unsafe()):
+                return False  # try again in 1/20 s
             frame = frame.f_back
         return False
 
