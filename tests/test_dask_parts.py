@@ -253,29 +253,35 @@ def test_a_lost_connection_to_the_scheduler_ends_the_files_left(quick):
 
 
 def _chatty() -> None:
-    """Python code that spends its time in logging's locked sections (setLevel clears the
-    level cache under logging's module lock), until its time limit ends it."""
+    """Python code that spends much of its time in logging's locked sections (setLevel clears
+    every logger's level cache under logging's module lock), until its time limit ends it."""
+    for n in range(300):  # loggers enough that clearing their caches takes a while
+        logging.getLogger(f"budgetgen-test-chatty.{n}")
     log = logging.getLogger("budgetgen-test-chatty")
     while True:
         log.setLevel(logging.DEBUG)
-        log.setLevel(logging.INFO)
+        _busy(300)
 
 
-@pytest.mark.slow  # half a minute: the timer waits for the rare moments _chatty is outside logging
 def test_the_time_limit_never_leaves_a_lock_held():
     """A FileTimeout raised inside logging's `_acquireLock(); try:` window leaves logging's
     module lock held for ever: in a Dask worker its event loop then blocks at its next log
     line and the worker answers nobody (issue 28). The timer does not raise inside the standard
     library's locking code; after many limits running out there, another thread still logs."""
+    done, checked = threading.Event(), threading.Event()
+
     def many() -> None:
-        for n in range(20):
+        for n in range(60):
             with contextlib.suppress(jobs.FileTimeout):
                 jobs.limited((0.001, 0.003, 0.01)[n % 3], _chatty)
+        done.set()
+        checked.wait(60)  # alive meanwhile: the other thread cannot be given its id (and its lock)
     worker = threading.Thread(target=many)
     worker.start()
-    worker.join(300)  # a bound on a hang, not a timing
-    assert not worker.is_alive()
+    assert done.wait(300)  # a bound on a hang, not a timing
     other = threading.Thread(target=lambda: logging.getLogger("budgetgen-test-other").setLevel(logging.INFO))
     other.start()
     other.join(30)  # a bound on a hang, not a timing
+    checked.set()
+    worker.join()
     assert not other.is_alive(), "logging's lock was left held"

@@ -74,6 +74,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
 
 _ASYNC_REPEAT = 0.05  # seconds between two FileTimeouts raised in a thread that swallowed one
+_ASYNC_RETRY = 0.001  # seconds before looking again when the thread was where none may be raised
 
 
 @functools.cache
@@ -128,7 +129,7 @@ def _limited_in_thread(seconds: float, fn: Callable[[], _T]) -> _T:
             if frame is running[0]:
                 return True
             if frame.f_code.co_filename.startswith(_unsafe()):
-                return False  # try again in 1/20 s
+                return False  # look again in a moment
             frame = frame.f_back
         return False
 
@@ -139,7 +140,9 @@ def _limited_in_thread(seconds: float, fn: Callable[[], _T]) -> _T:
             if running and inside():
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target),
                                                            ctypes.py_object(FileTimeout))
-            left.wait(_ASYNC_REPEAT)
+                left.wait(_ASYNC_REPEAT)
+            else:  # not yet, or not here: look again very soon
+                left.wait(_ASYNC_RETRY)
 
     timer = threading.Thread(target=fire, name="budgetgen-time-limit", daemon=True)
     expired = False
