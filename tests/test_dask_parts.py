@@ -263,6 +263,18 @@ def _chatty() -> None:
         _busy(300)
 
 
+def test_the_time_limit_never_leaves_a_lock_held_in_the_main_thread():
+    """The same for SIGALRM in the main thread (a local batch's worker process): logging's
+    lock taken when the alarm rings, FileTimeout waits until it is released."""
+    for n in range(60):
+        with contextlib.suppress(jobs.FileTimeout):
+            jobs.limited((0.001, 0.003, 0.01)[n % 3], _chatty)
+    other = threading.Thread(target=lambda: logging.getLogger("budgetgen-test-other").setLevel(logging.INFO))
+    other.start()
+    other.join(30)  # a bound on a hang, not a timing
+    assert not other.is_alive(), "logging's lock was left held"
+
+
 def test_the_time_limit_never_leaves_a_lock_held():
     """A FileTimeout raised inside logging's `_acquireLock(); try:` window leaves logging's
     module lock held for ever: in a Dask worker its event loop then blocks at its next log

@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ..compute.tables import Disclosure
 from .outcome import Outcome
@@ -44,14 +44,33 @@ def limited(seconds: float | None, fn: Callable[[], _T]) -> _T:
     if not seconds:
         return fn()
     if threading.current_thread() is threading.main_thread():
-        with time_limit(seconds):
+        running: list[FrameType] = []
+
+        def body() -> _T:
+            running.append(sys._getframe())
             return fn()
+        with time_limit(seconds, lambda frame: bool(running) and _raisable(frame, running[0])):
+            return body()
     return _limited_in_thread(seconds, fn)
 
 
+def _raisable(frame: FrameType | None, body: FrameType) -> bool:
+    """Whether FileTimeout may be raised in `frame`: it is `body` or called from it, and
+    neither it nor a caller up to `body` is code an exception must not interrupt (_unsafe)."""
+    while frame is not None:
+        if frame is body:
+            return True
+        if frame.f_code.co_filename.startswith(_unsafe()):
+            return False
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise FileTimeout in the main thread after `seconds` of wall time (SIGALRM). Other
+def time_limit(seconds: float | None,
+               may_raise: Callable[[FrameType | None], bool] | None = None) -> Iterator[None]:
+    """Raise FileTimeout in the main thread after `seconds` of wall time (SIGALRM); when
+    `may_raise` says not in the frame the alarm interrupted, a millisecond later. Other
     threads: `limited`, which also covers the main thread."""
     if seconds and threading.current_thread() is not threading.main_thread():
         raise RuntimeError("time_limit works in the main thread only; use jobs.limited")
@@ -59,7 +78,10 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         yield
         return
 
-    def expired(signum: int, frame: Any) -> None:
+    def expired(signum: int, frame: FrameType | None) -> None:
+        if may_raise is not None and not may_raise(frame):  # e.g. inside logging's lock
+            signal.setitimer(signal.ITIMER_REAL, _ASYNC_RETRY, 0.5)
+            return
         raise FileTimeout()
 
     previous = signal.signal(signal.SIGALRM, expired)
@@ -123,15 +145,8 @@ def _limited_in_thread(seconds: float, fn: Callable[[], _T]) -> _T:
         return fn()
 
     def inside() -> bool:
-        """fn runs, and not inside code an exception must not interrupt (see _UNSAFE)."""
-        frame = sys._current_frames().get(target)
-        while frame is not None:
-            if frame is running[0]:
-                return True
-            if frame.f_code.co_filename.startswith(_unsafe()):
-                return False  # look again in a moment
-            frame = frame.f_back
-        return False
+        """fn runs, and not inside code an exception must not interrupt (_raisable)."""
+        return _raisable(sys._current_frames().get(target), running[0])
 
     def fire() -> None:
         if left.wait(seconds):
