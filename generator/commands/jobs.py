@@ -101,7 +101,7 @@ _ASYNC_RETRY = 0.001  # seconds before looking again when the thread was where n
 
 @functools.cache
 def _unsafe() -> tuple[str, ...]:
-    """Where an asynchronous FileTimeout is not raised (the timer waits for the thread to leave):
+    """Where FileTimeout is not raised (the timer thread, or the alarm, looks again a moment later):
     the standard library's code that takes a lock and then enters its `try` — logging's module
     lock (left held, it stops every other thread that logs: in a Dask worker the event loop, so
     the worker answers nobody), threading, queue, weakref, import, contextlib's exits, futures,
