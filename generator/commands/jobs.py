@@ -8,12 +8,15 @@ takes longer than its time limit is status "timeout".
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
+import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import TypeVar
 
 from ..compute.tables import Disclosure
 from .outcome import Outcome
@@ -31,19 +34,54 @@ class FileTimeout(BaseException):
     """The file's time limit ran out (a BaseException: no `except Exception` swallows it)."""
 
 
+_T = TypeVar("_T")
+
+
+def limited(seconds: float | None, fn: Callable[[], _T]) -> _T:
+    """fn(), or FileTimeout once `seconds` of wall time have passed: a SIGALRM in the main
+    thread (time_limit); in another thread (a Dask worker runs its task in one) an asynchronous
+    exception that can only ever be raised while fn runs (_limited_in_thread)."""
+    if not seconds:
+        return fn()
+    if threading.current_thread() is threading.main_thread():
+        running: list[FrameType] = []
+
+        def body() -> _T:
+            running.append(sys._getframe())
+            return fn()
+        with time_limit(seconds, lambda frame: bool(running) and _raisable(frame, running[0])):
+            return body()
+    return _limited_in_thread(seconds, fn)
+
+
+def _raisable(frame: FrameType | None, body: FrameType) -> bool:
+    """Whether FileTimeout may be raised in `frame`: it is `body` or called from it, and
+    neither it nor a caller up to `body` is code an exception must not interrupt (_unsafe)."""
+    while frame is not None:
+        if frame is body:
+            return True
+        if frame.f_code.co_filename.startswith(_unsafe()):
+            return False
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise FileTimeout in this thread after `seconds` of wall time: a SIGALRM in the main
-    thread; in another thread (a Dask worker runs its task in one) an asynchronous exception."""
+def time_limit(seconds: float | None,
+               may_raise: Callable[[FrameType | None], bool] | None = None) -> Iterator[None]:
+    """Raise FileTimeout in the main thread after `seconds` of wall time (SIGALRM); when
+    `may_raise` says not in the frame the alarm interrupted, a millisecond later. Other
+    threads: `limited`, which also covers the main thread."""
     if seconds and threading.current_thread() is not threading.main_thread():
-        with _thread_time_limit(seconds):
-            yield
-        return
+        raise RuntimeError("time_limit works in the main thread only; use jobs.limited")
     if not seconds or not hasattr(signal, "setitimer"):
         yield
         return
 
-    def expired(signum: int, frame: Any) -> None:
+    def expired(signum: int, frame: FrameType | None) -> None:
+        if may_raise is not None and not may_raise(frame):  # e.g. inside logging's lock
+            signal.setitimer(signal.ITIMER_REAL, _ASYNC_RETRY, 0.5)
+            return
         raise FileTimeout()
 
     previous = signal.signal(signal.SIGALRM, expired)
@@ -57,31 +95,90 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-@contextlib.contextmanager
-def _thread_time_limit(seconds: float) -> Iterator[None]:
-    """FileTimeout raised in this (non-main) thread after `seconds`, through the C API's
-    PyThreadState_SetAsyncExc (signals reach the main thread only). Like SIGALRM it is seen
-    between bytecodes, and it is repeated every 1/20 s until the block is left (one raised
-    where it is swallowed — a finalizer, a callback — is raised again)."""
+_ASYNC_REPEAT = 0.05  # seconds between two FileTimeouts raised in a thread that swallowed one
+_ASYNC_RETRY = 0.001  # seconds before looking again when the thread was where none may be raised
+
+
+@functools.cache
+def _unsafe() -> tuple[str, ...]:
+    """Where FileTimeout is not raised (the timer thread, or the alarm, looks again a moment later):
+    the standard library's code that takes a lock and then enters its `try` — logging's module
+    lock (left held, it stops every other thread that logs: in a Dask worker the event loop, so
+    the worker answers nobody), threading, queue, weakref, import, contextlib's exits, futures,
+    multiprocessing, asyncio. A raise there cannot be undone; fn's own code and WeasyPrint's
+    are fair game."""
+    import _weakrefset
+    import asyncio
+    import concurrent.futures
+    import logging
+    import multiprocessing
+    import os
+    import queue
+    import weakref
+    files = [threading.__file__, queue.__file__, weakref.__file__, _weakrefset.__file__,
+             contextlib.__file__]
+    folders = [os.path.dirname(m.__file__ or "") + os.sep
+               for m in (logging, concurrent.futures, multiprocessing, asyncio)]
+    return ("<frozen importlib", *files, *folders)
+
+
+def _limited_in_thread(seconds: float, fn: Callable[[], _T]) -> _T:
+    """fn() in this (non-main) thread, bounded by `seconds`: signals reach the main thread
+    only, so a timer thread raises FileTimeout here through the C API's
+    PyThreadState_SetAsyncExc (seen between bytecodes), again every 1/20 s until fn is left
+    (one raised where it is swallowed — a finalizer, a callback — is raised again).
+
+    The timer raises only while fn's frame is on this thread's stack. An asynchronous exception
+    that escaped the guarded code, or a timer left running, would go on hitting whatever this
+    thread runs next — in a Dask worker its task loop, which dies of it and leaves the worker
+    connected but never running another task (issue 28: a batch waiting for ever) — or, once
+    the thread is gone, a new thread given the same id. So: the timer never raises before fn
+    starts or after it ends; leaving, this thread stops the timer in a loop that catches the
+    one FileTimeout that may still have been on its way, and clears any left pending."""
     import ctypes
-    target = ctypes.c_ulong(threading.get_ident())
+    target = threading.get_ident()
     left = threading.Event()
+    running: list[FrameType] = []
+
+    def body() -> _T:
+        running.append(sys._getframe())
+        return fn()
+
+    def inside() -> bool:
+        """fn runs, and not inside code an exception must not interrupt (_raisable)."""
+        return _raisable(sys._current_frames().get(target), running[0])
 
     def fire() -> None:
         if left.wait(seconds):
             return
         while not left.is_set():
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(target, ctypes.py_object(FileTimeout))
-            left.wait(0.05)
+            if running and inside():
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target),
+                                                           ctypes.py_object(FileTimeout))
+                left.wait(_ASYNC_REPEAT)
+            else:  # not yet, or not here: look again very soon
+                left.wait(_ASYNC_RETRY)
 
     timer = threading.Thread(target=fire, name="budgetgen-time-limit", daemon=True)
-    timer.start()
+    expired = False
+    value: list[_T] = []
     try:
-        yield
+        timer.start()
+        value.append(body())
+    except FileTimeout:
+        expired = True
     finally:
-        left.set()
-        timer.join()
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(target, None)  # one not yet raised: dropped
+        while True:
+            try:
+                left.set()
+                timer.join()
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
+                break
+            except FileTimeout:  # raised on its way out of fn: the timer is stopped all the same
+                expired = True
+    if expired or not value:
+        raise FileTimeout()
+    return value[0]
 
 
 def timed_out(path: str, seconds: float, limit: float) -> Outcome:
@@ -172,15 +269,17 @@ def render_file(path: str, out_dir: str, formats: tuple[str, ...] = ("pdf", "xls
     file with unfinished work is rendered too, every page marked 草稿 (a finished file is
     rendered as it is, unmarked)."""
     start = time.perf_counter()
+
+    def work() -> Outcome:
+        if skip_unchanged:
+            from .cache import skipped_outcome
+            skipped = skipped_outcome(path, out_dir, formats, options(units, layout, draft))
+            if skipped is not None:
+                skipped.seconds = time.perf_counter() - start
+                return skipped
+        return _render_file(path, out_dir, formats, start, units, layout, two_cores, draft)
     try:
-        with time_limit(timeout):
-            if skip_unchanged:
-                from .cache import skipped_outcome
-                skipped = skipped_outcome(path, out_dir, formats, options(units, layout, draft))
-                if skipped is not None:
-                    skipped.seconds = time.perf_counter() - start
-                    return skipped
-            return _render_file(path, out_dir, formats, start, units, layout, two_cores, draft)
+        return limited(timeout, work)
     except FileTimeout:
         return timed_out(path, time.perf_counter() - start, timeout or 0)
 
@@ -301,8 +400,7 @@ def render_stdout(path: str, fmt: str, layout: str | None = None, draft: bool = 
     """`render -o -`: one format of one file to standard output (problems go to stderr)."""
     start = time.perf_counter()
     try:
-        with time_limit(timeout):
-            return _render_stdout(path, fmt, layout, start, draft)
+        return limited(timeout, lambda: _render_stdout(path, fmt, layout, start, draft))
     except FileTimeout:
         return timed_out(path, time.perf_counter() - start, timeout or 0)
 
