@@ -554,7 +554,7 @@ def _glyph_name(cid: int) -> str:
 def test_the_2025_example_fits_in_400_kb(rendered):
     """Issue 28's size target for the 2025 example with the fonts .ci/setup installs (FandolFang
     仿宋 for the text and tables, Noto Sans/Serif CJK for 黑体, 小标宋 and the page numbers):
-    at most 400 KB (409 600 bytes); 408 110 when this was written (docs/performance.md)."""
+    at most 400 KB (409 600 bytes); 406 765 when this was written (docs/performance.md)."""
     if rendered["key"] != "524":
         pytest.skip("the target is stated for the 2025 example")
     if not any("FandolFang" in line for line in subprocess.run(

@@ -309,3 +309,29 @@ def test_compaction_keeps_subroutines_and_private_dicts_of_a_whole_cid_font():
         assert {k: v for k, v in fd_old.items() if k != "Subrs"} == \
             {k: v for k, v in fd_new.items() if k != "Subrs"}
     assert outlines == len(keep) - 1  # all but the space (CID 1) draw something
+
+
+def test_to_unicode_entries_sorted_by_cid_map_the_same():
+    from generator.render.pdfpack import sorted_to_unicode
+    head = [b"/CIDInit /ProcSet findresource begin", b"begincmap", b"1 begincodespacerange",
+            b"<0000> <ffff>", b"endcodespacerange"]
+    tail = [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
+    import random
+    pairs = [(b"%04x" % cid, b"%04x" % (0x4e00 + cid)) for cid in range(250)]
+    pairs[7] = (b"0007", b"d840dc00")  # a character outside the BMP: a surrogate pair
+    shuffled = pairs[:]
+    random.Random(28).shuffle(shuffled)
+    lines = head[:]
+    for at in range(0, 250, 100):
+        block = shuffled[at:at + 100]
+        lines += [b"%d beginbfchar" % len(block), *(b"<%s> <%s>" % p for p in block), b"endbfchar"]
+    lines += tail
+    out = sorted_to_unicode(lines)
+    assert out is not None and out[:5] == head and out[-4:] == tail
+    body = out[5:-4]
+    assert body[0] == b"100 beginbfchar" and body[102] == b"100 beginbfchar" and body[204] == b"50 beginbfchar"
+    assert [line for line in body if line.startswith(b"<")] == [b"<%s> <%s>" % p for p in pairs]
+    assert sorted_to_unicode(lines[:-4]) is None  # no endcmap
+    assert sorted_to_unicode(head + [b"1 begincidrange", b"<00> <01> 5", b"endcidrange"] + tail) is None
+    assert sorted_to_unicode(head + [b"2 beginbfchar", b"<0001> <4e00>", b"<0001> <4e01>",
+                                     b"endbfchar"] + tail) is None  # one CID twice: left alone

@@ -23,6 +23,7 @@ are stroked as one path per run of equal state (`merge_strokes`): the same pixel
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import deflate  # type: ignore[import-untyped]
@@ -293,6 +294,60 @@ def _glyphs_drawn(pdf: pydyf.PDF) -> dict[int, set[int] | None]:
     return drawn
 
 
+_BFCHAR = re.compile(rb"<([0-9a-f]{4})> <([0-9a-f]+)>")
+
+
+def sorted_to_unicode(lines: list[bytes]) -> list[bytes] | None:
+    """A ToUnicode CMap as WeasyPrint writes it (blocks of up to 100 `<cid> <utf-16>` entries,
+    in the order the glyphs were first drawn) with its entries sorted by CID: the same CMap
+    (bfchar entries do not depend on their order; each CID has one), whose neighbouring lines
+    now share their first digits and compress better. None when the lines are not of that
+    form."""
+    try:
+        start = lines.index(b"endcodespacerange") + 1
+        end = lines.index(b"endcmap")
+    except ValueError:
+        return None
+    entries: list[tuple[bytes, bytes]] = []
+    for line in lines[start:end]:
+        pair = _BFCHAR.fullmatch(line)
+        if pair is not None:
+            entries.append((pair.group(1), pair.group(2)))
+        elif not (line == b"endbfchar" or line.endswith(b" beginbfchar")):
+            return None
+    if len({cid for cid, _ in entries}) != len(entries):
+        return None
+    entries.sort()
+    body: list[bytes] = []
+    for at in range(0, len(entries), 100):
+        block = entries[at:at + 100]
+        body.append(b"%d beginbfchar" % len(block))
+        body.extend(b"<%s> <%s>" % pair for pair in block)
+        body.append(b"endbfchar")
+    return lines[:start] + body + lines[end:]
+
+
+def _pack_to_unicode(pdf: pydyf.PDF) -> None:
+    """Each Type0 font's /ToUnicode with its entries sorted (`sorted_to_unicode`)."""
+    for obj in pdf.objects:
+        if not (isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Font"
+                and "ToUnicode" in obj):
+            continue
+        stream = pdf.objects[_number(obj["ToUnicode"])]
+        if not isinstance(stream, pydyf.Stream) or "Filter" in stream.extra \
+                or not all(isinstance(line, bytes) for line in stream.stream):
+            continue
+        lines = sorted_to_unicode(list(stream.stream))
+        if lines is None:
+            continue
+        if stream.compress:
+            stream.stream = [flate(b"\n".join(lines))]
+            stream.compress = False
+            stream.extra["Filter"] = "/FlateDecode"
+        else:
+            stream.stream = lines
+
+
 def pack_font_streams(document: Any, pdf: pydyf.PDF) -> None:
     """WeasyPrint finisher: subsets of one font merged, embedded as bare CFF holding only the
     glyphs drawn where that is exact (`bare_cff`, `cffcompact.compact_cff`), then Flate + PNG
@@ -301,6 +356,7 @@ def pack_font_streams(document: Any, pdf: pydyf.PDF) -> None:
                    and obj.get("Type") == "/FontDescriptor" and "FontFile3" in obj]
     _share_font_programs(pdf, descriptors)
     _pack_page_contents(pdf)
+    _pack_to_unicode(pdf)
     drawn = _glyphs_drawn(pdf)
     for obj in descriptors:
         stream = pdf.objects[_number(obj["FontFile3"])]
