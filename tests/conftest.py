@@ -47,6 +47,23 @@ def run_variant(text: str, name: str = "dept.yaml"):
     return run_text(text, name)
 
 
+def render_cli(*args) -> tuple[int, str]:
+    """`budgetgen render ARGS…` through typer's CliRunner, in this process: (exit code, output)."""
+    from typer.testing import CliRunner
+
+    from generator.commands.cli import app
+    result = CliRunner().invoke(app, ["render", *map(str, args)])
+    return result.exit_code, result.output
+
+
+@pytest.fixture()
+def dept(tmp_path) -> Path:
+    """A copy of the 2025 example in the test's own folder (a test module may define its own)."""
+    path = tmp_path / "dept.yaml"
+    path.write_text(example_text("2025"), encoding="utf-8")
+    return path
+
+
 # ----------------------------------------------------------------------------- WeasyPrint logs
 
 @pytest.fixture()

@@ -8,10 +8,10 @@ import json
 import logging
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE_2025, ROOT, example_text, replace_once
+from conftest import render_cli as _render
 from typer.testing import CliRunner
 
 from generator.commands.cli import app
@@ -111,18 +111,6 @@ def test_record_problem_kinds():
 
 
 # ----------------------------------------------------------------------------- skipping
-
-
-def _render(*args) -> tuple[int, str]:
-    result = runner.invoke(app, ["render", *map(str, args)])
-    return result.exit_code, result.output
-
-
-@pytest.fixture()
-def dept(tmp_path) -> Path:
-    path = tmp_path / "dept.yaml"
-    path.write_text(example_text("2025"), encoding="utf-8")
-    return path
 
 
 def test_unchanged_department_is_skipped_and_force_renders(dept, tmp_path):

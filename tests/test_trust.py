@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE_2025, ROOT, example_text
+from conftest import render_cli as render
 from typer.testing import CliRunner
 
 from generator.commands.cli import app
@@ -20,18 +21,6 @@ from generator.render.output import commit_set, output_stem
 
 STEM = output_stem("524", "秦皇岛市海港区人民政府西港路街道办事处", 2025)
 runner = CliRunner()
-
-
-def render(*args) -> tuple[int, str]:
-    result = runner.invoke(app, ["render", *map(str, args)])
-    return result.exit_code, result.output
-
-
-@pytest.fixture()
-def dept(tmp_path) -> Path:
-    path = tmp_path / "dept.yaml"
-    path.write_text(example_text("2025"), encoding="utf-8")
-    return path
 
 
 def snapshot(root: Path) -> dict[str, object]:
