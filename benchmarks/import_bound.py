@@ -35,12 +35,7 @@ MAX_FILE = 50 * 1024 * 1024
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 
 
-def col(c: int) -> str:
-    out, n = "", c + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+from generator.importer.xlsxread import col_letters as col  # noqa: E402  (after sys.path)
 
 
 def base_book(folder: Path) -> Path:

@@ -18,7 +18,17 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..problems import Location, Problem, error
-from .xlsxread import MAX_AREA, MAX_BOOK_AREA, MAX_CELLS, MAX_COLS, MAX_ROWS, MAX_SHEETS, Refused
+from .xlsxread import (
+    MAX_AREA,
+    MAX_BOOK_AREA,
+    MAX_CELLS,
+    MAX_COLS,
+    MAX_ROWS,
+    MAX_SHEETS,
+    Refused,
+    col_letters,
+    read_xlsx,
+)
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -30,15 +40,6 @@ class Cell:
 
 
 EMPTY = Cell(None)
-
-
-def column_letter(col: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    out, n = "", col + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 @dataclass
@@ -74,7 +75,7 @@ class Sheet:
         name = self.name
         if any(ch in name for ch in " -'!()（）,;") or name[:1].isdigit():
             name = "'" + name.replace("'", "''") + "'"
-        return f"{name}!{column_letter(c)}{r + 1}"
+        return f"{name}!{col_letters(c)}{r + 1}"
 
     def anchor(self, r: int, c: int) -> tuple[int, int]:
         """The top-left cell of the merged range holding (r, c), or (r, c)."""
@@ -147,7 +148,6 @@ def _cell(value: object, formula: str) -> Cell:
 
 
 def _read_xlsx(path: Path) -> Book:
-    from .xlsxread import read_xlsx
     raw = read_xlsx(str(path))
     sheets = []
     for rs in raw.sheets:
@@ -202,7 +202,6 @@ class _Discard:
 
 def _read_xls(path: Path) -> Book:
     import xlrd  # type: ignore[import-untyped]
-    from .xlsxread import col_letters
     _prescan_xls(path)
     wb = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True, ragged_rows=True,
                             logfile=_Discard())
