@@ -256,7 +256,7 @@ def remember(path: str | Path, out_dir: str | Path, formats: tuple[str, ...],
         recorded[f"{p.parent.name}/{p.name}"] = content
     record = {"budgetgen": RECORD_MARK, "version": RECORD_VERSION, "file": str(path),
               "fingerprint": digest, "pages": pages, "outputs": recorded,
-              "problems": [_problem_dict(p) for p in problems or []],
+              "problems": [problem_dict(p) for p in problems or []],
               "part_lengths": {stem: list(n) for stem, n in (lengths or {}).items()}}
     folder = _records_folder(out)
     if folder is None:
@@ -300,14 +300,16 @@ def part_lengths(path: str | Path, out_dir: str | Path) -> dict[str, tuple[int, 
         return {}
 
 
-def _problem_dict(p: Any) -> dict[str, Any]:
+def problem_dict(p: Any) -> dict[str, Any]:
+    """A Problem as JSON (skip records, manifest lines); `stored_problems` reads it back."""
     return {"severity": p.severity.value, "rule": p.rule, "message": p.message,
             "file": p.location.file, "line": p.location.line, "column": p.location.column,
             "expected": p.expected, "found": p.found}
 
 
 def stored_problems(record: dict[str, Any]) -> list:
-    """The warnings of the render a record describes, as Problems again."""
+    """The problems a record (or manifest line) lists, as Problems again; an entry that is not
+    a whole problem is left out."""
     from ..problems import Location, Problem, Severity
     out = []
     for d in record.get("problems") or []:

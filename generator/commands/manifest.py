@@ -24,23 +24,16 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .jobs import Outcome
+from .cache import RECORD_DIR, fingerprint, problem_dict, stored_problems
+from .outcome import Outcome
 
 MANIFEST = "manifest.jsonl"
 
 
 def manifest_path(out_dir: str | Path) -> Path:
-    from .cache import RECORD_DIR
     return Path(out_dir) / RECORD_DIR / MANIFEST
-
-
-def _problem(p: Any) -> dict[str, Any]:
-    return {"severity": p.severity.value, "rule": p.rule, "message": p.message,
-            "file": p.location.file, "line": p.location.line, "column": p.location.column,
-            "expected": p.expected, "found": p.found}
 
 
 def entry(outcome: Outcome, input_hash: str | None, layout: str | None, batch: str) -> dict[str, Any]:
@@ -49,7 +42,7 @@ def entry(outcome: Outcome, input_hash: str | None, layout: str | None, batch: s
     return {"batch": batch, "file": outcome.file, "input_hash": input_hash, "layout": layout,
             "version": __version__, "status": outcome.status, "outputs": list(outcome.outputs),
             "pages": outcome.pages, "seconds": round(outcome.seconds, 3),
-            "problems": [_problem(p) for p in outcome.problems],
+            "problems": [problem_dict(p) for p in outcome.problems],
             "units": [{"file": u.file, "status": u.status, "outputs": list(u.outputs), "pages": u.pages}
                       for u in outcome.units],
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -67,7 +60,6 @@ class Manifest:
         self.failed = False
 
     def add(self, outcome: Outcome) -> None:
-        from .cache import fingerprint
         try:
             digest = fingerprint(outcome.file, self.formats, self.options)
         except Exception:  # an odd file name or a vanished file: the line says null
@@ -113,16 +105,7 @@ def outcomes(path: str | Path, batch: str, files: list[str]) -> list[Outcome] | 
 
 def outcome_of(e: dict[str, Any]) -> Outcome:
     """An Outcome again from a manifest line."""
-    from .jobs import Outcome
-    from ..problems import Location, Problem, Severity
-    problems = []
-    for d in e.get("problems") or []:
-        try:
-            problems.append(Problem(Severity(d["severity"]), d["rule"], d["message"],
-                                    Location(d["file"], int(d["line"]), int(d["column"])),
-                                    d.get("expected"), d.get("found")))
-        except (KeyError, TypeError, ValueError):
-            continue
+    problems = stored_problems(e)
     units = [Outcome(str(u.get("file")), str(u.get("status", "ok")), 0.0, int(u.get("pages") or 0),
                      [str(o) for o in u.get("outputs") or []]) for u in e.get("units") or []]
     return Outcome(e["file"], str(e.get("status")), float(e.get("seconds") or 0.0),
