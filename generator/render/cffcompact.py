@@ -220,12 +220,14 @@ def _compact(cff: bytes, keep: set[int]) -> bytes | None:
 
     # the Private DICTs (with their local Subrs), copied whole; their offsets re-encoded
     parsed = [parse_dict(d) for d in font_dicts]
+    private_ops = [{op: values for op, _, values in entries}.get(PRIVATE) for entries in parsed]
     privates: list[bytes] = []
-    for entries in parsed:
-        private = {op: values for op, _, values in entries}.get(PRIVATE)
+    sizes: list[int] = []
+    for private in private_ops:
         if private is None or len(private) != 2:
             return None
         size, offset = private
+        sizes.append(size)
         end = offset + size
         subrs = {op: values for op, _, values in parse_dict(cff[offset:end])}.get(SUBRS)
         if subrs is not None:
@@ -251,7 +253,7 @@ def _compact(cff: bytes, keep: set[int]) -> bytes | None:
     fdselect = (b"\x03" + len(ranges).to_bytes(2, "big")
                 + b"".join(first.to_bytes(2, "big") + bytes([fd]) for first, fd in ranges)
                 + len(gids).to_bytes(2, "big"))
-    strings = index_bytes(_index_some(cff, ops[CHARSTRINGS][0], gids)[1])
+    charstrings = index_bytes(_index_some(cff, ops[CHARSTRINGS][0], gids)[1])
 
     # lay out: sizes do not depend on offsets (5-byte integers), so one pass places everything
     top_len = len(index_bytes([dict_bytes(top, {op: [0] for op in
@@ -268,12 +270,11 @@ def _compact(cff: bytes, keep: set[int]) -> bytes | None:
     charstrings_at = fdselect_at + len(fdselect)
     new_top = index_bytes([dict_bytes(top, {CHARSET: [charset_at], CHARSTRINGS: [charstrings_at],
                                             FDARRAY: [fdarray_at], FDSELECT: [fdselect_at]})])
-    fdarray = index_bytes([
-        dict_bytes(entries, {PRIVATE: [{op: values for op, _, values in entries}[PRIVATE][0],
-                                       private_at[i]]})
-        for i, entries in enumerate(parsed)])
+    fdarray = index_bytes([dict_bytes(entries, {PRIVATE: [size, at]})  # its new offset
+                           for entries, size, at in zip(parsed, sizes, private_at)])
     out = b"".join([cff[:name_end], new_top, shared, fdarray, *privates, charset, fdselect,
-                    strings])
-    if len(new_top) != top_len or len(fdarray) != fd_len or len(out) != charstrings_at + len(strings):
+                    charstrings])
+    if len(new_top) != top_len or len(fdarray) != fd_len \
+            or len(out) != charstrings_at + len(charstrings):
         return None
     return out

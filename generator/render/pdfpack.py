@@ -260,10 +260,23 @@ def _widths(array: Any) -> dict[int, Any]:
 DEFAULT_WIDTH = 1000  # a CIDFont's /DW when it has none (ISO 32000-1 §9.7.4.3)
 
 
-def _glyphs_drawn(pdf: pydyf.PDF) -> dict[int, set[int] | None]:
-    """For each font program stream, the CIDs the CIDFonts using it draw: WeasyPrint gives
-    every glyph it draws a width in /W (None: some font's /W could not be read). Each /W then
-    loses the widths equal to the default width, which a viewer takes for a CID /W leaves out."""
+def widths_array(widths: dict[int, Any]) -> pydyf.Array:
+    """A CIDFont's /W for `widths` ({CID: width}) without the widths equal to the default one,
+    which a viewer takes for any CID /W leaves out: runs of consecutive CIDs, `c [w1 w2 …]`."""
+    array = pydyf.Array()
+    for cid in sorted(widths):
+        if widths[cid] == DEFAULT_WIDTH:
+            continue
+        if cid - 1 not in widths or widths[cid - 1] == DEFAULT_WIDTH:
+            array.extend([cid, pydyf.Array()])
+        array[-1].append(widths[cid])
+    return array
+
+
+def _pack_widths(pdf: pydyf.PDF) -> dict[int, set[int] | None]:
+    """Each CIDFont's /W without its default widths (`widths_array`; not where the font sets
+    /DW), and for each font program stream the CIDs the CIDFonts using it draw: WeasyPrint
+    gives every glyph it draws a width in /W (None: some font's /W could not be read)."""
     drawn: dict[int, set[int] | None] = {}
     for obj in pdf.objects:
         if not (isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Font"
@@ -283,14 +296,7 @@ def _glyphs_drawn(pdf: pydyf.PDF) -> dict[int, set[int] | None]:
         if known is not None:
             known.update(widths)
         if "DW" not in obj:
-            pruned = pydyf.Array()
-            for cid in sorted(widths):
-                if widths[cid] == DEFAULT_WIDTH:
-                    continue
-                if cid - 1 not in widths or widths[cid - 1] == DEFAULT_WIDTH:
-                    pruned.extend([cid, pydyf.Array()])
-                pruned[-1].append(widths[cid])
-            obj["W"] = pruned
+            obj["W"] = widths_array(widths)
     return drawn
 
 
@@ -357,7 +363,7 @@ def pack_font_streams(document: Any, pdf: pydyf.PDF) -> None:
     _share_font_programs(pdf, descriptors)
     _pack_page_contents(pdf)
     _pack_to_unicode(pdf)
-    drawn = _glyphs_drawn(pdf)
+    drawn = _pack_widths(pdf)
     for obj in descriptors:
         stream = pdf.objects[_number(obj["FontFile3"])]
         if not isinstance(stream, pydyf.Stream) or "Filter" in stream.extra:
