@@ -41,6 +41,8 @@ from typing import Any
 
 import pydyf  # pure Python; does not import WeasyPrint
 
+from .pagestreams import union_lines  # standard library only
+
 # the exact releases the suite (tests/test_compat.py, tests/test_parallel.py) was verified with;
 # moving them is a decision: run the whole suite on the new release first (docs/parallel-layout.md)
 VERIFIED_WEASYPRINT = "70.0"
@@ -851,7 +853,6 @@ def install_fast_borders() -> bool:
     import weasyprint.draw as wdraw
     if getattr(wdraw, "_budgetgen_fast_borders", False):
         return True
-    from .pagestreams import union_lines
     original, draw_line = wdraw.draw_collapsed_borders, wdraw.draw_line
     to_bytes = pydyf._to_bytes
 
